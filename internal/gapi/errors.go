@@ -1,0 +1,324 @@
+// Package gapi holds what the two Google clients (bigtable, spanner) share on
+// top of the call path: the JSON error model mapped to gRPC codes and gax-go's
+// apierror, retry classification, the long-running Operation JSON, and the
+// REST encodings of timestamps and int64 values.
+package gapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/googleapis/gax-go/v2/apierror"
+	"google.golang.org/api/googleapi"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/backupcopy/backupcopy/internal/rest"
+)
+
+// Error is a Google API error. status.Code(err) is the canonical code named by
+// the body's "status" field (so a 409 ALREADY_EXISTS is codes.AlreadyExists,
+// not the Aborted an HTTP-only mapping gives), and errors.As(err, &ae) with
+// ae *apierror.APIError finds the gax-go view, whose HTTPCode, Reason and
+// Details are filled from the same body.
+type Error struct {
+	// Service and Op say which call failed, e.g. "bigtable", "CopyBackup".
+	Service, Op string
+	// HTTPStatus is the response status; 0 for an operation's own error.
+	HTTPStatus int
+	// Code is the canonical code; Message the service's message.
+	Code    codes.Code
+	Message string
+	// RequestID is the id the service gave the request (RequestInfo detail
+	// or an X-Request-Id header), if any.
+	RequestID string
+	// RetryDelay is the RetryInfo delay, if the service sent one.
+	RetryDelay time.Duration
+	// RawDetails holds each detail object as sent, known types or not.
+	RawDetails []json.RawMessage
+
+	st  *status.Status
+	api *apierror.APIError
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Service)
+	if e.Op != "" {
+		b.WriteString(": " + e.Op)
+	}
+	fmt.Fprintf(&b, ": %s: %s", e.Code, e.Message)
+	if e.HTTPStatus != 0 {
+		fmt.Fprintf(&b, " (HTTP %d", e.HTTPStatus)
+		if e.RequestID != "" {
+			b.WriteString(", request id " + e.RequestID)
+		}
+		b.WriteString(")")
+	} else if e.RequestID != "" {
+		b.WriteString(" (request id " + e.RequestID + ")")
+	}
+	if r := e.Reason(); r != "" {
+		b.WriteString(" reason=" + r)
+	}
+	return b.String()
+}
+
+// GRPCStatus returns the canonical status with its details, for status.Code
+// and status.FromError.
+func (e *Error) GRPCStatus() *status.Status { return e.st }
+
+// Unwrap returns the *apierror.APIError view.
+func (e *Error) Unwrap() error { return e.api }
+
+// Reason returns the ErrorInfo reason, if any.
+func (e *Error) Reason() string {
+	if e.api == nil {
+		return ""
+	}
+	return e.api.Reason()
+}
+
+// Is lets errors.Is(err, target) match another *Error by code alone, so
+// callers can write errors.Is(err, &gapi.Error{Code: codes.NotFound}).
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Service == "" && t.Op == "" && t.Message == "" && t.Code == e.Code
+}
+
+// wireStatus is google.rpc.Status as JSON, in both of its REST shapes: the
+// HTTP error body's {"code": <http>, "status": "NAME"} and an Operation's
+// {"code": <rpc code number>}.
+type wireStatus struct {
+	Code    int               `json:"code"`
+	Message string            `json:"message"`
+	Status  string            `json:"status"`
+	Details []json.RawMessage `json:"details"`
+}
+
+// DecodeError builds an *Error from an HTTP error response. It is the call
+// path's DecodeError hook for the Google clients.
+func DecodeError(service string) func(*rest.Response) error {
+	return func(resp *rest.Response) error {
+		var body struct {
+			Error *wireStatus `json:"error"`
+		}
+		var ws wireStatus
+		if json.Unmarshal(resp.Body, &body) == nil && body.Error != nil {
+			ws = *body.Error
+		} else {
+			ws.Message = strings.TrimSpace(string(resp.Body))
+			if len(ws.Message) > 512 {
+				ws.Message = ws.Message[:512] + "…"
+			}
+			if ws.Message == "" {
+				ws.Message = http.StatusText(resp.StatusCode)
+			}
+		}
+		code, ok := codeByName[ws.Status]
+		if !ok {
+			code = codeFromHTTP(resp.StatusCode)
+		}
+		e := newError(service, resp.StatusCode, code, ws.Message, ws.Details, resp.Header)
+		if e.RequestID == "" {
+			e.RequestID = resp.RequestID
+		}
+		return e
+	}
+}
+
+// OperationError builds an *Error from a finished Operation's "error" field.
+func OperationError(service string, raw json.RawMessage) error {
+	var ws wireStatus
+	if err := json.Unmarshal(raw, &ws); err != nil {
+		return &Error{Service: service, Code: codes.Unknown, Message: "undecodable operation error: " + err.Error(), st: status.New(codes.Unknown, "undecodable operation error")}
+	}
+	code := codes.Code(ws.Code)
+	if ws.Code <= 0 || ws.Code > int(codes.Unauthenticated) {
+		code = codes.Unknown
+	}
+	return newError(service, 0, code, ws.Message, ws.Details, nil)
+}
+
+func newError(service string, httpStatus int, code codes.Code, msg string, rawDetails []json.RawMessage, hdr http.Header) *Error {
+	e := &Error{Service: service, HTTPStatus: httpStatus, Code: code, Message: msg, RawDetails: rawDetails}
+	var known []json.RawMessage
+	var protos []protoadapt.MessageV1
+	for _, d := range rawDetails {
+		var a anypb.Any
+		if protojson.Unmarshal(d, &a) != nil {
+			continue // an unknown or malformed detail stays in RawDetails only
+		}
+		m, err := a.UnmarshalNew()
+		if err != nil {
+			continue
+		}
+		known = append(known, d)
+		if v1, ok := m.(protoadapt.MessageV1); ok {
+			protos = append(protos, v1)
+		} else {
+			protos = append(protos, protoadapt.MessageV1Of(m))
+		}
+		switch m := m.(type) {
+		case *errdetails.RetryInfo:
+			if m.GetRetryDelay() != nil {
+				e.RetryDelay = m.GetRetryDelay().AsDuration()
+			}
+		case *errdetails.RequestInfo:
+			e.RequestID = m.GetRequestId()
+		}
+	}
+	st := status.New(code, msg)
+	if code != codes.OK && len(protos) > 0 {
+		if withDetails, err := st.WithDetails(protos...); err == nil {
+			st = withDetails
+		}
+	}
+	e.st = st
+	if httpStatus != 0 {
+		// gax-go parses details from the body and gives up on all of them when
+		// one type is unknown, so hand it a body with the known ones only.
+		wire := map[string]any{"code": httpStatus, "message": msg, "status": statusName(code)}
+		if len(known) > 0 {
+			wire["details"] = known
+		}
+		clean, _ := json.Marshal(map[string]any{"error": wire})
+		gerr := &googleapi.Error{Code: httpStatus, Message: msg, Body: string(clean), Header: hdr}
+		e.api, _ = apierror.ParseError(gerr, true)
+	} else {
+		e.api, _ = apierror.ParseError(st.Err(), true)
+	}
+	return e
+}
+
+// Code returns the canonical code of err: an *Error's Code, else what
+// status.Code reads, else codes.Unknown.
+func Code(err error) codes.Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return status.Code(err)
+}
+
+var codeByName = func() map[string]codes.Code {
+	m := map[string]codes.Code{}
+	for c := codes.OK; c <= codes.Unauthenticated; c++ {
+		m[statusName(c)] = c
+	}
+	return m
+}()
+
+// statusName is the google.rpc.Code enum name (ALREADY_EXISTS), which the
+// REST error body's "status" field carries.
+func statusName(c codes.Code) string {
+	switch c {
+	case codes.OK:
+		return "OK"
+	case codes.Canceled:
+		return "CANCELLED"
+	}
+	// codes.Code.String gives "AlreadyExists"; convert camel case to upper snake.
+	s := c.String()
+	var b bytes.Buffer
+	for i, r := range s {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			b.WriteByte('_')
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToUpper(b.String())
+}
+
+// codeFromHTTP maps an HTTP status to a code when the body names none.
+func codeFromHTTP(s int) codes.Code {
+	switch s {
+	case 400:
+		return codes.InvalidArgument
+	case 401:
+		return codes.Unauthenticated
+	case 403:
+		return codes.PermissionDenied
+	case 404:
+		return codes.NotFound
+	case 409:
+		return codes.Aborted
+	case 412:
+		return codes.FailedPrecondition
+	case 416:
+		return codes.OutOfRange
+	case 429:
+		return codes.ResourceExhausted
+	case 499:
+		return codes.Canceled
+	case 501:
+		return codes.Unimplemented
+	case 503:
+		return codes.Unavailable
+	case 504:
+		return codes.DeadlineExceeded
+	}
+	switch {
+	case s >= 300 && s < 400:
+		return codes.FailedPrecondition // a redirect this client refused to follow
+	case s >= 400 && s < 500:
+		return codes.FailedPrecondition
+	case s >= 500:
+		return codes.Internal
+	}
+	return codes.Unknown
+}
+
+// Classify is the call path's Classify hook for the Google clients.
+func Classify(resp *rest.Response, apiErr error) rest.Verdict {
+	var e *Error
+	if !errors.As(apiErr, &e) {
+		return rest.Verdict{Class: rest.ClassifyStatus(resp.StatusCode)}
+	}
+	v := rest.Verdict{Delay: e.RetryDelay}
+	switch e.Code {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Internal:
+		v.Class = rest.Transient
+	case codes.ResourceExhausted:
+		v.Class = rest.Throttled
+	case codes.Unauthenticated:
+		v.Class = rest.AuthExpired
+	default:
+		v.Class = rest.Permanent
+		if e.RetryDelay > 0 && e.Code == codes.Aborted {
+			v.Class = rest.Transient
+		}
+	}
+	return v
+}
+
+// IsTransient reports whether a poll error is worth retrying while waiting on
+// an operation: a transient API error or a transport failure.
+func IsTransient(err error) bool {
+	if err == nil {
+		return false
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		switch e.Code {
+		case codes.Unavailable, codes.DeadlineExceeded, codes.Internal, codes.ResourceExhausted, codes.Aborted, codes.Unauthenticated:
+			return true
+		}
+		return false
+	}
+	var ve *rest.ValidationError
+	var tl *rest.TooLargeError
+	if errors.As(err, &ve) || errors.As(err, &tl) {
+		return false
+	}
+	// Anything else reaching here is a transport failure or a broken body.
+	return !isContextErr(err)
+}

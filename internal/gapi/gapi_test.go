@@ -1,0 +1,129 @@
+package gapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/googleapis/gax-go/v2/apierror"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/backupcopy/backupcopy/internal/rest"
+)
+
+func decode(t *testing.T, code int, body string) error {
+	t.Helper()
+	return DecodeError("bigtable")(&rest.Response{StatusCode: code, Header: http.Header{}, Body: []byte(body)})
+}
+
+func TestDecodeErrorCanonicalCode(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   codes.Code
+		http   int
+	}{
+		{"409 already exists", 409, `{"error":{"code":409,"message":"Backup exists","status":"ALREADY_EXISTS"}}`, codes.AlreadyExists, 409},
+		{"409 aborted", 409, `{"error":{"code":409,"message":"retry","status":"ABORTED"}}`, codes.Aborted, 409},
+		{"400 failed precondition", 400, `{"error":{"code":400,"message":"not ready","status":"FAILED_PRECONDITION"}}`, codes.FailedPrecondition, 400},
+		{"404 not found", 404, `{"error":{"code":404,"message":"nf","status":"NOT_FOUND"}}`, codes.NotFound, 404},
+		{"503 html", 503, `<html>down</html>`, codes.Unavailable, 503},
+		{"no status field", 404, `{"error":{"code":404,"message":"nf"}}`, codes.NotFound, 404},
+		{"cancelled spelling", 499, `{"error":{"code":499,"message":"c","status":"CANCELLED"}}`, codes.Canceled, 499},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := decode(t, tt.status, tt.body)
+			assert.Equal(t, tt.want, status.Code(err))
+			assert.Equal(t, tt.want, Code(err))
+			var ae *apierror.APIError
+			require.True(t, errors.As(err, &ae))
+			assert.Equal(t, tt.http, ae.HTTPCode())
+		})
+	}
+}
+
+func TestDecodeErrorDetailsKeptWithUnknownType(t *testing.T) {
+	body := `{"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED","details":[
+	 {"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"RATE_LIMIT_EXCEEDED","domain":"googleapis.com","metadata":{"service":"bigtableadmin.googleapis.com"}},
+	 {"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1.500s"},
+	 {"@type":"type.googleapis.com/google.rpc.RequestInfo","requestId":"req-42"},
+	 {"@type":"type.googleapis.com/example.Unknown","x":1},
+	 {"@type":"type.googleapis.com/google.rpc.BadRequest","fieldViolations":[{"field":"backup_id","description":"bad"}]}]}}`
+	err := decode(t, 429, body)
+	var ae *apierror.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "RATE_LIMIT_EXCEEDED", ae.Reason())
+	assert.Equal(t, "googleapis.com", ae.Domain())
+	require.NotNil(t, ae.Details().RetryInfo)
+	require.NotNil(t, ae.Details().BadRequest)
+	assert.Equal(t, "backup_id", ae.Details().BadRequest.GetFieldViolations()[0].GetField())
+	var ge *Error
+	require.ErrorAs(t, err, &ge)
+	assert.Equal(t, 1500*time.Millisecond, ge.RetryDelay)
+	assert.Equal(t, "req-42", ge.RequestID)
+	assert.Len(t, ge.RawDetails, 5, "unknown details are kept raw")
+	assert.Len(t, status.Convert(err).Details(), 4, "grpc status carries the known details")
+	assert.Contains(t, err.Error(), "ResourceExhausted")
+	assert.Contains(t, err.Error(), "req-42")
+	v := Classify(&rest.Response{StatusCode: 429}, err)
+	assert.Equal(t, rest.Throttled, v.Class)
+	assert.Equal(t, 1500*time.Millisecond, v.Delay)
+}
+
+func TestClassify(t *testing.T) {
+	for _, tt := range []struct {
+		status int
+		name   string
+		want   rest.Class
+	}{
+		{503, "UNAVAILABLE", rest.Transient}, {504, "DEADLINE_EXCEEDED", rest.Transient}, {500, "INTERNAL", rest.Transient},
+		{429, "RESOURCE_EXHAUSTED", rest.Throttled}, {401, "UNAUTHENTICATED", rest.AuthExpired},
+		{409, "ALREADY_EXISTS", rest.Permanent}, {400, "INVALID_ARGUMENT", rest.Permanent}, {403, "PERMISSION_DENIED", rest.Permanent},
+	} {
+		err := decode(t, tt.status, `{"error":{"code":1,"message":"m","status":"`+tt.name+`"}}`)
+		assert.Equal(t, tt.want, Classify(&rest.Response{StatusCode: tt.status}, err).Class, tt.name)
+	}
+}
+
+func TestOperationError(t *testing.T) {
+	err := OperationError("spanner", json.RawMessage(`{"code":6,"message":"Backup already exists","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"X"}]}`))
+	assert.Equal(t, codes.AlreadyExists, status.Code(err))
+	var ae *apierror.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "X", ae.Reason())
+	assert.True(t, errors.Is(err, &Error{Code: codes.AlreadyExists}))
+	assert.False(t, errors.Is(err, &Error{Code: codes.NotFound}))
+	assert.Equal(t, codes.Unknown, status.Code(OperationError("s", json.RawMessage(`{"code":99}`))))
+}
+
+func TestTimeAndInt64(t *testing.T) {
+	var v struct {
+		T Time  `json:"t"`
+		N Int64 `json:"n"`
+		M Int64 `json:"m"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(`{"t":"2026-11-22T10:00:00.123456789+02:00","n":"9007199254740993","m":12}`), &v))
+	assert.Equal(t, time.Date(2026, 11, 22, 8, 0, 0, 123456789, time.UTC), v.T.UTC())
+	assert.Equal(t, Int64(9007199254740993), v.N)
+	assert.Equal(t, Int64(12), v.M)
+	out, err := json.Marshal(v)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"t":"2026-11-22T08:00:00.123456Z","n":"9007199254740993","m":"12"}`, string(out))
+	assert.Error(t, json.Unmarshal([]byte(`{"t":"yesterday"}`), &v))
+	assert.Error(t, json.Unmarshal([]byte(`{"n":"1x"}`), &v))
+}
+
+func TestIsTransient(t *testing.T) {
+	assert.True(t, IsTransient(decode(t, 503, `{"error":{"status":"UNAVAILABLE"}}`)))
+	assert.False(t, IsTransient(decode(t, 404, `{"error":{"status":"NOT_FOUND"}}`)))
+	assert.True(t, IsTransient(errors.New("connection reset")))
+	assert.False(t, IsTransient(&rest.ValidationError{}))
+	assert.False(t, IsTransient(nil))
+}

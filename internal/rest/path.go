@@ -139,3 +139,14 @@ func NameSegments(value, pattern string) []string {
 }
 
 func escapeSegment(s string) string { return url.PathEscape(s) }
+
+// CheckHeaderValue refuses a value that would break out of one HTTP header
+// line (CR, LF, NUL or other control characters except tab).
+func CheckHeaderValue(field, value string) error {
+	for _, r := range value {
+		if r != '\t' && unicode.IsControl(r) {
+			return &ValidationError{Field: field, Rule: "must not contain control characters (header injection)", Value: value}
+		}
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ module github.com/backupcopy/backupcopy
 go 1.26.8
 
 require (
+	github.com/aws/smithy-go/aws-http-auth v1.1.3
 	github.com/googleapis/gax-go/v2 v2.26.2
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/oauth2 v0.37.0

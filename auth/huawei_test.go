@@ -27,7 +27,9 @@ func TestHuaweiPublishedVector(t *testing.T) {
 
 	req.Header.Set("Authorization", "SDK-HMAC-SHA256 Access=QTWAOYTTINDUT2QVKYUC, SignedHeaders=content-type;host;x-sdk-date, Signature="+sig)
 	at := time.Date(2019, 11, 15, 3, 36, 55, 0, time.UTC)
-	lookup := func(ak string) (string, bool) { return "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc", ak == "QTWAOYTTINDUT2QVKYUC" }
+	lookup := func(ak string) (string, bool) {
+		return "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc", ak == "QTWAOYTTINDUT2QVKYUC"
+	}
 	require.NoError(t, VerifyHuaweiSignature(req, nil, lookup, at, 15*time.Minute))
 }
 
@@ -64,7 +66,11 @@ func TestHuaweiSignVerify(t *testing.T) {
 		mutate func(r *http.Request) string
 	}{
 		{"body", func(r *http.Request) string { return `{"replicate":{"destination_region":"cn-east-3"}}` }},
-		{"path", func(r *http.Request) string { r.URL.Path = "/v3/proj-1/backups/b2/replicate"; r.URL.RawPath = ""; return body }},
+		{"path", func(r *http.Request) string {
+			r.URL.Path = "/v3/proj-1/backups/b2/replicate"
+			r.URL.RawPath = ""
+			return body
+		}},
 		{"query", func(r *http.Request) string { r.URL.RawQuery = "z=2"; return body }},
 		{"signed header", func(r *http.Request) string { r.Header.Set("X-Project-Id", "proj-2"); return body }},
 		{"host", func(r *http.Request) string { r.Host = "evil.example"; return body }},

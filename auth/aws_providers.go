@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -11,33 +12,55 @@ import (
 )
 
 // StaticAWSCredentials returns a provider of fixed credentials. sessionToken
-// may be empty.
+// may be empty; an empty access key id or secret makes every Retrieve fail.
 func StaticAWSCredentials(accessKeyID, secretAccessKey, sessionToken string) AWSCredentialsProvider {
-	return staticAWS{AWSCredentials{AccessKeyID: accessKeyID, SecretAccessKey: secretAccessKey, SessionToken: sessionToken, Source: "Static"}}
+	return staticAWSCredentials{AWSCredentials{
+		AccessKeyID:     accessKeyID,
+		SecretAccessKey: secretAccessKey,
+		SessionToken:    sessionToken,
+		Source:          "Static",
+	}}
 }
 
-type staticAWS struct{ c AWSCredentials }
+type staticAWSCredentials struct{ c AWSCredentials }
 
-func (s staticAWS) Retrieve(context.Context) (AWSCredentials, error) {
-	if s.c.AccessKeyID == "" || s.c.SecretAccessKey == "" {
-		return AWSCredentials{}, errors.New("auth: static AWS credentials need both an access key id and a secret access key")
+func (s staticAWSCredentials) Retrieve(context.Context) (AWSCredentials, error) {
+	switch {
+	case s.c.AccessKeyID == "" && s.c.SecretAccessKey == "":
+		return AWSCredentials{}, errors.New("auth: static AWS credentials: access key id and secret access key are empty")
+	case s.c.AccessKeyID == "":
+		return AWSCredentials{}, errors.New("auth: static AWS credentials: access key id is empty")
+	case s.c.SecretAccessKey == "":
+		return AWSCredentials{}, fmt.Errorf("auth: static AWS credentials: secret access key for %q is empty", s.c.AccessKeyID)
 	}
 	return s.c, nil
 }
 
-func (s staticAWS) String() string             { return "StaticAWSCredentials(" + s.c.String() + ")" }
-func (s staticAWS) GoString() string           { return s.String() }
-func (s staticAWS) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
+func (s staticAWSCredentials) String() string {
+	return "StaticAWSCredentials(" + s.c.String() + ")"
+}
+func (s staticAWSCredentials) GoString() string              { return s.String() }
+func (s staticAWSCredentials) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String()) }
 
-// EnvAWSCredentials reads AWS_ACCESS_KEY_ID (or AWS_ACCESS_KEY),
-// AWS_SECRET_ACCESS_KEY (or AWS_SECRET_KEY) and AWS_SESSION_TOKEN at each
-// Retrieve.
+// formatRedacted writes s for any verb (quoted for %q), so that no fmt verb
+// reaches a struct's fields.
+func formatRedacted(f fmt.State, verb rune, s string) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", s)
+		return
+	}
+	io.WriteString(f, s)
+}
+
+// EnvAWSCredentials reads credentials from the environment at each Retrieve:
+// AWS_ACCESS_KEY_ID (or AWS_ACCESS_KEY), AWS_SECRET_ACCESS_KEY (or
+// AWS_SECRET_KEY) and, optionally, AWS_SESSION_TOKEN.
 type EnvAWSCredentials struct{}
 
-// Retrieve reads the environment.
+// Retrieve reads the environment. The error names the missing variables.
 func (EnvAWSCredentials) Retrieve(context.Context) (AWSCredentials, error) {
-	id := firstEnv("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY")
-	secret := firstEnv("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY")
+	id := firstAWSEnv("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY")
+	secret := firstAWSEnv("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY")
 	switch {
 	case id == "" && secret == "":
 		return AWSCredentials{}, errors.New("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
@@ -46,10 +69,25 @@ func (EnvAWSCredentials) Retrieve(context.Context) (AWSCredentials, error) {
 	case secret == "":
 		return AWSCredentials{}, errors.New("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")
 	}
-	return AWSCredentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: os.Getenv("AWS_SESSION_TOKEN"), Source: "Environment"}, nil
+	return AWSCredentials{
+		AccessKeyID:     id,
+		SecretAccessKey: secret,
+		SessionToken:    os.Getenv("AWS_SESSION_TOKEN"),
+		Source:          "Environment",
+	}, nil
 }
 
-func firstEnv(names ...string) string {
+// String names the provider.
+func (EnvAWSCredentials) String() string { return "EnvAWSCredentials" }
+
+// GoString is String.
+func (e EnvAWSCredentials) GoString() string { return e.String() }
+
+// Format prints String for every verb.
+func (e EnvAWSCredentials) Format(f fmt.State, verb rune) { formatRedacted(f, verb, e.String()) }
+
+// firstAWSEnv returns the value of the first non-empty variable of names.
+func firstAWSEnv(names ...string) string {
 	for _, n := range names {
 		if v := os.Getenv(n); v != "" {
 			return v
@@ -58,239 +96,170 @@ func firstEnv(names ...string) string {
 	return ""
 }
 
-// SharedAWSCredentials reads a profile from the shared credentials file
-// (AWS_SHARED_CREDENTIALS_FILE, default ~/.aws/credentials, sections [name])
-// and the config file (AWS_CONFIG_FILE, default ~/.aws/config, sections
-// [profile name] and [default]). The credentials file wins for a key both
-// define. Profile "" means AWS_PROFILE, else "default".
-type SharedAWSCredentials struct {
-	Profile string
-}
-
-// Retrieve reads the files.
-func (s SharedAWSCredentials) Retrieve(context.Context) (AWSCredentials, error) {
-	profile := resolveProfile(s.Profile)
-	vals, files, err := loadProfile(profile)
-	if err != nil {
-		return AWSCredentials{}, err
-	}
-	id, secret := vals["aws_access_key_id"], vals["aws_secret_access_key"]
-	if id == "" || secret == "" {
-		return AWSCredentials{}, fmt.Errorf("profile %q in %s has no aws_access_key_id and aws_secret_access_key", profile, strings.Join(files, " and "))
-	}
-	return AWSCredentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: vals["aws_session_token"], Source: "SharedFiles(" + profile + ")"}, nil
-}
-
-// AWSRegion returns the region for profile ("" = AWS_PROFILE or "default"):
-// AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region setting in
-// the config file, else "".
-func AWSRegion(profile string) string {
-	if r := firstEnv("AWS_REGION", "AWS_DEFAULT_REGION"); r != "" {
-		return r
-	}
-	vals, _, err := loadProfile(resolveProfile(profile))
-	if err != nil {
-		return ""
-	}
-	return vals["region"]
-}
-
-func resolveProfile(p string) string {
-	if p != "" {
-		return p
-	}
-	if p = os.Getenv("AWS_PROFILE"); p != "" {
-		return p
-	}
-	return "default"
-}
-
-// loadProfile merges the profile's keys from the config file then the
-// credentials file. It fails when neither file has the profile.
-func loadProfile(profile string) (map[string]string, []string, error) {
-	credFile := os.Getenv("AWS_SHARED_CREDENTIALS_FILE")
-	cfgFile := os.Getenv("AWS_CONFIG_FILE")
-	if credFile == "" || cfgFile == "" {
-		home, err := os.UserHomeDir()
-		if err == nil {
-			if credFile == "" {
-				credFile = home + "/.aws/credentials"
-			}
-			if cfgFile == "" {
-				cfgFile = home + "/.aws/config"
-			}
-		}
-	}
-	merged := map[string]string{}
-	found := false
-	var read []string
-	for _, f := range []struct {
-		path     string
-		isConfig bool
-	}{{cfgFile, true}, {credFile, false}} {
-		if f.path == "" {
-			continue
-		}
-		data, err := os.ReadFile(f.path)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading %s: %w", f.path, err)
-		}
-		read = append(read, f.path)
-		sections, err := parseINI(string(data))
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", f.path, err)
-		}
-		name := profile
-		if f.isConfig && profile != "default" {
-			name = "profile " + profile
-		}
-		if sec, ok := sections[name]; ok {
-			found = true
-			for k, v := range sec {
-				merged[k] = v
-			}
-		}
-	}
-	if len(read) == 0 {
-		return nil, nil, fmt.Errorf("no shared AWS files (looked for %s and %s)", credFile, cfgFile)
-	}
-	if !found {
-		return nil, read, fmt.Errorf("profile %q not found in %s", profile, strings.Join(read, " or "))
-	}
-	return merged, read, nil
-}
-
-// parseINI reads the AWS shared-file format: [section] lines, key = value
-// lines, comments starting with # or ; and blank lines. Section names are
-// trimmed; keys are lower-cased.
-func parseINI(s string) (map[string]map[string]string, error) {
-	out := map[string]map[string]string{}
-	var cur map[string]string
-	for i, line := range strings.Split(s, "\n") {
-		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
-		if line == "" || line[0] == '#' || line[0] == ';' {
-			continue
-		}
-		if line[0] == '[' {
-			end := strings.IndexByte(line, ']')
-			if end < 0 {
-				return nil, fmt.Errorf("line %d: section header without ']'", i+1)
-			}
-			name := strings.Join(strings.Fields(line[1:end]), " ")
-			if out[name] == nil {
-				out[name] = map[string]string{}
-			}
-			cur = out[name]
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			return nil, fmt.Errorf("line %d: expected key = value", i+1)
-		}
-		if cur == nil {
-			return nil, fmt.Errorf("line %d: key outside any [section]", i+1)
-		}
-		// an inline comment needs whitespace before it
-		if j := strings.Index(v, " #"); j >= 0 {
-			v = v[:j]
-		}
-		if j := strings.Index(v, " ;"); j >= 0 {
-			v = v[:j]
-		}
-		cur[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
-	}
-	return out, nil
-}
-
-// AWSCredentialsChain tries providers in order and returns the first
-// credentials found.
+// AWSCredentialsChain tries its providers in order: the first that returns
+// credentials wins. It is safe for concurrent use if its providers are.
 type AWSCredentialsChain []AWSCredentialsProvider
 
-// Retrieve returns the first provider's credentials that succeeds, or an
-// error listing why each failed.
+// Retrieve returns the first provider's credentials that succeeds. When all
+// fail, the error lists why each one failed. A cancelled ctx stops the chain.
 func (c AWSCredentialsChain) Retrieve(ctx context.Context) (AWSCredentials, error) {
-	var errs []string
+	if len(c) == 0 {
+		return AWSCredentials{}, errors.New("auth: empty AWS credentials chain")
+	}
+	var reasons []string
 	for _, p := range c {
+		if err := ctx.Err(); err != nil {
+			return AWSCredentials{}, err
+		}
+		if p == nil {
+			reasons = append(reasons, "<nil provider>")
+			continue
+		}
 		creds, err := p.Retrieve(ctx)
 		if err == nil {
 			return creds, nil
 		}
-		if ctx.Err() != nil {
-			return AWSCredentials{}, ctx.Err()
-		}
-		errs = append(errs, fmt.Sprintf("%s: %v", providerName(p), err))
+		reasons = append(reasons, providerLabel(p)+": "+err.Error())
 	}
-	return AWSCredentials{}, fmt.Errorf("no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials): %s", strings.Join(errs, "; "))
+	if err := ctx.Err(); err != nil {
+		return AWSCredentials{}, err
+	}
+	return AWSCredentials{}, fmt.Errorf("auth: no AWS credentials found (%s)", strings.Join(reasons, "; "))
 }
 
-func providerName(p AWSCredentialsProvider) string {
+// String lists the providers without their secrets.
+func (c AWSCredentialsChain) String() string {
+	names := make([]string, len(c))
+	for i, p := range c {
+		names[i] = providerLabel(p)
+	}
+	return "AWSCredentialsChain[" + strings.Join(names, ", ") + "]"
+}
+
+// GoString is String.
+func (c AWSCredentialsChain) GoString() string { return c.String() }
+
+// Format prints String for every verb.
+func (c AWSCredentialsChain) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String()) }
+
+// providerLabel describes p by its own String method when it has one (every
+// provider of this package redacts there) and by its type otherwise, so a
+// foreign provider's fields are never printed.
+func providerLabel(p AWSCredentialsProvider) string {
+	if p == nil {
+		return "<nil>"
+	}
 	switch p.(type) {
-	case EnvAWSCredentials, *EnvAWSCredentials:
-		return "environment"
-	case SharedAWSCredentials, *SharedAWSCredentials:
-		return "shared files"
-	case staticAWS:
-		return "static"
+	case staticAWSCredentials, EnvAWSCredentials, *EnvAWSCredentials, SharedAWSCredentials,
+		*SharedAWSCredentials, AWSCredentialsChain, *CachedAWSCredentials:
+		return p.(fmt.Stringer).String()
 	}
 	return fmt.Sprintf("%T", p)
 }
 
-// CachedAWSCredentials wraps a provider and reuses its credentials until
-// ExpiryWindow before they expire. Concurrent callers share one refresh.
+// DefaultAWSCredentialsExpiryWindow is how long before their expiry
+// [CachedAWSCredentials] refreshes credentials when ExpiryWindow is zero.
+const DefaultAWSCredentialsExpiryWindow = 5 * time.Minute
+
+// CachedAWSCredentials wraps a provider and reuses the credentials it returns
+// until ExpiryWindow before they expire (credentials without an expiry are
+// kept until [CachedAWSCredentials.Invalidate]). Concurrent callers share one
+// refresh. Use it by pointer; it must not be copied after first use.
 type CachedAWSCredentials struct {
+	// Provider supplies the credentials.
 	Provider AWSCredentialsProvider
-	// ExpiryWindow is how early expiring credentials are refreshed (default 5m).
+	// ExpiryWindow is how early expiring credentials are refreshed; zero
+	// means DefaultAWSCredentialsExpiryWindow.
 	ExpiryWindow time.Duration
-	// Now is the clock (default time.Now).
+	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
-	mu    sync.Mutex
-	creds *AWSCredentials
-	wait  chan struct{} // closed when an in-flight refresh ends
+	mu       sync.Mutex
+	creds    AWSCredentials
+	have     bool
+	inflight *awsRefresh
 }
 
-// Retrieve returns cached credentials or refreshes them.
+// awsRefresh is one call to the wrapped provider, shared by every caller that
+// arrives while it runs.
+type awsRefresh struct {
+	done  chan struct{}
+	creds AWSCredentials
+	err   error
+	// ctxErr is set when the refresh failed because the context of the
+	// caller that ran it ended; the others then try again with their own.
+	ctxErr bool
+}
+
+// NewCachedAWSCredentials returns a cache around p with the default window.
+func NewCachedAWSCredentials(p AWSCredentialsProvider) *CachedAWSCredentials {
+	return &CachedAWSCredentials{Provider: p}
+}
+
+// Retrieve returns the cached credentials while they are fresh, else
+// refreshes them once for all concurrent callers. If a refresh fails while
+// the old credentials have not yet actually expired (they are only inside the
+// window), the old credentials are returned.
 func (c *CachedAWSCredentials) Retrieve(ctx context.Context) (AWSCredentials, error) {
+	if c.Provider == nil {
+		return AWSCredentials{}, errors.New("auth: CachedAWSCredentials has no Provider")
+	}
 	for {
 		c.mu.Lock()
-		if c.creds != nil && !c.creds.Expired(c.now().Add(c.window())) {
-			creds := *c.creds
+		now := c.now()
+		if c.have && !c.creds.Expired(now.Add(c.window())) {
+			creds := c.creds
 			c.mu.Unlock()
 			return creds, nil
 		}
-		if c.wait != nil {
-			w := c.wait
-			c.mu.Unlock()
+		r := c.inflight
+		leader := r == nil
+		if leader {
+			r = &awsRefresh{done: make(chan struct{})}
+			c.inflight = r
+		}
+		c.mu.Unlock()
+
+		if leader {
+			c.refresh(ctx, r)
+		} else {
 			select {
-			case <-w:
-				continue
+			case <-r.done:
 			case <-ctx.Done():
 				return AWSCredentials{}, ctx.Err()
 			}
 		}
-		w := make(chan struct{})
-		c.wait = w
-		c.mu.Unlock()
-
-		creds, err := c.Provider.Retrieve(ctx)
-		c.mu.Lock()
-		if err == nil {
-			c.creds = &creds
+		if r.ctxErr && !leader {
+			continue // the leader gave up; refresh under our own context
 		}
-		c.wait = nil
-		close(w)
-		c.mu.Unlock()
-		return creds, err
+		return r.creds, r.err
 	}
 }
 
-// Invalidate drops the cached credentials.
+// refresh runs the wrapped provider for r and publishes the result.
+func (c *CachedAWSCredentials) refresh(ctx context.Context, r *awsRefresh) {
+	creds, err := c.Provider.Retrieve(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case err == nil:
+		c.creds, c.have = creds, true
+		r.creds = creds
+	case c.have && !c.creds.Expired(c.now()):
+		r.creds = c.creds // still valid: keep using it, try again next call
+	default:
+		r.err = err
+		r.ctxErr = ctx.Err() != nil
+	}
+	c.inflight = nil
+	close(r.done)
+}
+
+// Invalidate drops the cached credentials, so the next Retrieve refreshes.
+// The call path calls it when the service reports expired credentials.
 func (c *CachedAWSCredentials) Invalidate() {
 	c.mu.Lock()
-	c.creds = nil
+	c.creds, c.have = AWSCredentials{}, false
 	c.mu.Unlock()
 }
 
@@ -305,23 +274,23 @@ func (c *CachedAWSCredentials) window() time.Duration {
 	if c.ExpiryWindow > 0 {
 		return c.ExpiryWindow
 	}
-	return 5 * time.Minute
+	return DefaultAWSCredentialsExpiryWindow
 }
 
-// String describes the cache without secrets.
+// String describes the cache and its provider, never a secret.
 func (c *CachedAWSCredentials) String() string {
-	return fmt.Sprintf("CachedAWSCredentials{Provider: %v}", c.Provider)
+	return "CachedAWSCredentials{" + providerLabel(c.Provider) + "}"
 }
 
 // GoString is String.
 func (c *CachedAWSCredentials) GoString() string { return c.String() }
 
-// Format redacts every fmt verb.
-func (c *CachedAWSCredentials) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
+// Format prints String for every verb.
+func (c *CachedAWSCredentials) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String()) }
 
-// DefaultAWSCredentials returns the default chain, cached: the environment,
-// then the shared credentials and config files (profile AWS_PROFILE or
-// "default").
+// DefaultAWSCredentials returns the default provider: the environment
+// ([EnvAWSCredentials]), then the shared credentials and config files for
+// AWS_PROFILE or "default" ([SharedAWSCredentials]), cached.
 func DefaultAWSCredentials() AWSCredentialsProvider {
-	return &CachedAWSCredentials{Provider: AWSCredentialsChain{EnvAWSCredentials{}, SharedAWSCredentials{}}}
+	return NewCachedAWSCredentials(AWSCredentialsChain{EnvAWSCredentials{}, SharedAWSCredentials{}})
 }

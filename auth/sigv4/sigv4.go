@@ -1,20 +1,39 @@
-// Package sigv4 signs AWS requests with Signature Version 4 (through
-// github.com/aws/smithy-go/aws-http-auth) and verifies such signatures, for
-// fakes that check authentication the way AWS does.
+// Package sigv4 signs AWS requests with Signature Version 4 and verifies such
+// signatures, for fakes that check authentication the way AWS does.
 //
-// The signer hashes the exact body bytes it is given and signs the same
-// header set as aws-sdk-go-v2 (every header but Authorization, User-Agent,
-// X-Amzn-Trace-Id, Expect and Transfer-Encoding, plus content-length), so a
-// request it signs carries the Authorization header the AWS SDK would compute.
+// [Signer] is an [auth.Authenticator]. It signs through
+// github.com/aws/smithy-go/aws-http-auth and produces, for the same request,
+// credentials and time, the Authorization header that aws-sdk-go-v2's v4
+// signer produces (a differential test in internal/peertest checks this):
+//
+//   - it signs host, content-length (when the request has a body) and every
+//     other header except Authorization, User-Agent, X-Amzn-Trace-Id, Expect and
+//     Transfer-Encoding; X-Amz-Date and, with temporary credentials,
+//     X-Amz-Security-Token are set and signed;
+//   - the payload hash is the hex SHA-256 of the exact body bytes;
+//   - the path is URI-encoded a second time (the rule for every service but S3);
+//   - the query is rewritten into its canonical form (parameters sorted by
+//     their encoded names, then values, as the SigV4 specification says);
+//   - header values are canonicalized in place (outer spaces trimmed, inner
+//     runs of spaces made one), so what is sent is what was signed.
+//
+// [Verify] recomputes a signature from the request alone, with a
+// canonicalization written here from the SigV4 specification, independent of
+// the signer.
 package sigv4
 
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	awscreds "github.com/aws/smithy-go/aws-http-auth/credentials"
 	smithysigv4 "github.com/aws/smithy-go/aws-http-auth/sigv4"
@@ -23,79 +42,261 @@ import (
 	"github.com/backupcopy/backupcopy/auth"
 )
 
-// Signer is an auth.Authenticator that signs with SigV4.
+// Algorithm is the SigV4 algorithm name that starts the Authorization header.
+const Algorithm = "AWS4-HMAC-SHA256"
+
+const (
+	amzDateFormat  = "20060102T150405Z"
+	scopeDayFormat = "20060102"
+)
+
+// Signer signs requests for one service and region with SigV4, drawing
+// credentials from a provider on every request. It is safe for concurrent
+// use.
 type Signer struct {
 	creds   auth.AWSCredentialsProvider
 	service string
 	region  string
-	signer  *smithysigv4.Signer
+	smithy  *smithysigv4.Signer
+	// direct makes every request take the signDirect path (tests compare
+	// the two paths).
+	direct bool
 }
 
-var _ auth.Authenticator = (*Signer)(nil)
+var (
+	_ auth.Authenticator = (*Signer)(nil)
+	_ auth.Invalidator   = (*Signer)(nil)
+)
 
-// New returns a Signer for service (e.g. "fsx") in region, drawing
-// credentials from creds on every request.
+// New returns a Signer that signs for service (the signing name, e.g. "fsx")
+// in region (e.g. "us-east-1"), with credentials from creds.
 func New(creds auth.AWSCredentialsProvider, service, region string) *Signer {
 	return &Signer{
-		creds: creds, service: service, region: region,
-		signer: smithysigv4.New(func(o *v4.SignerOptions) { o.HeaderRules = sdkHeaderRules{} }),
+		creds:   creds,
+		service: service,
+		region:  region,
+		smithy:  smithysigv4.New(func(o *v4.SignerOptions) { o.HeaderRules = signedHeaderRule{} }),
 	}
 }
+
+// Service returns the signing name.
+func (s *Signer) Service() string { return s.service }
 
 // Region returns the signing region.
 func (s *Signer) Region() string { return s.region }
 
-// Authenticate signs req, whose body is exactly body, dated auth.SigningTime(ctx).
+// Invalidate drops cached credentials when the provider caches them (it
+// implements [auth.Invalidator]), so the next request retrieves fresh ones.
+func (s *Signer) Invalidate() {
+	if inv, ok := s.creds.(auth.Invalidator); ok {
+		inv.Invalidate()
+	}
+}
+
+// Authenticate signs req, whose body is exactly body, dated
+// auth.SigningTime(ctx). It replaces any earlier signature, so a retried
+// request is signed afresh. Besides the signing headers it may change
+// req.Host (a default port is dropped), req.URL.RawQuery (put in canonical
+// form) and the spacing of header values. req.ContentLength, when positive,
+// must equal len(body).
 func (s *Signer) Authenticate(ctx context.Context, req *http.Request, body []byte) error {
-	if s.creds == nil {
-		return fmt.Errorf("sigv4: no AWS credentials provider")
+	switch {
+	case s.creds == nil:
+		return errors.New("sigv4: no AWS credentials provider")
+	case s.service == "":
+		return errors.New("sigv4: no signing service name")
+	case s.region == "":
+		return errors.New("sigv4: no signing region")
+	case req.URL == nil:
+		return errors.New("sigv4: request has no URL")
+	case req.URL.Opaque != "":
+		return errors.New("sigv4: requests with an opaque URL are not supported")
+	case req.ContentLength > 0 && req.ContentLength != int64(len(body)):
+		return fmt.Errorf("sigv4: request ContentLength is %d but the body has %d bytes", req.ContentLength, len(body))
 	}
 	c, err := s.creds.Retrieve(ctx)
 	if err != nil {
 		return fmt.Errorf("sigv4: retrieving AWS credentials: %w", err)
 	}
+	if c.AccessKeyID == "" || c.SecretAccessKey == "" {
+		return errors.New("sigv4: the AWS credentials provider returned an empty access key id or secret")
+	}
+	at := auth.SigningTime(ctx).UTC()
 	sum := sha256.Sum256(body)
-	if len(body) > 0 {
-		// aws-sdk-go-v2 signs content-length; aws-http-auth signs only headers,
-		// so put it there (net/http writes the length from ContentLength).
-		req.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	} else {
+
+	prepare(req)
+	// The signers read these from the header map; net/http writes them from
+	// req.Host and req.ContentLength instead, so they are removed afterwards.
+	req.Header.Set("Host", req.Host)
+	if req.ContentLength > 0 {
+		req.Header.Set("Content-Length", strconv.FormatInt(req.ContentLength, 10))
+	}
+	defer func() {
+		req.Header.Del("Host")
 		req.Header.Del("Content-Length")
+	}()
+
+	if !s.direct && smithyQueryOrder(req.URL.RawQuery) == canonicalQuery(req.URL.RawQuery) {
+		err = s.smithy.SignRequest(&smithysigv4.SignRequestInput{
+			Request:     req,
+			PayloadHash: sum[:],
+			Credentials: awscreds.Credentials{
+				AccessKeyID:     c.AccessKeyID,
+				SecretAccessKey: c.SecretAccessKey,
+				SessionToken:    c.SessionToken,
+				Expires:         c.Expires,
+			},
+			Service: s.service,
+			Region:  s.region,
+			Time:    at,
+		})
+		if err != nil {
+			return fmt.Errorf("sigv4: signing: %w", err)
+		}
+		return nil
 	}
-	req.Header.Del("Authorization")
-	err = s.signer.SignRequest(&smithysigv4.SignRequestInput{
-		Request:     req,
-		PayloadHash: sum[:],
-		Credentials: awscreds.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expires: c.Expires},
-		Service:     s.service,
-		Region:      s.region,
-		Time:        auth.SigningTime(ctx).UTC(),
-	})
-	req.Header.Del("Host") // net/http writes req.Host; keep the header map clean
-	if err != nil {
-		return fmt.Errorf("sigv4: signing: %w", err)
-	}
+	// aws-http-auth v1.1.3 sorts query parameters by their decoded names,
+	// which differs from the specification (and from aws-sdk-go-v2) when a
+	// name or value holds a character that must be percent-encoded; sign
+	// such requests with this package's own canonicalization.
+	signDirect(req, c, hex.EncodeToString(sum[:]), s.service, s.region, at)
 	return nil
 }
 
-// String describes the signer without secrets.
-func (s *Signer) String() string {
-	return fmt.Sprintf("sigv4.Signer{service: %s, region: %s}", s.service, s.region)
+// prepare normalizes req the way aws-sdk-go-v2 does before it signs, so that
+// the wire carries exactly what the signature covers.
+func prepare(req *http.Request) {
+	if req.Host == "" {
+		req.Host = req.URL.Host
+	}
+	req.Host = stripDefaultPort(req.Host, req.URL.Scheme)
+	if req.URL.RawQuery != "" {
+		req.URL.RawQuery = canonicalQuery(req.URL.RawQuery)
+	}
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	for k := range req.Header {
+		if managedHeader(k) {
+			delete(req.Header, k)
+		}
+	}
+	// Fold keys that are not in canonical form ("x-foo" beside "X-Foo") into
+	// the canonical key, so each name is signed once with all its values,
+	// in the order the other side receives them: net/http writes keys
+	// sorted, and a server appends the values of each line in that order.
+	groups := map[string][]string{}
+	for k := range req.Header {
+		ck := http.CanonicalHeaderKey(k)
+		groups[ck] = append(groups[ck], k)
+	}
+	for ck, keys := range groups {
+		if len(keys) == 1 && keys[0] == ck {
+			continue
+		}
+		sort.Strings(keys)
+		var merged []string
+		for _, k := range keys {
+			merged = append(merged, req.Header[k]...)
+			delete(req.Header, k)
+		}
+		if !managedHeader(ck) {
+			req.Header[ck] = merged
+		}
+	}
+	for k, vals := range req.Header {
+		if !isSignedHeader(strings.ToLower(k)) {
+			continue
+		}
+		for i, v := range vals {
+			vals[i] = collapseSpaces(v)
+		}
+	}
 }
 
-// GoString is String, so %#v hides secrets too.
-func (s *Signer) GoString() string { return s.String() }
+// managedHeader reports whether the signer sets the header itself, so that
+// any value the caller left there is dropped.
+func managedHeader(k string) bool {
+	switch strings.ToLower(k) {
+	case "authorization", "x-amz-date", "x-amz-security-token", "host", "content-length":
+		return true
+	}
+	return false
+}
 
-// Format redacts every fmt verb.
-func (s *Signer) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
+// signDirect signs req with this package's canonicalization; prepare has run
+// and the Host and Content-Length headers are in the header map.
+func signDirect(req *http.Request, c auth.AWSCredentials, payloadHash, service, region string, at time.Time) {
+	amzDate := at.Format(amzDateFormat)
+	req.Header.Set("X-Amz-Date", amzDate)
+	if c.SessionToken != "" {
+		req.Header.Set("X-Amz-Security-Token", c.SessionToken)
+	}
+	var signed []string
+	for k := range req.Header {
+		if lk := strings.ToLower(k); isSignedHeader(lk) {
+			signed = append(signed, lk)
+		}
+	}
+	sort.Strings(signed)
+	day := at.Format(scopeDayFormat)
+	scope := day + "/" + region + "/" + service + "/aws4_request"
+	canonical := canonicalRequest(req, signed, payloadHash)
+	sig := signature(c.SecretAccessKey, day, region, service, stringToSign(amzDate, scope, canonical))
+	req.Header.Set("Authorization", Algorithm+" Credential="+c.AccessKeyID+"/"+scope+
+		", SignedHeaders="+strings.Join(signed, ";")+", Signature="+sig)
+}
 
-// sdkHeaderRules signs what aws-sdk-go-v2's v4 signer signs.
-type sdkHeaderRules struct{}
-
-func (sdkHeaderRules) IsSigned(h string) bool {
-	switch strings.ToLower(h) {
+// isSignedHeader reports whether the signer signs the header with lower-case
+// name h: every header but those that proxies and clients change in transit.
+func isSignedHeader(h string) bool {
+	switch h {
 	case "authorization", "user-agent", "x-amzn-trace-id", "expect", "transfer-encoding":
 		return false
 	}
 	return true
+}
+
+// signedHeaderRule is isSignedHeader for aws-http-auth.
+type signedHeaderRule struct{}
+
+func (signedHeaderRule) IsSigned(h string) bool { return isSignedHeader(strings.ToLower(h)) }
+
+// stripDefaultPort drops ":443" from an https host and ":80" from an http
+// host, as clients do in the Host header.
+func stripDefaultPort(host, scheme string) string {
+	i := strings.LastIndexByte(host, ':')
+	if i < 0 || strings.IndexByte(host[i:], ']') >= 0 {
+		return host
+	}
+	port := host[i+1:]
+	if (strings.EqualFold(scheme, "https") && port == "443") || (strings.EqualFold(scheme, "http") && port == "80") {
+		return host[:i]
+	}
+	return host
+}
+
+// String describes the signer without credentials.
+func (s *Signer) String() string {
+	p := "<nil>"
+	if s.creds != nil {
+		if st, ok := s.creds.(fmt.Stringer); ok {
+			p = st.String()
+		} else {
+			p = fmt.Sprintf("%T", s.creds)
+		}
+	}
+	return fmt.Sprintf("sigv4.Signer{Service: %q, Region: %q, Credentials: %s}", s.service, s.region, p)
+}
+
+// GoString is String.
+func (s *Signer) GoString() string { return s.String() }
+
+// Format prints String for every verb, so no verb reaches the fields.
+func (s *Signer) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", s.String())
+		return
+	}
+	io.WriteString(f, s.String())
 }

@@ -1,8 +1,13 @@
 package sigv4
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,64 +18,151 @@ import (
 	"github.com/backupcopy/backupcopy/auth"
 )
 
-// Published AWS SigV4 test-suite cases (see testdata/NOTICE). Credentials
-// AKIDEXAMPLE / wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY, 2015-08-30T12:36:00Z,
-// us-east-1, service "service".
-var suite = []struct {
-	name, method, target string
-	header               map[string]string
-	token                string
-	signed, signature    string
-}{
-	{"post-vanilla", "POST", "/", nil, "", "host;x-amz-date", "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"},
-	{"post-header-key-sort", "POST", "/", map[string]string{"My-Header1": "value1"}, "", "host;my-header1;x-amz-date", "c5410059b04c1ee005303aed430f6e6645f61f4dc9e1461ec8f8916fdf18852c"},
-	{"get-vanilla-query-order-key-case", "GET", "/?Param2=value2&Param1=value1", nil, "", "host;x-amz-date", "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"},
-	{"get-vanilla-query-unreserved", "GET", "/?-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz=-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", nil, "", "host;x-amz-date", "9c3e54bfcdf0b19771a7f523ee5669cdf59bc7cc0884027167c21bb143a40197"},
-	{"get-vanilla-with-session-token", "GET", "/", nil, "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267", "host;x-amz-date;x-amz-security-token", "07ec1639c89043aa0e3e2de82b96708f198cceab042d4a97044c66dd9f74e7f8"},
+// suiteCase is one case of the published AWS SigV4 test suite under
+// testdata/v4 (see testdata/README.md for the source and what is left out).
+type suiteCase struct {
+	name    string
+	context struct {
+		Credentials struct {
+			AccessKeyID     string `json:"access_key_id"`
+			SecretAccessKey string `json:"secret_access_key"`
+			Token           string `json:"token"`
+		} `json:"credentials"`
+		Region           string    `json:"region"`
+		Service          string    `json:"service"`
+		Timestamp        time.Time `json:"timestamp"`
+		SignBody         bool      `json:"sign_body"`
+		Normalize        bool      `json:"normalize"`
+		OmitSessionToken bool      `json:"omit_session_token"`
+	}
+	request, signedRequest                 string
+	canonical, stringToSign, signatureText string
 }
 
-const (
-	suiteAKID   = "AKIDEXAMPLE"
-	suiteSecret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-)
-
-var suiteTime = time.Date(2015, 8, 30, 12, 36, 0, 0, time.UTC)
-
-func TestPublishedSuiteSign(t *testing.T) {
-	for _, tc := range suite {
-		t.Run(tc.name, func(t *testing.T) {
-			req, err := http.NewRequest(tc.method, "https://example.amazonaws.com"+tc.target, nil)
+func loadSuite(t *testing.T) []suiteCase {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join("testdata", "v4", "*"))
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(dirs), 25, "the vendored suite is incomplete")
+	var out []suiteCase
+	for _, dir := range dirs {
+		read := func(name string) string {
+			b, err := os.ReadFile(filepath.Join(dir, name))
 			require.NoError(t, err)
-			for k, v := range tc.header {
-				req.Header.Set(k, v)
+			return string(b)
+		}
+		c := suiteCase{name: filepath.Base(dir)}
+		require.NoError(t, json.Unmarshal([]byte(read("context.json")), &c.context), c.name)
+		c.request = read("request.txt")
+		c.signedRequest = read("header-signed-request.txt")
+		c.canonical = read("header-canonical-request.txt")
+		c.stringToSign = read("header-string-to-sign.txt")
+		c.signatureText = strings.TrimSpace(read("header-signature.txt"))
+		out = append(out, c)
+	}
+	return out
+}
+
+// parseSuiteRequest reads a request in the suite's text form as a server
+// would receive it.
+func parseSuiteRequest(t *testing.T, text string) (*http.Request, []byte) {
+	t.Helper()
+	head, body, hasBody := strings.Cut(text, "\n\n")
+	if !hasBody {
+		head = strings.TrimRight(text, "\n")
+	}
+	req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(head + "\n\n" + body)))
+	require.NoError(t, err)
+	b, err := io.ReadAll(req.Body)
+	require.NoError(t, err)
+	return req, b
+}
+
+// clientRequest turns a parsed server-side request into one a client sends.
+func clientRequest(req *http.Request) *http.Request {
+	req.RequestURI = ""
+	req.URL.Scheme = "https"
+	req.URL.Host = req.Host
+	return req
+}
+
+func authorizationLine(t *testing.T, signedRequest string) string {
+	t.Helper()
+	for _, line := range strings.Split(signedRequest, "\n") {
+		if v, ok := strings.CutPrefix(line, "Authorization:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatal("no Authorization line")
+	return ""
+}
+
+// TestSuiteSign signs each request of the suite and expects the published
+// Authorization header, canonical request and string to sign, through both
+// signing paths.
+func TestSuiteSign(t *testing.T) {
+	for _, tc := range loadSuite(t) {
+		for _, direct := range []bool{false, true} {
+			name := tc.name
+			if direct {
+				name += "/direct"
 			}
-			s := New(auth.StaticAWSCredentials(suiteAKID, suiteSecret, tc.token), "service", "us-east-1")
-			require.NoError(t, s.Authenticate(auth.WithSigningTime(context.Background(), suiteTime), req, nil))
-			want := "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=" + tc.signed + ", Signature=" + tc.signature
-			assert.Equal(t, want, req.Header.Get("Authorization"))
-			assert.Equal(t, "20150830T123600Z", req.Header.Get("X-Amz-Date"))
-			assert.Equal(t, tc.token, req.Header.Get("X-Amz-Security-Token"))
-		})
+			t.Run(name, func(t *testing.T) {
+				require.False(t, tc.context.OmitSessionToken, "unsigned session tokens are not supported")
+				req, body := parseSuiteRequest(t, tc.request)
+				req = clientRequest(req)
+				if tc.context.SignBody {
+					// aws-c-auth's sign_body adds this header before signing
+					req.Header.Set("X-Amz-Content-Sha256", hexSHA256(body))
+				}
+				cr := tc.context.Credentials
+				s := New(auth.StaticAWSCredentials(cr.AccessKeyID, cr.SecretAccessKey, cr.Token), tc.context.Service, tc.context.Region)
+				s.direct = direct
+				ctx := auth.WithSigningTime(context.Background(), tc.context.Timestamp)
+				require.NoError(t, s.Authenticate(ctx, req, body))
+
+				want := authorizationLine(t, tc.signedRequest)
+				assert.Equal(t, want, req.Header.Get("Authorization"))
+				assert.Equal(t, tc.context.Timestamp.UTC().Format(amzDateFormat), req.Header.Get("X-Amz-Date"))
+				assert.Contains(t, want, "Signature="+tc.signatureText)
+
+				a, err := ParseAuthorization(want)
+				require.NoError(t, err)
+				canonical := canonicalRequest(req, a.SignedHeaders, hexSHA256(body))
+				assert.Equal(t, tc.canonical, canonical)
+				assert.Equal(t, tc.stringToSign, stringToSign(req.Header.Get("X-Amz-Date"), a.Scope(), canonical))
+			})
+		}
 	}
 }
 
-func TestPublishedSuiteVerify(t *testing.T) {
-	lookup := func(id string) (string, bool) { return suiteSecret, id == suiteAKID }
-	for _, tc := range suite {
+// TestSuiteVerify verifies each published signed request as a server
+// receives it, and refuses it with one signature digit changed or one second
+// outside the allowed skew.
+func TestSuiteVerify(t *testing.T) {
+	for _, tc := range loadSuite(t) {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := http.NewRequest(tc.method, "https://example.amazonaws.com"+tc.target, nil)
-			require.NoError(t, err)
-			for k, v := range tc.header {
-				req.Header.Set(k, v)
+			cr := tc.context.Credentials
+			req, body := parseSuiteRequest(t, tc.signedRequest)
+			at := tc.context.Timestamp
+			require.NoError(t, Verify(req, body, cr.AccessKeyID, cr.SecretAccessKey, tc.context.Service, at, DefaultMaxSkew))
+			require.NoError(t, Verify(req, body, cr.AccessKeyID, cr.SecretAccessKey, tc.context.Service, at.Add(DefaultMaxSkew), DefaultMaxSkew))
+
+			err := Verify(req, body, cr.AccessKeyID, cr.SecretAccessKey, tc.context.Service, at.Add(DefaultMaxSkew+time.Second), DefaultMaxSkew)
+			assert.ErrorIs(t, err, ErrRequestExpired)
+
+			authz := req.Header.Get("Authorization")
+			last := authz[len(authz)-1]
+			flipped := byte('0')
+			if last == '0' {
+				flipped = '1'
 			}
-			req.Header.Set("X-Amz-Date", "20150830T123600Z")
-			if tc.token != "" {
-				req.Header.Set("X-Amz-Security-Token", tc.token)
-			}
-			req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders="+tc.signed+", Signature="+tc.signature)
-			require.NoError(t, Verify(req, nil, lookup, "service", suiteTime, 5*time.Minute))
-			req.Header.Set("Authorization", strings.Replace(req.Header.Get("Authorization"), tc.signature[:4], "0000", 1))
-			assert.Error(t, Verify(req, nil, lookup, "service", suiteTime, 5*time.Minute))
+			req.Header.Set("Authorization", authz[:len(authz)-1]+string(flipped))
+			var ve *VerifyError
+			require.ErrorAs(t, Verify(req, body, cr.AccessKeyID, cr.SecretAccessKey, tc.context.Service, at, DefaultMaxSkew), &ve)
+			assert.ErrorIs(t, ve, ErrSignatureMismatch)
+			assert.Equal(t, tc.canonical, ve.CanonicalRequest, "the verifier's canonical request")
+			assert.Equal(t, tc.stringToSign, ve.StringToSign)
 		})
 	}
 }

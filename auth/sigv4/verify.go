@@ -2,231 +2,266 @@ package sigv4
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
 
-// VerifyError says why a signature was refused. Code is the AWS error code a
-// service answers with.
-type VerifyError struct {
-	Code   string
-	Reason string
-}
-
-func (e *VerifyError) Error() string { return e.Code + ": " + e.Reason }
-
-// Codes a verifier reports, as AWS services name them.
-const (
-	CodeMissingAuthentication = "MissingAuthenticationTokenException"
-	CodeIncompleteSignature   = "IncompleteSignatureException"
-	CodeUnknownAccessKey      = "UnrecognizedClientException"
-	CodeSignatureMismatch     = "InvalidSignatureException"
-	CodeSignatureExpired      = "InvalidSignatureException" // message "Signature expired: ..."
+// The kinds of verification failure. Every error [Verify] returns is a
+// *[VerifyError] that wraps one of them, so errors.Is(err, ErrRequestExpired)
+// and the like work.
+var (
+	// ErrMissingAuth: the request has no Authorization header.
+	ErrMissingAuth = errors.New("missing authentication")
+	// ErrMalformedAuth: the Authorization header, its credential scope or
+	// the X-Amz-Date header cannot be parsed or lacks a required part.
+	ErrMalformedAuth = errors.New("malformed authorization")
+	// ErrUnknownAccessKey: the access key id is not the expected one.
+	ErrUnknownAccessKey = errors.New("unknown access key")
+	// ErrSignatureMismatch: the signature, or the credential scope's
+	// service or date, does not match the request.
+	ErrSignatureMismatch = errors.New("signature mismatch")
+	// ErrRequestExpired: the request's X-Amz-Date is too far from the
+	// verifier's clock.
+	ErrRequestExpired = errors.New("request time too skewed")
 )
 
-// ErrSignatureExpired is wrapped by the error for a request dated too far
-// from the verifier's clock.
-var ErrSignatureExpired = errors.New("signature expired")
+// Error codes that AWS JSON-protocol services such as FSx answer with; see
+// [VerifyError.Code]. Query and REST services use other codes for the same
+// failures (SignatureDoesNotMatch, RequestExpired, RequestTimeTooSkewed).
+const (
+	CodeMissingAuthenticationToken = "MissingAuthenticationTokenException"
+	CodeIncompleteSignature        = "IncompleteSignatureException"
+	CodeUnrecognizedClient         = "UnrecognizedClientException"
+	CodeInvalidSignature           = "InvalidSignatureException"
+)
 
-// Verify checks req's SigV4 Authorization header against body, the secret
-// that lookup returns for its access key id, the expected service, and now
-// (requests dated more than maxSkew away are refused). It canonicalizes the
-// request independently of how it was signed.
-func Verify(req *http.Request, body []byte, lookup func(accessKeyID string) (secret string, ok bool), service string, now time.Time, maxSkew time.Duration) error {
-	authz := req.Header.Get("Authorization")
-	if authz == "" {
-		return &VerifyError{CodeMissingAuthentication, "Missing Authentication Token"}
-	}
-	const alg = "AWS4-HMAC-SHA256 "
-	if !strings.HasPrefix(authz, alg) {
-		return &VerifyError{CodeIncompleteSignature, "Authorization header must start with AWS4-HMAC-SHA256"}
+// DefaultMaxSkew is the clock difference Verify allows when maxSkew <= 0:
+// AWS refuses requests dated more than five minutes from its clock.
+const DefaultMaxSkew = 5 * time.Minute
+
+// VerifyError says why Verify refused a request.
+type VerifyError struct {
+	// Kind is ErrMissingAuth, ErrMalformedAuth, ErrUnknownAccessKey,
+	// ErrSignatureMismatch or ErrRequestExpired.
+	Kind error
+	// Code is the error code an AWS JSON-protocol service answers with:
+	// CodeMissingAuthenticationToken, CodeIncompleteSignature,
+	// CodeUnrecognizedClient or CodeInvalidSignature (also for an expired
+	// request, whose Message starts "Signature expired" or "Signature not
+	// yet current", as AWS words it).
+	Code string
+	// Message is an AWS-style message for the response body.
+	Message string
+	// CanonicalRequest and StringToSign are what the verifier computed, set
+	// when the signature did not match, for debugging a signer. They may
+	// contain the session token, so do not log them where secrets must not go.
+	CanonicalRequest, StringToSign string
+}
+
+// Error returns the code and the message.
+func (e *VerifyError) Error() string { return "sigv4: " + e.Code + ": " + e.Message }
+
+// Unwrap returns Kind.
+func (e *VerifyError) Unwrap() error { return e.Kind }
+
+func malformed(format string, args ...any) *VerifyError {
+	return &VerifyError{Kind: ErrMalformedAuth, Code: CodeIncompleteSignature, Message: fmt.Sprintf(format, args...)}
+}
+
+// Authorization is a parsed SigV4 Authorization header:
+//
+//	AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request,
+//	SignedHeaders=host;x-amz-date, Signature=5da7...
+type Authorization struct {
+	AccessKeyID string
+	// Day (YYYYMMDD), Region and Service make the credential scope.
+	Day, Region, Service string
+	// SignedHeaders are the lower-case header names, in the header's order.
+	SignedHeaders []string
+	Signature     string
+}
+
+// Scope returns the credential scope, Day/Region/Service/aws4_request.
+func (a *Authorization) Scope() string {
+	return a.Day + "/" + a.Region + "/" + a.Service + "/aws4_request"
+}
+
+// ParseAuthorization parses a SigV4 Authorization header value. Errors are
+// *VerifyError of kind ErrMalformedAuth.
+func ParseAuthorization(header string) (*Authorization, error) {
+	rest, ok := strings.CutPrefix(header, Algorithm+" ")
+	if !ok {
+		alg, _, _ := strings.Cut(header, " ")
+		if len(alg) > 40 {
+			alg = alg[:40]
+		}
+		return nil, malformed("Unsupported authorization algorithm %q; the Authorization header must start with %s", alg, Algorithm)
 	}
 	fields := map[string]string{}
-	for _, part := range strings.Split(authz[len(alg):], ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok {
-			return &VerifyError{CodeIncompleteSignature, "malformed Authorization header"}
+	for _, part := range strings.Split(rest, ",") {
+		part = strings.TrimSpace(part)
+		k, v, ok := strings.Cut(part, "=")
+		if !ok || k == "" {
+			return nil, malformed("Authorization header element without '=': each element must be name=value")
+		}
+		switch k {
+		case "Credential", "SignedHeaders", "Signature":
+		default:
+			return nil, malformed("Authorization header has an unknown element %q", k)
+		}
+		if _, dup := fields[k]; dup {
+			return nil, malformed("Authorization header has %s twice", k)
 		}
 		fields[k] = v
 	}
-	cred, signed, sig := fields["Credential"], fields["SignedHeaders"], fields["Signature"]
-	if cred == "" || signed == "" || sig == "" {
-		return &VerifyError{CodeIncompleteSignature, "Authorization header requires Credential, SignedHeaders and Signature"}
+	var missing []string
+	for _, k := range []string{"Credential", "SignedHeaders", "Signature"} {
+		if fields[k] == "" {
+			missing = append(missing, fmt.Sprintf("Authorization header requires '%s' parameter.", k))
+		}
 	}
-	scope := strings.Split(cred, "/")
-	if len(scope) != 5 || scope[4] != "aws4_request" {
-		return &VerifyError{CodeIncompleteSignature, "malformed Credential scope"}
+	if len(missing) > 0 {
+		return nil, malformed("%s", strings.Join(missing, " "))
 	}
-	akid, day, region, svc := scope[0], scope[1], scope[2], scope[3]
-	if svc != service {
-		return &VerifyError{CodeSignatureMismatch, fmt.Sprintf("Credential should be scoped to correct service: '%s'", service)}
+	scope := strings.Split(fields["Credential"], "/")
+	if len(scope) != 5 || scope[0] == "" || scope[1] == "" || scope[2] == "" || scope[3] == "" {
+		return nil, malformed("Credential must have the form AccessKeyId/YYYYMMDD/region/service/aws4_request")
 	}
-	secret, ok := lookup(akid)
-	if !ok {
-		return &VerifyError{CodeUnknownAccessKey, "The security token included in the request is invalid."}
+	if scope[4] != "aws4_request" {
+		return nil, malformed("Credential should be scoped with a valid terminator: 'aws4_request', not '%s'.", truncate(scope[4]))
 	}
-	amzDate := req.Header.Get("X-Amz-Date")
-	t, err := time.Parse("20060102T150405Z", amzDate)
+	if _, err := time.Parse(scopeDayFormat, scope[1]); err != nil {
+		return nil, malformed("Credential scope date %q is not YYYYMMDD", truncate(scope[1]))
+	}
+	signed := strings.Split(fields["SignedHeaders"], ";")
+	seen := map[string]bool{}
+	for _, h := range signed {
+		if h == "" || h != strings.ToLower(h) || strings.ContainsAny(h, " \t:") {
+			return nil, malformed("SignedHeaders must be a ';'-separated list of lower-case header names")
+		}
+		if seen[h] {
+			return nil, malformed("SignedHeaders lists %q twice", h)
+		}
+		seen[h] = true
+	}
+	return &Authorization{
+		AccessKeyID:   scope[0],
+		Day:           scope[1],
+		Region:        scope[2],
+		Service:       scope[3],
+		SignedHeaders: signed,
+		Signature:     fields["Signature"],
+	}, nil
+}
+
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}
+
+// Verify checks the SigV4 signature of req, whose body is exactly body,
+// against the one key pair accessKeyID/secret and the signing name service,
+// at time now: requests dated more than maxSkew from now (DefaultMaxSkew if
+// maxSkew <= 0) are refused. The region is taken from the credential scope;
+// check it with ParseAuthorization if it matters. req may be a server
+// request or one built by a client.
+//
+// Verify re-canonicalizes the request from its own method, URL, headers and
+// body with this package's implementation of the specification, and
+// compares signatures in constant time. It returns nil or a *VerifyError.
+func Verify(req *http.Request, body []byte, accessKeyID, secret, service string, now time.Time, maxSkew time.Duration) error {
+	return VerifyLookup(req, body, func(id string) (string, bool) {
+		return secret, id == accessKeyID && accessKeyID != ""
+	}, service, now, maxSkew)
+}
+
+// VerifyLookup is Verify for a verifier that knows several keys: lookup
+// returns the secret for an access key id, or false if the id is unknown.
+func VerifyLookup(req *http.Request, body []byte, lookup func(accessKeyID string) (secret string, ok bool), service string, now time.Time, maxSkew time.Duration) error {
+	if maxSkew <= 0 {
+		maxSkew = DefaultMaxSkew
+	}
+	if req.URL == nil {
+		return malformed("The request has no URL")
+	}
+	authz := req.Header.Values("Authorization")
+	switch {
+	case len(authz) == 0 || (len(authz) == 1 && strings.TrimSpace(authz[0]) == ""):
+		return &VerifyError{Kind: ErrMissingAuth, Code: CodeMissingAuthenticationToken, Message: "Missing Authentication Token"}
+	case len(authz) > 1:
+		return malformed("The request has more than one Authorization header")
+	}
+	a, err := ParseAuthorization(strings.TrimSpace(authz[0]))
 	if err != nil {
-		return &VerifyError{CodeIncompleteSignature, "missing or malformed X-Amz-Date"}
+		return err
 	}
-	if t.Format("20060102") != day {
-		return &VerifyError{CodeSignatureMismatch, "Credential date does not match X-Amz-Date"}
+	if a.Service != service {
+		return &VerifyError{Kind: ErrSignatureMismatch, Code: CodeInvalidSignature,
+			Message: fmt.Sprintf("Credential should be scoped to correct service: '%s'.", service)}
 	}
-	if d := t.Sub(now); d > maxSkew || d < -maxSkew {
-		return fmt.Errorf("%w", &VerifyError{CodeSignatureExpired, fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - %s.)",
-			amzDate, now.Add(-maxSkew).UTC().Format("20060102T150405Z"), now.UTC().Format("20060102T150405Z"), maxSkew)})
+	secret, ok := lookup(a.AccessKeyID)
+	if !ok {
+		return &VerifyError{Kind: ErrUnknownAccessKey, Code: CodeUnrecognizedClient,
+			Message: "The security token included in the request is invalid."}
 	}
-	names := strings.Split(signed, ";")
-	if !sort.StringsAreSorted(names) || !contains(names, "host") {
-		return &VerifyError{CodeIncompleteSignature, "SignedHeaders must be sorted and include host"}
+
+	dates := req.Header.Values("X-Amz-Date")
+	if len(dates) == 0 {
+		return malformed("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
 	}
-	canonical := CanonicalRequest(req, names, body)
-	sts := strings.Join([]string{"AWS4-HMAC-SHA256", amzDate, strings.Join(scope[1:], "/"), hexSHA(canonical)}, "\n")
-	key := SigningKey(secret, day, region, svc)
-	want := hex.EncodeToString(hmacSHA(key, sts))
-	if !hmac.Equal([]byte(want), []byte(sig)) {
-		return &VerifyError{CodeSignatureMismatch, "The request signature we calculated does not match the signature you provided."}
+	if len(dates) > 1 {
+		return malformed("The request has more than one X-Amz-Date header")
+	}
+	amzDate := strings.TrimSpace(dates[0])
+	at, err := time.Parse(amzDateFormat, amzDate)
+	if err != nil {
+		return malformed("X-Amz-Date %q is not in the form YYYYMMDD'T'HHMMSS'Z'", truncate(amzDate))
+	}
+	var hasHost, hasDate bool
+	for _, h := range a.SignedHeaders {
+		hasHost = hasHost || h == "host"
+		hasDate = hasDate || h == "x-amz-date"
+	}
+	if !hasHost || !hasDate {
+		return malformed("SignedHeaders must include host and x-amz-date")
+	}
+	if day := at.Format(scopeDayFormat); day != a.Day {
+		return &VerifyError{Kind: ErrSignatureMismatch, Code: CodeInvalidSignature,
+			Message: fmt.Sprintf("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", a.Day, day, amzDate)}
+	}
+	now = now.UTC()
+	switch {
+	case at.Before(now.Add(-maxSkew)):
+		return &VerifyError{Kind: ErrRequestExpired, Code: CodeInvalidSignature,
+			Message: fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - %s.)",
+				amzDate, now.Add(-maxSkew).Format(amzDateFormat), now.Format(amzDateFormat), skewText(maxSkew))}
+	case at.After(now.Add(maxSkew)):
+		return &VerifyError{Kind: ErrRequestExpired, Code: CodeInvalidSignature,
+			Message: fmt.Sprintf("Signature not yet current: %s is still later than %s (%s + %s.)",
+				amzDate, now.Add(maxSkew).Format(amzDateFormat), now.Format(amzDateFormat), skewText(maxSkew))}
+	}
+
+	canonical := canonicalRequest(req, a.SignedHeaders, hexSHA256(body))
+	toSign := stringToSign(amzDate, a.Scope(), canonical)
+	want := signature(secret, a.Day, a.Region, a.Service, toSign)
+	if !hmac.Equal([]byte(want), []byte(a.Signature)) {
+		return &VerifyError{Kind: ErrSignatureMismatch, Code: CodeInvalidSignature,
+			Message: "The request signature we calculated does not match the signature you provided. " +
+				"Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+			CanonicalRequest: canonical, StringToSign: toSign}
 	}
 	return nil
 }
 
-// IsExpired reports whether err is a verification failure for the request's date.
-func IsExpired(err error) bool {
-	var ve *VerifyError
-	return errors.As(err, &ve) && strings.HasPrefix(ve.Reason, "Signature expired")
-}
-
-// CanonicalRequest builds the SigV4 canonical request of req for the given
-// signed header names (lower case, sorted) and body.
-func CanonicalRequest(req *http.Request, signed []string, body []byte) string {
-	path := req.URL.EscapedPath()
-	if path == "" {
-		path = "/"
+// skewText writes a skew as AWS does ("5 min").
+func skewText(d time.Duration) string {
+	if d%time.Minute == 0 {
+		return fmt.Sprintf("%d min", int(d/time.Minute))
 	}
-	var b strings.Builder
-	b.WriteString(req.Method)
-	b.WriteByte('\n')
-	b.WriteString(uriEncode(path))
-	b.WriteByte('\n')
-	b.WriteString(canonicalQuery(req.URL.RawQuery))
-	b.WriteByte('\n')
-	for _, h := range signed {
-		b.WriteString(h)
-		b.WriteByte(':')
-		b.WriteString(headerValue(req, h))
-		b.WriteByte('\n')
-	}
-	b.WriteByte('\n')
-	b.WriteString(strings.Join(signed, ";"))
-	b.WriteByte('\n')
-	b.WriteString(hexSHA(string(body)))
-	return b.String()
-}
-
-func headerValue(req *http.Request, h string) string {
-	switch h {
-	case "host":
-		if req.Host != "" {
-			return req.Host
-		}
-		return req.URL.Host
-	case "content-length":
-		if v := req.Header.Get("Content-Length"); v != "" {
-			return strings.TrimSpace(v)
-		}
-		return strconv.FormatInt(req.ContentLength, 10)
-	}
-	vals := req.Header.Values(h)
-	out := make([]string, len(vals))
-	for i, v := range vals {
-		out[i] = strings.TrimSpace(v)
-	}
-	return strings.Join(out, ",")
-}
-
-func canonicalQuery(raw string) string {
-	q, _ := url.ParseQuery(raw)
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		vals := append([]string(nil), q[k]...)
-		sort.Strings(vals)
-		for _, v := range vals {
-			parts = append(parts, awsEscape(k)+"="+awsEscape(v))
-		}
-	}
-	return strings.Join(parts, "&")
-}
-
-// awsEscape percent-encodes everything but unreserved characters.
-func awsEscape(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if isUnreserved(c) {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
-}
-
-// uriEncode encodes an already-escaped path once more, keeping '/'.
-func uriEncode(p string) string {
-	var b strings.Builder
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		if isUnreserved(c) || c == '/' {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
-}
-
-func isUnreserved(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
-}
-
-// SigningKey derives the SigV4 signing key.
-func SigningKey(secret, day, region, service string) []byte {
-	k := hmacSHA([]byte("AWS4"+secret), day)
-	k = hmacSHA(k, region)
-	k = hmacSHA(k, service)
-	return hmacSHA(k, "aws4_request")
-}
-
-func hmacSHA(key []byte, data string) []byte {
-	h := hmac.New(sha256.New, key)
-	h.Write([]byte(data))
-	return h.Sum(nil)
-}
-
-func hexSHA(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
+	return d.String()
 }

@@ -2,23 +2,51 @@
 // returns. A copy or create call returns an *Operation at once; nothing blocks
 // until Wait.
 //
-// An Operation is built from a name and a poll function that makes one round
-// trip to the service. Its state is: unknown (resumed by name, not yet polled),
-// running (with the latest metadata and progress), or done (with a result or
-// the operation's own error). Poll makes exactly one round trip and leaves the
-// handle unchanged when the round trip itself fails. Wait polls until the
-// operation is done or ctx ends: the first check comes soon, later ones back
-// off exponentially (×2) with full jitter up to a cap, transient poll errors
-// are retried on the same schedule, and a failed operation's error is returned
-// as the service reported it, so errors.As and errors.Is keep working.
+// # States
 //
-// Defaults: first check after 1s (at once for a handle resumed by name), cap
-// 60s, at least 1/4 of the current interval between polls (so jitter never
-// spins), and at most 10 consecutive transient poll failures. Wait starts no
-// goroutine; it returns as soon as ctx ends.
+// An Operation is built from a name and a PollFunc that makes one round trip
+// to the service. Its state moves like this:
 //
-// To resume in another process, keep Name() and give it to the client's
-// ...Operation(name) method, which returns a handle for the same operation.
+//	New(name)                 -> unknown
+//	NewWithState(name, s)     -> running (or done, if s.Done)
+//	unknown, running --poll, not done--> running (latest Metadata and Percent)
+//	unknown, running --poll, done------> done (Result, or the operation's Err)
+//	any --poll fails-------------------> unchanged; Poll returns the poll error
+//	done --Poll, Wait------------------> done; the cached outcome, no round trip
+//
+// A poll that fails (network, 5xx, permission, ctx) is not a transition: the
+// handle is exactly as it was. Done is final.
+//
+// # Waiting
+//
+// Wait polls until the operation is done or ctx ends. A handle whose state
+// is unknown is polled at once; a handle with a state (from the response of
+// the call that started the operation) is first polled after about the
+// initial interval. The interval then doubles after every sleep up to the
+// maximum. Each sleep is drawn uniformly from [d/4, d), where d is the
+// current interval ("full jitter" with a floor, so that many waiters spread
+// out yet none polls back to back; the floor is never below 1ms, or d if d is
+// smaller). The defaults are DefaultInitialInterval (1s) and
+// DefaultMaxInterval (60s); a client may set its own in Config, and
+// WithPollInterval overrides both for one Wait.
+//
+// A poll error that the client's Config.IsTransient accepts is retried on
+// the same schedule; Wait gives up on it only after DefaultMaxPollErrors (10)
+// polls in a row have failed over at least DefaultPollErrorSpan (5 minutes),
+// see WithMaxPollErrors. Any other poll error ends Wait at once and is
+// returned as is. An operation that failed ends Wait with State.Err exactly as
+// the client reported it, so errors.Is and errors.As on the client's error
+// types keep working. When ctx ends, Wait returns at once with an error for
+// which errors.Is(err, ctx.Err()) holds, and which also wraps the last poll
+// error if the last poll failed. Neither Wait nor Poll starts a goroutine.
+//
+// # Resuming
+//
+// Name returns a token that identifies the operation on the service. To
+// resume in another process (after a restart, or from a different job),
+// store Name() and pass it to the client's ...Operation(name) method, for
+// example (*bigtable.Client).CopyBackupOperation: it returns a handle built
+// with New, whose state is unknown until its first Poll or Wait.
 package lro
 
 import (
@@ -32,112 +60,120 @@ import (
 	"github.com/backupcopy/backupcopy/internal/clock"
 )
 
-// Default poll schedule.
-const (
-	DefaultInitialInterval = time.Second
-	DefaultMaxInterval     = 60 * time.Second
-	// DefaultMaxPollErrors is how many transient poll failures in a row Wait
-	// tolerates before it returns the last one.
-	DefaultMaxPollErrors = 10
-)
-
 // State is what one poll learned.
 type State[R, M any] struct {
 	// Done reports that the operation has finished, well or badly.
 	Done bool
-	// Result is set when the operation finished successfully.
+	// Result is set when Done and the operation succeeded.
 	Result *R
-	// Err is the operation's own failure (not a failure to poll).
+	// Err is set when Done and the operation failed: the operation's own
+	// error (for example a Google Operation.error, or an FSx FAILED
+	// lifecycle), not a failure to poll. It is returned unchanged. A done
+	// state with neither Result nor Err counts as failed, with an lro error.
 	Err error
-	// Metadata is the latest metadata, if the API reports any.
+	// Metadata is the latest metadata, or nil. A poll that reports none
+	// keeps the previous metadata.
 	Metadata *M
 	// Percent is the progress, 0-100, or -1 when the API reports none.
 	Percent int
 }
 
 // PollFunc makes one round trip for the operation called name. A non-nil
-// error means the poll itself failed; an operation that failed is reported in
-// State.Err.
+// error means the poll itself failed (network, 5xx, permission, ...); an
+// operation that failed is reported with Done and Err set and a nil error.
 type PollFunc[R, M any] func(ctx context.Context, name string) (State[R, M], error)
 
-// Config is what a client gives its operations.
+// Config is how a client builds its operations. The zero value is usable.
 type Config struct {
-	// IsTransient reports whether a poll error is worth retrying in Wait. Nil:
-	// no poll error is.
+	// IsTransient reports whether a poll error is worth retrying during Wait
+	// (the client's classifier). Nil: no poll error is.
 	IsTransient func(error) bool
-	// InitialInterval and MaxInterval override the package defaults for this
-	// API; a WaitOption overrides them again.
+	// InitialInterval and MaxInterval are this API's poll schedule. Zero:
+	// DefaultInitialInterval and DefaultMaxInterval. WithPollInterval
+	// overrides them for one Wait.
 	InitialInterval, MaxInterval time.Duration
-	// MaxPollErrors overrides DefaultMaxPollErrors.
-	MaxPollErrors int
-	// Clock and Rand are for tests.
+	// Clock reads the time and sleeps. Nil: clock.Real.
 	Clock clock.Clock
-	Rand  func() float64
+	// Rand returns a number in [0, 1) for jitter. Nil: math/rand/v2's
+	// Float64. It must be safe for concurrent use if Waits run concurrently.
+	Rand func() float64
 }
 
 // Progress is a snapshot of an operation's progress.
 type Progress struct {
-	// Percent is 0-100, or -1 when the API reports no progress.
+	// Percent is 0-100, or -1 when the API reports no progress. It is 100
+	// once the operation has succeeded.
 	Percent int
-	// Done is true on the final report.
+	// Done reports that the operation has finished.
 	Done bool
-	// Err is the operation's error on a final report of a failure.
+	// Err is the operation's error once it has failed.
 	Err error
-	// Polls counts the polls made by this handle so far.
+	// Polls counts the successful polls made through this handle.
 	Polls int
-	// Elapsed is the time since Wait began (zero outside Wait).
+	// Elapsed is the time since the current Wait began, in WithProgress
+	// callbacks; it is zero in the value Operation.Progress returns.
 	Elapsed time.Duration
 }
 
 // Operation is a handle on a long-running operation. It is safe for
-// concurrent use.
+// concurrent use: Name, Done, Metadata and Progress may be called while Wait
+// or Poll run, and several Waits may run at once (their round trips take
+// turns, so a late answer never overwrites a newer one).
 type Operation[R, M any] struct {
 	name string
 	poll PollFunc[R, M]
 	cfg  Config
+	turn chan struct{} // holds a token during a round trip
 
-	mu     sync.Mutex
-	known  bool // polled at least once, or built with a state
-	state  State[R, M]
-	polls  int
-	pollMu sync.Mutex // one round trip at a time per handle
+	mu    sync.Mutex
+	known bool // polled successfully, or built with a state
+	state State[R, M]
+	polls int
 }
 
-// New returns a handle for the operation called name whose state is unknown
-// until polled: use it to resume an operation by name.
+// New returns a handle on the operation called name whose state is unknown
+// until polled: this is how a client resumes an operation by name. It panics
+// if poll is nil.
 func New[R, M any](name string, poll PollFunc[R, M], cfg Config) *Operation[R, M] {
-	return &Operation[R, M]{name: name, poll: poll, cfg: withDefaults(cfg), state: State[R, M]{Percent: -1}}
+	if poll == nil {
+		panic("lro: New with a nil PollFunc")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Float64
+	}
+	return &Operation[R, M]{
+		name:  name,
+		poll:  poll,
+		cfg:   cfg,
+		turn:  make(chan struct{}, 1),
+		state: State[R, M]{Percent: -1},
+	}
 }
 
 // NewWithState returns a handle whose state is already known, typically from
-// the response of the call that started the operation.
+// the response of the call that started the operation. Wait then makes its
+// first poll after about the initial interval rather than at once.
 func NewWithState[R, M any](name string, initial State[R, M], poll PollFunc[R, M], cfg Config) *Operation[R, M] {
-	op := New(name, poll, cfg)
-	op.state = initial
-	op.known = true
-	return op
+	o := New(name, poll, cfg)
+	o.state = o.sanitize(initial)
+	o.known = true
+	return o
 }
 
-func withDefaults(c Config) Config {
-	if c.InitialInterval <= 0 {
-		c.InitialInterval = DefaultInitialInterval
+// sanitize makes a reported state consistent: Err wins over Result, a done
+// state has one of them, and Percent is within [-1, 100].
+func (o *Operation[R, M]) sanitize(st State[R, M]) State[R, M] {
+	if st.Done && st.Err != nil {
+		st.Result = nil
 	}
-	if c.MaxInterval <= 0 {
-		c.MaxInterval = DefaultMaxInterval
+	if st.Done && st.Err == nil && st.Result == nil {
+		st.Err = fmt.Errorf("lro: operation %s reported done with neither result nor error", o.name)
 	}
-	if c.MaxInterval < c.InitialInterval {
-		c.MaxInterval = c.InitialInterval
-	}
-	if c.MaxPollErrors <= 0 {
-		c.MaxPollErrors = DefaultMaxPollErrors
-	}
-	if c.Clock == nil {
-		c.Clock = clock.Real
-	}
-	if c.Rand == nil {
-		c.Rand = rand.Float64
-	}
-	return c
+	st.Percent = max(-1, min(st.Percent, 100))
+	return st
 }
 
 // Name returns the operation's name: a token that resumes it, even in
@@ -151,14 +187,15 @@ func (o *Operation[R, M]) Done() bool {
 	return o.state.Done
 }
 
-// Metadata returns the latest metadata, or nil if none is known yet.
+// Metadata returns the latest metadata, or nil if none is known yet. The
+// caller must not modify it.
 func (o *Operation[R, M]) Metadata() *M {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.state.Metadata
 }
 
-// Progress returns the latest progress.
+// Progress returns the latest progress (with a zero Elapsed).
 func (o *Operation[R, M]) Progress() Progress {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -169,181 +206,185 @@ func (o *Operation[R, M]) progressLocked() Progress {
 	p := Progress{Percent: o.state.Percent, Done: o.state.Done, Polls: o.polls}
 	if o.state.Done {
 		p.Err = o.state.Err
-		if o.state.Err == nil {
+		if p.Err == nil {
 			p.Percent = 100
 		}
 	}
 	return p
 }
 
-// result returns the cached outcome of a finished operation.
-func (o *Operation[R, M]) resultLocked() (*R, error) {
-	if o.state.Err != nil {
-		return nil, o.state.Err
+// outcome returns the cached outcome and whether the operation is done.
+func (o *Operation[R, M]) outcome() (res *R, err error, done bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.state.Done {
+		return nil, nil, false
 	}
-	return o.state.Result, nil
+	return o.state.Result, o.state.Err, true
 }
 
-// Poll makes one round trip (none if the operation is already done) and
-// returns the result if the operation succeeded, its error if it failed, and
-// (nil, nil) if it is still running. If the round trip fails, Poll returns
-// that error and the handle is unchanged.
+// Poll makes one round trip and returns the result if the operation has
+// succeeded, the operation's error (State.Err, unchanged) if it has failed,
+// and (nil, nil) if it is still running. Once the operation is done, Poll
+// returns the cached outcome without a round trip. If the round trip itself
+// fails, or ctx ends while another Poll or Wait of this handle has its round
+// trip in flight, Poll returns that error and leaves the handle unchanged.
 func (o *Operation[R, M]) Poll(ctx context.Context) (*R, error) {
-	o.pollMu.Lock()
-	defer o.pollMu.Unlock()
-	o.mu.Lock()
-	if o.state.Done {
-		defer o.mu.Unlock()
-		return o.resultLocked()
+	if res, err, done := o.outcome(); done {
+		return res, err
 	}
-	o.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	select {
+	case o.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-o.turn }()
+	if res, err, done := o.outcome(); done { // finished by the round trip we waited for
+		return res, err
+	}
 
 	st, err := o.poll(ctx, o.name)
 	if err != nil {
 		return nil, err
 	}
-	if st.Done && st.Err == nil && st.Result == nil {
-		return nil, fmt.Errorf("lro: operation %s reported done with neither result nor error", o.name)
-	}
+	st = o.sanitize(st)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if st.Metadata == nil {
-		st.Metadata = o.state.Metadata // keep the last known metadata
+		st.Metadata = o.state.Metadata
 	}
 	o.state = st
 	o.known = true
 	o.polls++
 	if st.Done {
-		return o.resultLocked()
+		return st.Result, st.Err
 	}
 	return nil, nil
 }
 
-// WaitOption changes how Wait polls.
-type WaitOption func(*waitSettings)
-
-type waitSettings struct {
-	initial, max time.Duration
-	progress     func(Progress)
-}
-
-// WithPollInterval sets the first interval between polls and the cap that
-// the doubling interval never passes.
-func WithPollInterval(initial, max time.Duration) WaitOption {
-	return func(s *waitSettings) {
-		if initial > 0 {
-			s.initial = initial
-		}
-		if max > 0 {
-			s.max = max
-		}
-	}
-}
-
-// WithProgress calls fn after every successful poll and once more when the
-// operation ends. fn is never called concurrently with itself by one Wait.
-func WithProgress(fn func(Progress)) WaitOption {
-	return func(s *waitSettings) { s.progress = fn }
-}
-
-// Wait polls until the operation is done or ctx ends, and returns the
-// result, or the operation's error, or the poll error that ended the wait.
-// When ctx ends first, the error satisfies errors.Is(err, ctx.Err()) and also
-// wraps the last poll failure, if any.
+// Wait polls until the operation is done, a poll fails for good, or ctx
+// ends (see the package documentation for the schedule). It returns the
+// result, the operation's error unchanged, the poll error that ended the
+// wait, or an error that wraps ctx.Err() (and the last poll error, if the
+// last poll failed). If the operation is already done, Wait returns at once.
 func (o *Operation[R, M]) Wait(ctx context.Context, opts ...WaitOption) (*R, error) {
-	ws := waitSettings{initial: o.cfg.InitialInterval, max: o.cfg.MaxInterval}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&ws)
-		}
-	}
-	if ws.max < ws.initial {
-		ws.max = ws.initial
-	}
-	start := o.cfg.Clock.Now()
+	ws := o.waitSettings(opts)
+	clk := o.cfg.Clock
+	start := clk.Now()
 	report := func() {
 		if ws.progress == nil {
 			return
 		}
-		o.mu.Lock()
-		p := o.progressLocked()
-		o.mu.Unlock()
-		p.Elapsed = o.cfg.Clock.Now().Sub(start)
+		p := o.Progress()
+		p.Elapsed = clk.Now().Sub(start)
 		ws.progress(p)
 	}
-
-	o.mu.Lock()
-	done, known := o.state.Done, o.known
-	o.mu.Unlock()
-	if done {
+	if res, err, done := o.outcome(); done {
 		report()
-		o.mu.Lock()
-		defer o.mu.Unlock()
-		return o.resultLocked()
+		return res, err
 	}
+	o.mu.Lock()
+	sleepFirst := o.known
+	o.mu.Unlock()
 
 	interval := ws.initial
-	delay := jitter(interval, o.cfg.Rand())
-	if !known {
-		delay = 0 // resumed by name: look at once
-	}
-	var lastErr error
-	pollErrs := 0
+	var (
+		lastErr      error     // the last poll's error, nil after a good poll
+		failures     int       // polls failed in a row
+		firstFailure time.Time // when the first of them failed
+	)
 	for {
-		if delay > 0 {
-			if err := o.cfg.Clock.Sleep(ctx, delay); err != nil {
-				return nil, ctxError(err, lastErr)
+		if sleepFirst {
+			if err := clk.Sleep(ctx, jitter(interval, o.cfg.Rand())); err != nil {
+				return nil, o.ctxError(err, lastErr)
 			}
+			interval = grow(interval, ws.max)
 		} else if err := ctx.Err(); err != nil {
-			return nil, ctxError(err, lastErr)
+			return nil, o.ctxError(err, lastErr)
 		}
-		res, err := o.Poll(ctx)
-		o.mu.Lock()
-		done = o.state.Done
-		o.mu.Unlock()
-		switch {
-		case done:
+		sleepFirst = true
+
+		_, err := o.Poll(ctx)
+		if res, opErr, done := o.outcome(); done {
 			report()
-			return res, err
-		case err != nil:
-			if ctx.Err() != nil {
-				return nil, ctxError(ctx.Err(), err)
-			}
-			pollErrs++
-			if o.cfg.IsTransient == nil || !o.cfg.IsTransient(err) || pollErrs >= o.cfg.MaxPollErrors {
-				return nil, err
-			}
-			lastErr = err
-		default:
-			pollErrs = 0
-			lastErr = nil
-			report()
+			return res, opErr
 		}
-		delay = jitter(interval, o.cfg.Rand())
-		interval = min(interval*2, ws.max)
+		if err == nil {
+			lastErr, failures = nil, 0
+			report()
+			continue
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, o.ctxError(ctxErr, err)
+		}
+		if o.cfg.IsTransient == nil || !o.cfg.IsTransient(err) {
+			return nil, err
+		}
+		if failures == 0 {
+			firstFailure = clk.Now()
+		}
+		failures++
+		lastErr = err
+		if span := clk.Now().Sub(firstFailure); ws.maxErrors > 0 && failures >= ws.maxErrors && span >= ws.errorSpan {
+			return nil, fmt.Errorf("lro: operation %s: giving up after %d failed polls in a row over %v: %w",
+				o.name, failures, span.Round(time.Millisecond), err)
+		}
 	}
 }
 
-// jitter picks a delay in [d/4, d): full jitter with a floor, so polls spread
-// out across many waiters yet never come back to back.
+// minSleep is the smallest sleep between polls (unless the interval itself
+// is smaller).
+const minSleep = time.Millisecond
+
+// jitter picks a sleep for interval d: uniform in [floor, d) with floor
+// d/4, but at least min(d, minSleep).
 func jitter(d time.Duration, r float64) time.Duration {
-	floor := d / 4
+	if d <= 0 {
+		return 0
+	}
+	if !(r >= 0) { // also NaN
+		r = 0
+	}
+	r = min(r, 1)
+	floor := max(d/4, min(d, minSleep))
 	return floor + time.Duration(r*float64(d-floor))
 }
 
+// grow doubles d without passing limit (or overflowing).
+func grow(d, limit time.Duration) time.Duration {
+	if d > limit/2 {
+		return limit
+	}
+	return d * 2
+}
+
+// waitError is what Wait returns when ctx ends.
 type waitError struct {
-	ctxErr, last error
+	name   string
+	ctxErr error
+	last   error // the last poll's error, or nil
 }
 
 func (e *waitError) Error() string {
-	return fmt.Sprintf("lro: wait ended: %v (last poll error: %v)", e.ctxErr, e.last)
+	if e.last == nil {
+		return fmt.Sprintf("lro: wait for operation %s: %v", e.name, e.ctxErr)
+	}
+	return fmt.Sprintf("lro: wait for operation %s: %v; last poll error: %v", e.name, e.ctxErr, e.last)
 }
 
-func (e *waitError) Unwrap() []error { return []error{e.ctxErr, e.last} }
-
-func ctxError(ctxErr, last error) error {
-	if last == nil || errors.Is(last, ctxErr) {
-		return ctxErr
+func (e *waitError) Unwrap() []error {
+	if e.last == nil {
+		return []error{e.ctxErr}
 	}
-	return &waitError{ctxErr: ctxErr, last: last}
+	return []error{e.ctxErr, e.last}
+}
+
+func (o *Operation[R, M]) ctxError(ctxErr, last error) error {
+	if last != nil && errors.Is(last, ctxErr) {
+		last = nil // the poll only echoed the cancellation
+	}
+	return &waitError{name: o.name, ctxErr: ctxErr, last: last}
 }

@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/aws/smithy-go/aws-http-auth v1.1.3
 	github.com/googleapis/gax-go/v2 v2.26.2
+	github.com/jarcoal/httpmock v1.4.2
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/oauth2 v0.37.0
 	google.golang.org/api v0.288.0
@@ -15,8 +16,6 @@ require (
 
 require (
 	cloud.google.com/go/compute/metadata v0.9.0 // indirect
-	github.com/aws/smithy-go v1.28.8 // indirect
-	github.com/jarcoal/httpmock v1.4.2 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 )

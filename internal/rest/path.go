@@ -34,8 +34,8 @@ func (p Path) Lit(lit ...string) Path {
 }
 
 // Seg appends one segment holding a caller's value for field. The value must be
-// non-empty and must not contain '/', '\', "..", '?', '#' or control
-// characters.
+// non-empty, must not be "." or "..", and must not contain '/', '\', '?', '#'
+// or control characters.
 func (p Path) Seg(field, value string) Path {
 	if p.err != nil {
 		return p
@@ -84,10 +84,11 @@ func CheckSegment(field, value string) error {
 	switch {
 	case value == "":
 		return &ValidationError{Field: field, Rule: "is required"}
-	case value == ".":
-		return &ValidationError{Field: field, Rule: `must not be "."`, Value: value}
-	case strings.Contains(value, ".."):
-		return &ValidationError{Field: field, Rule: `must not contain ".."`, Value: value}
+	case value == "." || value == "..":
+		// Only a whole "." or ".." segment can move the request to another
+		// path (clients and proxies resolve dot segments even when escaped
+		// as %2E). "a..b" is an ordinary segment and valid in several IDs.
+		return &ValidationError{Field: field, Rule: `must not be "." or ".."`, Value: value}
 	case strings.ContainsAny(value, `/\?#`):
 		return &ValidationError{Field: field, Rule: `must be a single path segment (no '/', '\', '?' or '#')`, Value: value}
 	case strings.IndexFunc(value, unicode.IsControl) >= 0:

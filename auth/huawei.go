@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,17 +18,37 @@ import (
 
 // Huawei Cloud API Gateway header names.
 const (
-	HuaweiDateHeader          = "X-Sdk-Date"
-	HuaweiProjectHeader       = "X-Project-Id"
+	// HuaweiDateHeader carries the signing time, 20060102T150405Z in UTC.
+	HuaweiDateHeader = "X-Sdk-Date"
+	// HuaweiProjectHeader carries the project id.
+	HuaweiProjectHeader = "X-Project-Id"
+	// HuaweiSecurityTokenHeader carries the security token of temporary AK/SK
+	// credentials; it is signed.
 	HuaweiSecurityTokenHeader = "X-Security-Token"
-	HuaweiAuthTokenHeader     = "X-Auth-Token"
-	huaweiAlgorithm           = "SDK-HMAC-SHA256"
-	huaweiDateFormat          = "20060102T150405Z"
+	// HuaweiAuthTokenHeader carries an IAM token.
+	HuaweiAuthTokenHeader = "X-Auth-Token"
+	// HuaweiContentSHA256Header, when present, stands for the body's hash in
+	// the canonical request ("UNSIGNED-PAYLOAD" for a body that is not signed).
+	HuaweiContentSHA256Header = "X-Sdk-Content-Sha256"
 )
 
-// HuaweiCredentials are Huawei Cloud AK/SK credentials, permanent or
-// temporary (with a SecurityToken). ProjectID, when set, is sent as
-// X-Project-Id.
+// HuaweiMaxClockSkew is how far the API Gateway lets X-Sdk-Date be from its own
+// clock (about 15 minutes), and VerifyHuaweiSignature's default.
+const HuaweiMaxClockSkew = 15 * time.Minute
+
+const (
+	huaweiAlgorithm       = "SDK-HMAC-SHA256"
+	huaweiDateFormat      = "20060102T150405Z"
+	huaweiUnsignedPayload = "UNSIGNED-PAYLOAD"
+	huaweiEnvAK           = "HUAWEICLOUD_SDK_AK"
+	huaweiEnvSK           = "HUAWEICLOUD_SDK_SK"
+	huaweiEnvToken        = "HUAWEICLOUD_SDK_SECURITY_TOKEN"
+	huaweiEnvProject      = "HUAWEICLOUD_SDK_PROJECT_ID"
+)
+
+// HuaweiCredentials are Huawei Cloud AK/SK credentials: permanent, or temporary
+// with a SecurityToken. ProjectID, when set, is sent as X-Project-Id. Printing
+// them with any fmt verb shows the access key and project id only.
 type HuaweiCredentials struct {
 	AccessKey     string
 	SecretKey     string
@@ -35,229 +56,330 @@ type HuaweiCredentials struct {
 	ProjectID     string
 }
 
-// String shows the access key and project, never the secret or token.
+// String shows the access key and project id, never the secret key or token.
 func (c HuaweiCredentials) String() string {
-	s := fmt.Sprintf("HuaweiCredentials{AccessKey: %q, SecretKey: %s", c.AccessKey, redacted)
+	tok := `""`
 	if c.SecurityToken != "" {
-		s += ", SecurityToken: " + redacted
+		tok = redacted
 	}
-	return s + fmt.Sprintf(", ProjectID: %q}", c.ProjectID)
+	return fmt.Sprintf("HuaweiCredentials{AccessKey: %q, SecretKey: %s, SecurityToken: %s, ProjectID: %q}",
+		c.AccessKey, redacted, tok, c.ProjectID)
 }
 
-// GoString is String.
+// GoString is String, so that %#v redacts too.
 func (c HuaweiCredentials) GoString() string { return c.String() }
 
-// Format redacts every fmt verb.
-func (c HuaweiCredentials) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
+// Format writes String for every fmt verb (quoted for %q).
+func (c HuaweiCredentials) Format(f fmt.State, verb rune) { huaweiFormat(f, verb, c.String()) }
 
-// HuaweiCredentialsFromEnv reads the official SDK's variables:
-// HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_SECURITY_TOKEN and
-// HUAWEICLOUD_SDK_PROJECT_ID.
+// HuaweiCredentialsFromEnv reads the variables huaweicloud-sdk-go-v3 reads:
+// HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (both required),
+// HUAWEICLOUD_SDK_SECURITY_TOKEN (temporary credentials) and
+// HUAWEICLOUD_SDK_PROJECT_ID. The error names the variables that are missing.
 func HuaweiCredentialsFromEnv() (HuaweiCredentials, error) {
 	c := HuaweiCredentials{
-		AccessKey:     os.Getenv("HUAWEICLOUD_SDK_AK"),
-		SecretKey:     os.Getenv("HUAWEICLOUD_SDK_SK"),
-		SecurityToken: os.Getenv("HUAWEICLOUD_SDK_SECURITY_TOKEN"),
-		ProjectID:     os.Getenv("HUAWEICLOUD_SDK_PROJECT_ID"),
+		AccessKey:     os.Getenv(huaweiEnvAK),
+		SecretKey:     os.Getenv(huaweiEnvSK),
+		SecurityToken: os.Getenv(huaweiEnvToken),
+		ProjectID:     os.Getenv(huaweiEnvProject),
 	}
-	if c.AccessKey == "" || c.SecretKey == "" {
-		return HuaweiCredentials{}, errors.New("auth: Huawei Cloud credentials not found: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (and HUAWEICLOUD_SDK_PROJECT_ID)")
+	var missing []string
+	if c.AccessKey == "" {
+		missing = append(missing, huaweiEnvAK)
+	}
+	if c.SecretKey == "" {
+		missing = append(missing, huaweiEnvSK)
+	}
+	if len(missing) > 0 {
+		return HuaweiCredentials{}, fmt.Errorf("auth: Huawei Cloud credentials not found in the environment: %s not set "+
+			"(set %s and %s; also %s for temporary credentials and %s for the project)",
+			strings.Join(missing, " and "), huaweiEnvAK, huaweiEnvSK, huaweiEnvToken, huaweiEnvProject)
 	}
 	return c, nil
 }
 
-// HuaweiSigner signs requests with Huawei Cloud's SDK-HMAC-SHA256 AK/SK
-// scheme. It signs host and every header on the request except
-// Content-Type and names containing '_' (as the official SDK does, plus
-// host), dated auth.SigningTime(ctx).
+// HuaweiSigner is an Authenticator that signs requests with Huawei Cloud's
+// SDK-HMAC-SHA256 AK/SK scheme, dated auth.SigningTime(ctx).
+//
+// It sets X-Sdk-Date, X-Project-Id (when the credentials have a project id)
+// and X-Security-Token (temporary credentials), then signs exactly the headers
+// huaweicloud-sdk-go-v3 signs: every header on the request except those whose
+// lower-cased name starts with "content-type" or whose name contains '_'. Host
+// is not among them (the request's Host lives outside its Header) unless
+// HuaweiSignHost is given. For a request whose Content-Type names neither
+// application/json nor application/bson it sets X-Sdk-Content-Sha256:
+// UNSIGNED-PAYLOAD, as the SDK does, and the body is then not covered by the
+// signature; every backupcopy request is JSON, so its bodies are always signed.
+//
+// The query string is rewritten in strict form before it is signed: the same
+// pairs in the same order, every byte but A-Z a-z 0-9 - _ . ~ percent-encoded
+// (a space, written '+' or %20, becomes %20), which is the form the SDK sends.
+// So the gateway reads exactly what was signed, however it decodes '+' or
+// other characters. A query with a malformed escape is refused.
 type HuaweiSigner struct {
-	creds HuaweiCredentials
+	creds    HuaweiCredentials
+	signHost bool
 }
 
 var _ Authenticator = (*HuaweiSigner)(nil)
 
+// HuaweiSignerOption configures a HuaweiSigner.
+type HuaweiSignerOption func(*HuaweiSigner)
+
+// HuaweiSignHost makes the signer sign the Host header too (the request's
+// Host, else its URL's host), as the examples in Huawei's API signing guide do.
+// The gateway accepts either form; signing Host binds a signature to one
+// endpoint.
+func HuaweiSignHost() HuaweiSignerOption { return func(s *HuaweiSigner) { s.signHost = true } }
+
 // NewHuaweiSigner returns a signer for creds.
-func NewHuaweiSigner(creds HuaweiCredentials) *HuaweiSigner { return &HuaweiSigner{creds: creds} }
+func NewHuaweiSigner(creds HuaweiCredentials, opts ...HuaweiSignerOption) *HuaweiSigner {
+	s := &HuaweiSigner{creds: creds}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // Authenticate signs req, whose body is exactly body.
 func (s *HuaweiSigner) Authenticate(ctx context.Context, req *http.Request, body []byte) error {
 	if s.creds.AccessKey == "" || s.creds.SecretKey == "" {
 		return errors.New("auth: Huawei AK/SK signing needs an access key and a secret key")
 	}
+	if req.URL == nil {
+		return errors.New("auth: Huawei AK/SK signing: the request has no URL")
+	}
+	query, strict, err := huaweiParseQuery(req.URL.RawQuery)
+	if err != nil {
+		return fmt.Errorf("auth: Huawei AK/SK signing: %w", err)
+	}
+	req.URL.RawQuery = strict
+	if req.Header == nil {
+		req.Header = make(http.Header)
+	}
 	req.Header.Del("Authorization")
-	req.Header.Set(HuaweiDateHeader, SigningTime(ctx).UTC().Format(huaweiDateFormat))
+	date := SigningTime(ctx).UTC().Format(huaweiDateFormat)
+	req.Header.Set(HuaweiDateHeader, date)
 	if s.creds.ProjectID != "" {
 		req.Header.Set(HuaweiProjectHeader, s.creds.ProjectID)
 	}
 	if s.creds.SecurityToken != "" {
 		req.Header.Set(HuaweiSecurityTokenHeader, s.creds.SecurityToken)
 	}
-	signed := huaweiSignedHeaders(req)
-	sig := huaweiSignature(s.creds.SecretKey, req, signed, body)
-	req.Header.Set("Authorization", fmt.Sprintf("%s Access=%s, SignedHeaders=%s, Signature=%s", huaweiAlgorithm, s.creds.AccessKey, strings.Join(signed, ";"), sig))
+	payload := huaweiPayloadHash(req.Header, body)
+	signed := huaweiHeadersToSign(req.Header, s.signHost)
+	canonical := huaweiCanonicalRequest(req.Method, req.URL.EscapedPath(), query, huaweiRequestHost(req), req.Header, signed, payload)
+	sig := huaweiSign(s.creds.SecretKey, date, canonical)
+	req.Header.Set("Authorization", huaweiAlgorithm+" Access="+s.creds.AccessKey+", SignedHeaders="+strings.Join(signed, ";")+", Signature="+sig)
 	return nil
 }
 
-// String describes the signer without secrets.
-func (s *HuaweiSigner) String() string { return "HuaweiSigner{" + s.creds.String() + "}" }
+// String describes the signer without its secrets.
+func (s *HuaweiSigner) String() string {
+	return fmt.Sprintf("HuaweiSigner{%s, SignHost: %t}", s.creds.String(), s.signHost)
+}
 
 // GoString is String.
 func (s *HuaweiSigner) GoString() string { return s.String() }
 
-// Format redacts every fmt verb.
-func (s *HuaweiSigner) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
+// Format writes String for every fmt verb.
+func (s *HuaweiSigner) Format(f fmt.State, verb rune) { huaweiFormat(f, verb, s.String()) }
 
-func huaweiSignedHeaders(req *http.Request) []string {
-	names := []string{"host"}
-	for k := range req.Header {
-		lk := strings.ToLower(k)
-		if lk == "host" || lk == "authorization" || strings.HasPrefix(lk, "content-type") || strings.Contains(lk, "_") {
+// huaweiParseQuery decodes a raw query ('+' is a space, empty pieces are
+// skipped) and returns its values and its strict form: the pairs in order,
+// each key and value encoded with huaweiEscape, "key" alone kept without '='.
+func huaweiParseQuery(raw string) (url.Values, string, error) {
+	values := url.Values{}
+	var strict strings.Builder
+	for _, piece := range strings.Split(raw, "&") {
+		if piece == "" {
 			continue
 		}
+		rk, rv, hasEq := strings.Cut(piece, "=")
+		k, err := url.QueryUnescape(rk)
+		if err != nil {
+			return nil, "", fmt.Errorf("query key %q: %w", rk, err)
+		}
+		v, err := url.QueryUnescape(rv)
+		if err != nil {
+			return nil, "", fmt.Errorf("query value %q: %w", rv, err)
+		}
+		values[k] = append(values[k], v)
+		if strict.Len() > 0 {
+			strict.WriteByte('&')
+		}
+		strict.WriteString(huaweiEscape(k))
+		if hasEq {
+			strict.WriteByte('=')
+			strict.WriteString(huaweiEscape(v))
+		}
+	}
+	return values, strict.String(), nil
+}
+
+// huaweiPayloadHash returns what stands for the body in the canonical request,
+// the way huaweicloud-sdk-go-v3 decides it: an X-Sdk-Content-Sha256 header's
+// value if present; UNSIGNED-PAYLOAD (and that header set) when Content-Type
+// names neither application/json nor application/bson; else hex(sha256(body)).
+func huaweiPayloadHash(h http.Header, body []byte) string {
+	if v := h.Values(HuaweiContentSHA256Header); len(v) > 0 {
+		return v[0]
+	}
+	if ct := h.Values("Content-Type"); len(ct) > 0 && !strings.Contains(ct[0], "application/json") && !strings.Contains(ct[0], "application/bson") {
+		h.Set(HuaweiContentSHA256Header, huaweiUnsignedPayload)
+		return huaweiUnsignedPayload
+	}
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
+}
+
+// huaweiHeadersToSign lists, lower-cased, sorted and without duplicates, the
+// headers the SDK signs: all but content-type* and names containing '_'.
+func huaweiHeadersToSign(h http.Header, host bool) []string {
+	seen := map[string]bool{}
+	var names []string
+	if host {
+		seen["host"] = true
+		names = append(names, "host")
+	}
+	for k, vs := range h {
+		lk := strings.ToLower(k)
+		if len(vs) == 0 || seen[lk] || lk == "host" || lk == "authorization" ||
+			strings.HasPrefix(lk, "content-type") || strings.Contains(lk, "_") {
+			continue
+		}
+		seen[lk] = true
 		names = append(names, lk)
 	}
 	sort.Strings(names)
 	return names
 }
 
-func huaweiSignature(secret string, req *http.Request, signed []string, body []byte) string {
-	canonical := HuaweiCanonicalRequest(req, signed, body)
-	sum := sha256.Sum256([]byte(canonical))
-	sts := huaweiAlgorithm + "\n" + req.Header.Get(HuaweiDateHeader) + "\n" + hex.EncodeToString(sum[:])
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(sts))
-	return hex.EncodeToString(m.Sum(nil))
+// huaweiRequestHost is the host a client request goes to.
+func huaweiRequestHost(req *http.Request) string {
+	if req.Host != "" {
+		return req.Host
+	}
+	return req.URL.Host
 }
 
-// HuaweiCanonicalRequest builds the SDK-HMAC-SHA256 canonical request of req
-// for the given signed header names (lower case, sorted). Each path segment
-// is decoded and re-encoded (unreserved characters kept, upper-case hex),
-// and a trailing '/' is added.
-func HuaweiCanonicalRequest(req *http.Request, signed []string, body []byte) string {
-	segs := strings.Split(req.URL.EscapedPath(), "/")
-	for i, s := range segs {
-		if u, err := url.PathUnescape(s); err == nil {
-			s = u
-		}
-		segs[i] = huaweiEscape(s)
+// huaweiCanonicalRequest builds the SDK-HMAC-SHA256 canonical request for the
+// given signed header names (lower case, in the given order):
+//
+//	METHOD \n URI \n QUERY \n HEADERS \n SIGNED \n payloadHash
+//
+// escapedPath is decoded segment by segment and each segment re-encoded with
+// huaweiEscape, so the result does not depend on how the path was escaped;
+// a '/' is appended if missing. QUERY has keys sorted and each key's values
+// sorted. HEADERS has "name:value\n" per value, values trimmed, then those of
+// one name sorted; "host" is the host argument.
+func huaweiCanonicalRequest(method, escapedPath string, query url.Values, host string, h http.Header, signed []string, payloadHash string) string {
+	if method == "" {
+		method = http.MethodGet
 	}
-	uri := strings.Join(segs, "/")
-	if !strings.HasSuffix(uri, "/") {
-		uri += "/"
-	}
+	var b strings.Builder
+	b.WriteString(method)
+	b.WriteByte('\n')
 
-	q, _ := url.ParseQuery(req.URL.RawQuery)
-	keys := make([]string, 0, len(q))
-	for k := range q {
+	for i, seg := range strings.Split(escapedPath, "/") {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		if dec, err := url.PathUnescape(seg); err == nil {
+			seg = dec
+		}
+		b.WriteString(huaweiEscape(seg))
+	}
+	if !strings.HasSuffix(escapedPath, "/") {
+		b.WriteByte('/')
+	}
+	b.WriteByte('\n')
+
+	keys := make([]string, 0, len(query))
+	for k := range query {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var qs []string
+	first := true
 	for _, k := range keys {
-		vals := append([]string(nil), q[k]...)
+		vals := append([]string(nil), query[k]...)
 		sort.Strings(vals)
 		for _, v := range vals {
-			qs = append(qs, huaweiEscape(k)+"="+huaweiEscape(v))
-		}
-	}
-
-	var hdrs strings.Builder
-	for _, h := range signed {
-		if h == "host" {
-			host := req.Host
-			if host == "" {
-				host = req.URL.Host
+			if !first {
+				b.WriteByte('&')
 			}
-			hdrs.WriteString("host:" + host + "\n")
-			continue
-		}
-		vals := append([]string(nil), req.Header.Values(h)...)
-		sort.Strings(vals)
-		for _, v := range vals {
-			hdrs.WriteString(h + ":" + strings.TrimSpace(v) + "\n")
+			first = false
+			b.WriteString(huaweiEscape(k))
+			b.WriteByte('=')
+			b.WriteString(huaweiEscape(v))
 		}
 	}
-	sum := sha256.Sum256(body)
-	return strings.Join([]string{req.Method, uri, strings.Join(qs, "&"), hdrs.String(), strings.Join(signed, ";"), hex.EncodeToString(sum[:])}, "\n")
+	b.WriteByte('\n')
+
+	byName := huaweiHeaderValues(h)
+	for _, name := range signed {
+		vals := byName[name]
+		if name == "host" {
+			vals = []string{host}
+		}
+		trimmed := make([]string, len(vals))
+		for i, v := range vals {
+			trimmed[i] = strings.TrimSpace(v)
+		}
+		sort.Strings(trimmed) // trimmed first: a server sees the values without padding
+		for _, v := range trimmed {
+			b.WriteString(name)
+			b.WriteByte(':')
+			b.WriteString(v)
+			b.WriteByte('\n')
+		}
+	}
+	b.WriteByte('\n')
+	b.WriteString(strings.Join(signed, ";"))
+	b.WriteByte('\n')
+	b.WriteString(payloadHash)
+	return b.String()
 }
 
+// huaweiHeaderValues groups h's values by lower-cased name.
+func huaweiHeaderValues(h http.Header) map[string][]string {
+	m := make(map[string][]string, len(h))
+	for k, vs := range h {
+		lk := strings.ToLower(k)
+		m[lk] = append(m[lk], vs...)
+	}
+	return m
+}
+
+// huaweiSign returns hex(HMAC-SHA256(secret, string to sign)).
+func huaweiSign(secret, date, canonical string) string {
+	sum := sha256.Sum256([]byte(canonical))
+	m := hmac.New(sha256.New, []byte(secret))
+	io.WriteString(m, huaweiAlgorithm+"\n"+date+"\n"+hex.EncodeToString(sum[:]))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// huaweiEscape percent-encodes every byte but A-Z a-z 0-9 - _ . ~, with
+// upper-case hex digits.
 func huaweiEscape(s string) string {
+	const hexDigits = "0123456789ABCDEF"
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '~' || c == '.' {
+		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
 			b.WriteByte(c)
-		} else {
-			b.WriteByte('%')
-			b.WriteByte("0123456789ABCDEF"[c>>4])
-			b.WriteByte("0123456789ABCDEF"[c&15])
+			continue
 		}
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
 	}
 	return b.String()
 }
 
-// HuaweiVerifyError says why a Huawei signature or token was refused. Code
-// is the API Gateway error code (APIGW.0301 for every authentication
-// failure) and Reason the gateway's message.
-type HuaweiVerifyError struct {
-	Code, Reason string
-	// Expired is true when the request's X-Sdk-Date is outside the window.
-	Expired bool
-}
-
-func (e *HuaweiVerifyError) Error() string { return e.Code + ": " + e.Reason }
-
-// VerifyHuaweiSignature checks req's SDK-HMAC-SHA256 Authorization header
-// against body, the secret key lookup returns for its access key, and now
-// (X-Sdk-Date more than maxSkew away is refused). Fakes use it to check
-// authentication as the API Gateway does.
-func VerifyHuaweiSignature(req *http.Request, body []byte, lookup func(accessKey string) (secretKey string, ok bool), now time.Time, maxSkew time.Duration) error {
-	fail := func(reason string) error { return &HuaweiVerifyError{Code: "APIGW.0301", Reason: reason} }
-	authz := req.Header.Get("Authorization")
-	if authz == "" {
-		return fail("Incorrect IAM authentication information: Authorization header not found")
-	}
-	rest, ok := strings.CutPrefix(authz, huaweiAlgorithm+" ")
-	if !ok {
-		return fail("Incorrect IAM authentication information: unsupported signature algorithm")
-	}
-	fields := map[string]string{}
-	for _, p := range strings.Split(rest, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
-		if !ok {
-			return fail("Incorrect IAM authentication information: malformed Authorization header")
-		}
-		fields[k] = v
-	}
-	ak, signedList, sig := fields["Access"], fields["SignedHeaders"], fields["Signature"]
-	if ak == "" || signedList == "" || sig == "" {
-		return fail("Incorrect IAM authentication information: Access, SignedHeaders and Signature are required")
-	}
-	sk, ok := lookup(ak)
-	if !ok {
-		return fail("Incorrect IAM authentication information: AK " + ak + " not found")
-	}
-	date := req.Header.Get(HuaweiDateHeader)
-	t, err := time.Parse(huaweiDateFormat, date)
-	if err != nil {
-		return fail("Incorrect IAM authentication information: x-sdk-date header not found or malformed")
-	}
-	if d := t.Sub(now); d > maxSkew || d < -maxSkew {
-		return &HuaweiVerifyError{Code: "APIGW.0301", Reason: "Incorrect IAM authentication information: verify aksk signature fail, signature expired", Expired: true}
-	}
-	signed := strings.Split(signedList, ";")
-	if !sort.StringsAreSorted(signed) {
-		return fail("Incorrect IAM authentication information: SignedHeaders must be sorted")
-	}
-	want := huaweiSignature(sk, req, signed, body)
-	if !hmac.Equal([]byte(want), []byte(sig)) {
-		return fail("Incorrect IAM authentication information: verify aksk signature fail")
-	}
-	return nil
-}
-
 // HuaweiToken returns an Authenticator that sends a fixed IAM token as
-// X-Auth-Token (and projectID, if set, as X-Project-Id).
+// X-Auth-Token, and projectID, if not empty, as X-Project-Id. Printing it
+// shows the project id only.
 func HuaweiToken(token, projectID string) Authenticator {
 	return huaweiStaticToken{token: token, projectID: projectID}
 }
@@ -266,7 +388,10 @@ type huaweiStaticToken struct{ token, projectID string }
 
 func (h huaweiStaticToken) Authenticate(_ context.Context, req *http.Request, _ []byte) error {
 	if h.token == "" {
-		return errors.New("auth: empty Huawei IAM token")
+		return errors.New("auth: the Huawei IAM token is empty")
+	}
+	if req.Header == nil {
+		req.Header = make(http.Header)
 	}
 	req.Header.Set(HuaweiAuthTokenHeader, h.token)
 	if h.projectID != "" {
@@ -276,7 +401,272 @@ func (h huaweiStaticToken) Authenticate(_ context.Context, req *http.Request, _ 
 }
 
 func (h huaweiStaticToken) String() string {
-	return fmt.Sprintf("HuaweiToken{token: %s, projectID: %q}", redacted, h.projectID)
+	return fmt.Sprintf("HuaweiToken{Token: %s, ProjectID: %q}", redacted, h.projectID)
 }
-func (h huaweiStaticToken) GoString() string           { return h.String() }
-func (h huaweiStaticToken) Format(f fmt.State, _ rune) { fmt.Fprint(f, h.String()) }
+func (h huaweiStaticToken) GoString() string              { return h.String() }
+func (h huaweiStaticToken) Format(f fmt.State, verb rune) { huaweiFormat(f, verb, h.String()) }
+
+// huaweiFormat writes s for any verb (quoted for %q), so that no verb reaches
+// a struct's fields.
+func huaweiFormat(f fmt.State, verb rune, s string) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", s)
+		return
+	}
+	io.WriteString(f, s)
+}
+
+// Reasons a Huawei signature is refused; a *HuaweiSignatureError wraps one of
+// them, so errors.Is(err, ErrHuaweiSignatureExpired) and the like work.
+var (
+	// ErrHuaweiAuthMissing: no Authorization header.
+	ErrHuaweiAuthMissing = errors.New("no SDK-HMAC-SHA256 Authorization header")
+	// ErrHuaweiAuthMalformed: the Authorization or X-Sdk-Date header, or the
+	// request line, cannot be read.
+	ErrHuaweiAuthMalformed = errors.New("malformed SDK-HMAC-SHA256 authentication")
+	// ErrHuaweiUnknownAccessKey: the access key is not known.
+	ErrHuaweiUnknownAccessKey = errors.New("unknown access key")
+	// ErrHuaweiSignatureMismatch: the signature does not match the request.
+	ErrHuaweiSignatureMismatch = errors.New("signature does not match")
+	// ErrHuaweiSignatureExpired: X-Sdk-Date is too far from the verifier's clock.
+	ErrHuaweiSignatureExpired = errors.New("request date outside the allowed clock skew")
+)
+
+// HuaweiGatewayAuthCode is the API Gateway's error code for every
+// authentication failure (HTTP 401).
+const HuaweiGatewayAuthCode = "APIGW.0301"
+
+// HuaweiSignatureError says why VerifyHuaweiSignature refused a request. Kind
+// is one of the ErrHuawei... values; Detail adds what was wrong (never a
+// secret). The API Gateway answers every such failure with HTTP 401 and
+// HuaweiGatewayAuthCode.
+type HuaweiSignatureError struct {
+	Kind   error
+	Detail string
+}
+
+func (e *HuaweiSignatureError) Error() string {
+	return "auth: Huawei signature refused: " + e.Kind.Error() + ": " + e.Detail
+}
+
+// Unwrap returns Kind.
+func (e *HuaweiSignatureError) Unwrap() error { return e.Kind }
+
+// Code returns the API Gateway error code, HuaweiGatewayAuthCode.
+func (e *HuaweiSignatureError) Code() string { return HuaweiGatewayAuthCode }
+
+// VerifyHuaweiSignature checks an SDK-HMAC-SHA256 signed request the way the
+// API Gateway does, for fakes and tests. It reads the Authorization header
+// ("SDK-HMAC-SHA256 Access=AK, SignedHeaders=a;b, Signature=hex"), looks the
+// access key up, refuses an X-Sdk-Date more than maxSkew from now (maxSkew <= 0
+// means HuaweiMaxClockSkew), rebuilds the canonical request from the request as
+// received (path, query, the listed headers with Host from req.Host, and body,
+// or the X-Sdk-Content-Sha256 header's value) with code of its own, and compares
+// signatures in constant time. x-sdk-date must be among the signed headers.
+// It works on server requests and on client requests alike. Errors are
+// *HuaweiSignatureError.
+func VerifyHuaweiSignature(req *http.Request, body []byte, lookupSecret func(accessKey string) (secretKey string, ok bool), now time.Time, maxSkew time.Duration) error {
+	fail := func(kind error, format string, args ...any) error {
+		return &HuaweiSignatureError{Kind: kind, Detail: fmt.Sprintf(format, args...)}
+	}
+	if maxSkew <= 0 {
+		maxSkew = HuaweiMaxClockSkew
+	}
+	authz := req.Header.Values("Authorization")
+	if len(authz) == 0 {
+		return fail(ErrHuaweiAuthMissing, "the Authorization header is absent")
+	}
+	if len(authz) > 1 {
+		return fail(ErrHuaweiAuthMalformed, "more than one Authorization header")
+	}
+	params, ok := strings.CutPrefix(authz[0], huaweiAlgorithm+" ")
+	if !ok {
+		alg, _, _ := strings.Cut(authz[0], " ")
+		return fail(ErrHuaweiAuthMalformed, "the algorithm %q is not %s", alg, huaweiAlgorithm)
+	}
+	fields := map[string]string{}
+	for _, p := range strings.Split(params, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if !ok || v == "" {
+			return fail(ErrHuaweiAuthMalformed, "Authorization parameter %q is not key=value", strings.TrimSpace(p))
+		}
+		if k != "Access" && k != "SignedHeaders" && k != "Signature" {
+			return fail(ErrHuaweiAuthMalformed, "unknown Authorization parameter %q", k)
+		}
+		if _, dup := fields[k]; dup {
+			return fail(ErrHuaweiAuthMalformed, "Authorization parameter %s repeated", k)
+		}
+		fields[k] = v
+	}
+	ak, signedList, sigHex := fields["Access"], fields["SignedHeaders"], fields["Signature"]
+	if ak == "" || signedList == "" || sigHex == "" {
+		return fail(ErrHuaweiAuthMalformed, "Access, SignedHeaders and Signature are all required")
+	}
+	sig, err := hex.DecodeString(sigHex)
+	if err != nil || len(sig) != sha256.Size {
+		return fail(ErrHuaweiAuthMalformed, "Signature is not 64 hex digits")
+	}
+	signed := strings.Split(signedList, ";")
+	seen := map[string]bool{}
+	for _, name := range signed {
+		if name == "" || name != strings.ToLower(name) || seen[name] {
+			return fail(ErrHuaweiAuthMalformed, "SignedHeaders %q must list distinct lower-case names", signedList)
+		}
+		seen[name] = true
+	}
+	if !seen["x-sdk-date"] {
+		return fail(ErrHuaweiAuthMalformed, "x-sdk-date is not a signed header")
+	}
+
+	secret, ok := lookupSecret(ak)
+	if !ok {
+		return fail(ErrHuaweiUnknownAccessKey, "access key %q", ak)
+	}
+
+	dates := req.Header.Values(HuaweiDateHeader)
+	if len(dates) != 1 {
+		return fail(ErrHuaweiAuthMalformed, "want exactly one X-Sdk-Date header, have %d", len(dates))
+	}
+	at, err := time.Parse(huaweiDateFormat, dates[0])
+	if err != nil {
+		return fail(ErrHuaweiAuthMalformed, "X-Sdk-Date %q is not of the form 20060102T150405Z", dates[0])
+	}
+	if d := at.Sub(now); d > maxSkew || d < -maxSkew {
+		return fail(ErrHuaweiSignatureExpired, "X-Sdk-Date %s is %v from the server's clock (limit %v)", dates[0], d.Round(time.Second), maxSkew)
+	}
+
+	canonical, err := huaweiVerifierCanonical(req, body, signed)
+	if err != nil {
+		return err
+	}
+	m := hmac.New(sha256.New, []byte(secret))
+	sum := sha256.Sum256([]byte(canonical))
+	fmt.Fprintf(m, "%s\n%s\n%x", huaweiAlgorithm, dates[0], sum)
+	if !hmac.Equal(m.Sum(nil), sig) {
+		return fail(ErrHuaweiSignatureMismatch, "the request does not match the signature over SignedHeaders=%s", signedList)
+	}
+	return nil
+}
+
+// huaweiVerifierCanonical rebuilds the canonical request of a received
+// request. It shares no code with the signer's huaweiCanonicalRequest, so
+// that a mistake in one shows up as a failed round trip.
+// Its errors are *HuaweiSignatureError.
+func huaweiVerifierCanonical(req *http.Request, body []byte, signed []string) (string, error) {
+	malformed := func(format string, args ...any) error {
+		return &HuaweiSignatureError{Kind: ErrHuaweiAuthMalformed, Detail: fmt.Sprintf(format, args...)}
+	}
+	lines := make([]string, 0, 6)
+	method := req.Method
+	if method == "" {
+		method = "GET"
+	}
+	lines = append(lines, method)
+
+	rawPath := req.URL.EscapedPath()
+	segs := strings.Split(rawPath, "/")
+	for i, s := range segs {
+		dec, err := url.PathUnescape(s)
+		if err != nil {
+			return "", malformed("path segment %q: %v", s, err)
+		}
+		segs[i] = hwPctEncode(dec)
+	}
+	uri := strings.Join(segs, "/")
+	if uri == "" || uri[len(uri)-1] != '/' {
+		uri += "/"
+	}
+	lines = append(lines, uri)
+
+	type pair struct{ k, v string }
+	var pairs []pair
+	for _, piece := range strings.Split(req.URL.RawQuery, "&") {
+		if piece == "" {
+			continue
+		}
+		rk, rv, _ := strings.Cut(piece, "=")
+		k, err := url.QueryUnescape(rk)
+		if err != nil {
+			return "", malformed("query key %q: %v", rk, err)
+		}
+		v, err := url.QueryUnescape(rv)
+		if err != nil {
+			return "", malformed("query value %q: %v", rv, err)
+		}
+		pairs = append(pairs, pair{hwPctEncode(k), hwPctEncode(v)})
+	}
+	// Keys, then each key's values, in the byte order of their decoded forms.
+	sort.Slice(pairs, func(i, j int) bool {
+		if pairs[i].k != pairs[j].k {
+			return hwDecodedLess(pairs[i].k, pairs[j].k)
+		}
+		return hwDecodedLess(pairs[i].v, pairs[j].v)
+	})
+	q := make([]string, len(pairs))
+	for i, p := range pairs {
+		q[i] = p.k + "=" + p.v
+	}
+	lines = append(lines, strings.Join(q, "&"))
+
+	var hdrs strings.Builder
+	for _, name := range signed {
+		var vals []string
+		if name == "host" {
+			host := req.Host
+			if host == "" {
+				host = req.URL.Host
+			}
+			vals = []string{host}
+		} else {
+			for k, vs := range req.Header {
+				if strings.EqualFold(k, name) {
+					vals = append(vals, vs...)
+				}
+			}
+		}
+		if len(vals) == 0 {
+			return "", &HuaweiSignatureError{Kind: ErrHuaweiSignatureMismatch, Detail: fmt.Sprintf("signed header %q is not on the request", name)}
+		}
+		for i := range vals {
+			vals[i] = strings.TrimSpace(vals[i])
+		}
+		sort.Strings(vals)
+		for _, v := range vals {
+			hdrs.WriteString(name + ":" + v + "\n")
+		}
+	}
+	lines = append(lines, hdrs.String(), strings.Join(signed, ";"))
+
+	sum := sha256.Sum256(body)
+	payload := hex.EncodeToString(sum[:])
+	if v := req.Header.Values(HuaweiContentSHA256Header); len(v) > 0 {
+		if v[0] != huaweiUnsignedPayload && !strings.EqualFold(v[0], payload) {
+			return "", &HuaweiSignatureError{Kind: ErrHuaweiSignatureMismatch, Detail: HuaweiContentSHA256Header + " does not match the body"}
+		}
+		payload = v[0]
+	}
+	lines = append(lines, payload)
+	return strings.Join(lines, "\n"), nil
+}
+
+// hwPctEncode is the verifier's encoder: unreserved bytes as they are, every
+// other byte as %XX.
+func hwPctEncode(s string) string {
+	out := make([]byte, 0, len(s)*3)
+	for _, c := range []byte(s) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte("-_.~", c) >= 0:
+			out = append(out, c)
+		default:
+			out = append(out, fmt.Sprintf("%%%02X", c)...)
+		}
+	}
+	return string(out)
+}
+
+// hwDecodedLess compares two hwPctEncode outputs by their decoded bytes.
+func hwDecodedLess(a, b string) bool {
+	da, _ := url.PathUnescape(a)
+	db, _ := url.PathUnescape(b)
+	return da < db
+}

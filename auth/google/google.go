@@ -6,8 +6,10 @@ package google
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -18,103 +20,240 @@ import (
 	"github.com/backupcopy/backupcopy/auth"
 )
 
-// CloudPlatformScope is the OAuth2 scope the backupcopy Google clients ask for.
+// CloudPlatformScope is the OAuth2 scope the backupcopy Google clients ask for
+// when no other scope is given.
 const CloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
 
-// expiryDelta is how long before its expiry a cached token is replaced.
-const expiryDelta = 3 * time.Minute
+// expiryMargin: a cached token with less than this left is not used again.
+const expiryMargin = time.Minute
 
-// Authenticator sets "Authorization: Bearer <token>" on each request from a
-// token source. It caches the token until shortly before it expires, and its
-// Invalidate drops the cached token so that the next request fetches a new
-// one (the call path does this when a service answers UNAUTHENTICATED).
-type Authenticator struct {
-	base oauth2.TokenSource
-	now  func() time.Time
+// bearer sets "Authorization: Bearer <token>". It keeps the last token until
+// it is within expiryMargin of its expiry (a token without expiry is kept until
+// Invalidate), lets concurrent callers share one fetch, and lets each caller
+// wait no longer than its own context.
+type bearer struct {
+	// renew, if set, builds a new token source; it is used for the first
+	// fetch and after Invalidate, so that a token cached inside the source
+	// is dropped too.
+	renew func() (oauth2.TokenSource, error)
+	now   func() time.Time
 
-	mu  sync.Mutex
-	tok *oauth2.Token
+	mu     sync.Mutex
+	src    oauth2.TokenSource
+	stale  bool   // Invalidate was called: build a new source before fetching
+	gen    uint64 // counts Invalidate calls
+	tok    *oauth2.Token
+	flight *fetch
+}
+
+// fetch is one call of the token source that callers share.
+type fetch struct {
+	done chan struct{}
+	tok  *oauth2.Token
+	err  error
 }
 
 var (
-	_ auth.Authenticator = (*Authenticator)(nil)
-	_ auth.Invalidator   = (*Authenticator)(nil)
+	_ auth.Authenticator = (*bearer)(nil)
+	_ auth.Invalidator   = (*bearer)(nil)
 )
 
-// NewAuthenticator returns an Authenticator drawing tokens from ts.
-func NewAuthenticator(ts oauth2.TokenSource) *Authenticator {
-	return &Authenticator{base: ts, now: time.Now}
+// NewAuthenticator returns an Authenticator that sets "Authorization: Bearer
+// <token>" on every attempt with a token from ts. It keeps the token until a
+// minute before it expires and implements auth.Invalidator: Invalidate drops
+// the kept token so that the next attempt asks ts again. A source that caches
+// tokens itself (oauth2.ReuseTokenSource, and so most oauth2 and google
+// sources) may then hand back the same token until its own expiry; to make
+// Invalidate force a new token, pass the underlying, uncached source.
+// DefaultAuthenticator always gets a new token after Invalidate.
+//
+// Errors from ts are returned without any token or response body.
+func NewAuthenticator(ts oauth2.TokenSource) auth.Authenticator {
+	return &bearer{src: ts, now: time.Now}
 }
 
-// DefaultAuthenticator returns an Authenticator from Application Default
-// Credentials with the given scopes (CloudPlatformScope when none).
-func DefaultAuthenticator(ctx context.Context, scopes ...string) (*Authenticator, error) {
+// DefaultAuthenticator returns an Authenticator using Application Default
+// Credentials with the given scopes (CloudPlatformScope when none): the JSON
+// file named by GOOGLE_APPLICATION_CREDENTIALS, gcloud's application-default
+// credentials, or the metadata server. The credentials are looked up now, so
+// that a missing configuration is reported at once; after Invalidate they are
+// looked up again, so that the next token is a new one. ctx supplies values
+// (such as an oauth2.HTTPClient) for token requests; its cancellation does not
+// stop the returned Authenticator.
+func DefaultAuthenticator(ctx context.Context, scopes ...string) (auth.Authenticator, error) {
 	if len(scopes) == 0 {
 		scopes = []string{CloudPlatformScope}
 	}
-	creds, err := googleoauth.FindDefaultCredentials(ctx, scopes...)
-	if err != nil {
-		return nil, fmt.Errorf("google: no Application Default Credentials found: set GOOGLE_APPLICATION_CREDENTIALS to a service account key file, or run `gcloud auth application-default login` (%w)", err)
+	scopes = append([]string(nil), scopes...)
+	bg := context.WithoutCancel(ctx)
+	find := func() (oauth2.TokenSource, error) {
+		creds, err := googleoauth.FindDefaultCredentials(bg, scopes...)
+		if err != nil {
+			return nil, err
+		}
+		return creds.TokenSource, nil
 	}
-	return NewAuthenticator(creds.TokenSource), nil
+	src, err := find()
+	if err != nil {
+		return nil, fmt.Errorf("google: no usable Application Default Credentials: set GOOGLE_APPLICATION_CREDENTIALS to the path of a service account key file, or run `gcloud auth application-default login`, or run on Google Cloud with a service account attached: %w", err)
+	}
+	return &bearer{src: src, renew: find, now: time.Now}, nil
 }
 
 // Authenticate sets the bearer token on req.
-func (a *Authenticator) Authenticate(ctx context.Context, req *http.Request, _ []byte) error {
-	tok, err := a.token()
+func (b *bearer) Authenticate(ctx context.Context, req *http.Request, _ []byte) error {
+	tok, err := b.token(ctx)
 	if err != nil {
 		return err
+	}
+	if req.Header == nil {
+		req.Header = make(http.Header)
 	}
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	return nil
 }
 
-func (a *Authenticator) token() (*oauth2.Token, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.tok != nil && (a.tok.Expiry.IsZero() || a.now().Add(expiryDelta).Before(a.tok.Expiry)) {
-		return a.tok, nil
+func (b *bearer) token(ctx context.Context) (*oauth2.Token, error) {
+	b.mu.Lock()
+	if b.tok != nil && b.fresh(b.tok) {
+		tok := b.tok
+		b.mu.Unlock()
+		return tok, nil
 	}
-	if a.base == nil {
-		return nil, errors.New("google: no token source")
+	f := b.flight
+	if f == nil {
+		if b.src == nil && b.renew == nil {
+			b.mu.Unlock()
+			return nil, errors.New("google: the token source is nil")
+		}
+		f = &fetch{done: make(chan struct{})}
+		b.flight = f
+		go b.run(f)
 	}
-	tok, err := a.base.Token()
-	if err != nil {
-		return nil, fmt.Errorf("google: getting an OAuth2 token: %w", redactErr(err))
+	b.mu.Unlock()
+
+	select {
+	case <-f.done:
+		return f.tok, f.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("google: waiting for an OAuth2 token: %w", ctx.Err())
 	}
-	if tok == nil || tok.AccessToken == "" {
-		return nil, errors.New("google: the token source returned an empty token")
-	}
-	a.tok = tok
-	return tok, nil
 }
 
-// Invalidate drops the cached token.
-func (a *Authenticator) Invalidate() {
-	a.mu.Lock()
-	a.tok = nil
-	a.mu.Unlock()
+// fresh reports whether tok may be used for one more request.
+func (b *bearer) fresh(tok *oauth2.Token) bool {
+	return tok.Expiry.IsZero() || b.now().Add(expiryMargin).Before(tok.Expiry)
+}
+
+// run calls the token source for f (renewing the source first if needed).
+func (b *bearer) run(f *fetch) {
+	b.mu.Lock()
+	src, renew, gen := b.src, b.stale && b.renew != nil, b.gen
+	b.mu.Unlock()
+
+	var err error
+	if renew {
+		src, err = b.renew()
+		if err != nil {
+			err = fmt.Errorf("google: looking up Application Default Credentials again: %w", err)
+		}
+	}
+	var tok *oauth2.Token
+	if err == nil {
+		tok, err = src.Token()
+		switch {
+		case err != nil:
+			err = fmt.Errorf("google: getting an OAuth2 token: %w", redactError(err))
+		case tok == nil || tok.AccessToken == "":
+			tok, err = nil, errors.New("google: the token source returned an empty access token")
+		}
+	}
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	f.tok, f.err = tok, err
+	// A token fetched while Invalidate was called may be the one invalidated:
+	// it serves the callers that waited for it but is not kept.
+	if err == nil && gen == b.gen {
+		b.tok = tok
+		if renew {
+			b.src, b.stale = src, false
+		}
+	}
+	b.flight = nil
+	close(f.done)
+}
+
+// Invalidate drops the kept token, so that the next attempt fetches another.
+func (b *bearer) Invalidate() {
+	b.mu.Lock()
+	b.tok = nil
+	b.stale = true
+	b.gen++
+	b.mu.Unlock()
 }
 
 // String describes the authenticator without any token.
-func (a *Authenticator) String() string { return "google.Authenticator{token: [REDACTED]}" }
-
-// GoString is String, so %#v hides the token too.
-func (a *Authenticator) GoString() string { return a.String() }
-
-// Format redacts every fmt verb.
-func (a *Authenticator) Format(f fmt.State, _ rune) { fmt.Fprint(f, a.String()) }
-
-// redactErr keeps an oauth2 retrieve error's status and message but not the
-// raw response body it carries.
-func redactErr(err error) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		code := re.ErrorCode
-		if code == "" && re.Response != nil {
-			code = re.Response.Status
-		}
-		return fmt.Errorf("token endpoint refused: %s %s", code, re.ErrorDescription)
+func (b *bearer) String() string {
+	kind := "TokenSource"
+	if b.renew != nil {
+		kind = "ApplicationDefaultCredentials"
 	}
-	return err
+	return "google.Authenticator{" + kind + ", token: [REDACTED]}"
+}
+
+// GoString is String, so that %#v hides the token too.
+func (b *bearer) GoString() string { return b.String() }
+
+// Format writes String for every fmt verb (quoted for %q).
+func (b *bearer) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", b.String())
+		return
+	}
+	io.WriteString(f, b.String())
+}
+
+// redactedError keeps a token endpoint's error code and description, and the
+// HTTP status, but not the response body an oauth2.RetrieveError carries.
+type redactedError struct {
+	status, code, desc string
+	err                error
+}
+
+func (e *redactedError) Error() string {
+	s := "the token endpoint refused"
+	for _, p := range []string{e.status, e.code, e.desc} {
+		if p != "" {
+			s += ": " + p
+		}
+	}
+	return s
+}
+
+// Unwrap lets errors.As find the *oauth2.RetrieveError (whose Body is the
+// caller's to inspect deliberately).
+func (e *redactedError) Unwrap() error { return e.err }
+
+func redactError(err error) error {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) {
+		return err
+	}
+	r := &redactedError{code: re.ErrorCode, desc: re.ErrorDescription, err: re}
+	if r.code == "" {
+		// Some grants (the service-account JWT one) leave the standard
+		// fields unparsed: read just those two from the body.
+		var body struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		if json.Unmarshal(re.Body, &body) == nil {
+			r.code, r.desc = body.Error, body.Description
+		}
+	}
+	if re.Response != nil {
+		r.status = re.Response.Status
+	}
+	return r
 }

@@ -1,0 +1,78 @@
+package bigtable
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+
+	"github.com/backupcopy/backupcopy/internal/clientopt"
+	"github.com/backupcopy/backupcopy/internal/clock"
+	"github.com/backupcopy/backupcopy/internal/gapi"
+	"github.com/backupcopy/backupcopy/internal/rest"
+	"github.com/backupcopy/backupcopy/lro"
+)
+
+// ErrClosed is returned by calls made after Close.
+var ErrClosed = errors.New("bigtable: client is closed")
+
+// Client calls the Bigtable Admin API v2. It is safe for concurrent use.
+type Client struct {
+	rest   *rest.Client
+	clock  clock.Clock
+	lroCfg lro.Config
+	closed atomic.Bool
+}
+
+// NewClient returns a client for the Bigtable Admin API. Without
+// WithTokenSource or WithoutAuthentication it uses Application Default
+// Credentials with the cloud-platform scope, and fails if none are found.
+func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
+	return newClient(ctx, clock.Real, opts...)
+}
+
+func newClient(ctx context.Context, clk clock.Clock, opts ...Option) (*Client, error) {
+	s := clientopt.Apply(opts)
+	cfg, err := s.RESTConfig(service, DefaultEndpoint)
+	if err != nil {
+		return nil, err
+	}
+	a, err := gapi.Authenticator(ctx, service, s)
+	if err != nil {
+		return nil, err
+	}
+	if a != nil {
+		cfg.Auth = a
+	}
+	cfg.DecodeError = gapi.DecodeError(service)
+	cfg.Classify = gapi.Classify
+	cfg.RequestIDHeaders = []string{"X-Request-Id", "X-Goog-Request-Id"}
+	cfg.Clock = clk
+	rc, err := rest.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{
+		rest:  rc,
+		clock: clk,
+		lroCfg: lro.Config{
+			IsTransient:     gapi.IsTransient,
+			InitialInterval: DefaultPollInitial,
+			MaxInterval:     DefaultPollMax,
+			Clock:           clk,
+		},
+	}, nil
+}
+
+// Close releases the client. Calls made afterwards fail with ErrClosed;
+// operation handles made earlier keep working. Close never fails.
+func (c *Client) Close() error {
+	c.closed.Store(true)
+	return nil
+}
+
+func (c *Client) check() error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}

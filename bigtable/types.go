@@ -1,0 +1,308 @@
+package bigtable
+
+import (
+	"encoding/json"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/backupcopy/backupcopy/internal/gapi"
+)
+
+// BackupState is the state of a backup.
+type BackupState string
+
+// Backup states.
+const (
+	// BackupStateUnspecified is the zero value the API may report.
+	BackupStateUnspecified BackupState = "STATE_UNSPECIFIED"
+	// BackupCreating: the backup is still being created (or copied).
+	BackupCreating BackupState = "CREATING"
+	// BackupReady: the backup is complete and ready for use.
+	BackupReady BackupState = "READY"
+)
+
+// BackupType is the kind of a backup.
+type BackupType string
+
+// Backup types.
+const (
+	BackupTypeUnspecified BackupType = "BACKUP_TYPE_UNSPECIFIED"
+	// BackupTypeStandard is the default backup type.
+	BackupTypeStandard BackupType = "STANDARD"
+	// BackupTypeHot restores faster to SSD; SSD instances only. A hot backup
+	// becomes standard at HotToStandardTime.
+	BackupTypeHot BackupType = "HOT"
+)
+
+// EncryptionType says how a backup's data is encrypted at rest.
+type EncryptionType string
+
+// Encryption types.
+const (
+	EncryptionTypeUnspecified EncryptionType = "ENCRYPTION_TYPE_UNSPECIFIED"
+	// GoogleDefaultEncryption: a key fully managed by Google.
+	GoogleDefaultEncryption EncryptionType = "GOOGLE_DEFAULT_ENCRYPTION"
+	// CustomerManagedEncryption: a Cloud KMS key managed by the customer
+	// (CMEK); KMSKeyVersion names the pinned key version.
+	CustomerManagedEncryption EncryptionType = "CUSTOMER_MANAGED_ENCRYPTION"
+)
+
+// Status is a google.rpc.Status reported inside a resource (not an error of
+// the call that read it).
+type Status struct {
+	Code    codes.Code
+	Message string
+}
+
+// EncryptionInfo is the encryption of a backup. The zero value means the API
+// reported none.
+type EncryptionInfo struct {
+	EncryptionType EncryptionType
+	// EncryptionStatus is the status of the key's encrypt/decrypt calls, if
+	// reported (for CMEK backups it is UNKNOWN).
+	EncryptionStatus *Status
+	// KMSKeyVersion is the Cloud KMS key version in use (CMEK only).
+	KMSKeyVersion string
+}
+
+// Backup is a Cloud Bigtable backup (google.bigtable.admin.v2.Backup). Times
+// are UTC with microsecond precision; zero times were absent.
+type Backup struct {
+	// Name is projects/{project}/instances/{instance}/clusters/{cluster}/backups/{backup}.
+	Name string
+	// SourceTable is projects/{project}/instances/{instance}/tables/{table}.
+	SourceTable string
+	// SourceBackup is the backup this one was copied from; empty unless the
+	// backup is a copy.
+	SourceBackup string
+	// ExpireTime is when Bigtable deletes the backup.
+	ExpireTime time.Time
+	// StartTime and EndTime bound the backup's data (EndTime is zero while
+	// the backup is being created).
+	StartTime, EndTime time.Time
+	// SizeBytes is the size of the backup.
+	SizeBytes int64
+	State     BackupState
+	// EncryptionInfo is output only.
+	EncryptionInfo EncryptionInfo
+	BackupType     BackupType
+	// HotToStandardTime is when a hot backup becomes a standard one.
+	HotToStandardTime time.Time
+}
+
+// BackupInfo describes the source of a copy.
+type BackupInfo struct {
+	// Backup is the source backup's name.
+	Backup string
+	// SourceTable is the table the source backup was made from.
+	SourceTable string
+	// SourceBackup is set when the source is itself a copy.
+	SourceBackup string
+	// StartTime and EndTime bound the source backup's data.
+	StartTime, EndTime time.Time
+}
+
+// OperationProgress is the progress of a copy.
+type OperationProgress struct {
+	// Percent is 0-100.
+	Percent int
+	// StartTime is when the request was received; EndTime when the operation
+	// finished (zero while it runs).
+	StartTime, EndTime time.Time
+}
+
+// CopyBackupMetadata is the metadata of a copy operation
+// (google.bigtable.admin.v2.CopyBackupMetadata).
+type CopyBackupMetadata struct {
+	// Name is the new backup's name.
+	Name             string
+	SourceBackupInfo BackupInfo
+	Progress         OperationProgress
+}
+
+// CreateBackupMetadata is the metadata of a create operation
+// (google.bigtable.admin.v2.CreateBackupMetadata). The API reports no
+// progress percent for it.
+type CreateBackupMetadata struct {
+	// Name is the new backup's name.
+	Name        string
+	SourceTable string
+	// RequestTime is when the request was received; FinishTime when the
+	// operation ended (zero while it runs).
+	RequestTime, FinishTime time.Time
+}
+
+// Wire types: the REST JSON encoding (RFC 3339 times, int64 as strings).
+
+type wireStatus struct {
+	Code    int             `json:"code,omitempty"`
+	Message string          `json:"message,omitempty"`
+	Details json.RawMessage `json:"details,omitempty"`
+}
+
+type wireEncryptionInfo struct {
+	EncryptionType   string      `json:"encryptionType,omitempty"`
+	EncryptionStatus *wireStatus `json:"encryptionStatus,omitempty"`
+	KMSKeyVersion    string      `json:"kmsKeyVersion,omitempty"`
+}
+
+type wireBackup struct {
+	Name              string              `json:"name,omitempty"`
+	SourceTable       string              `json:"sourceTable,omitempty"`
+	SourceBackup      string              `json:"sourceBackup,omitempty"`
+	ExpireTime        gapi.Time           `json:"expireTime,omitzero"`
+	StartTime         gapi.Time           `json:"startTime,omitzero"`
+	EndTime           gapi.Time           `json:"endTime,omitzero"`
+	SizeBytes         gapi.Int64          `json:"sizeBytes,omitempty"`
+	State             string              `json:"state,omitempty"`
+	EncryptionInfo    *wireEncryptionInfo `json:"encryptionInfo,omitempty"`
+	BackupType        string              `json:"backupType,omitempty"`
+	HotToStandardTime gapi.Time           `json:"hotToStandardTime,omitzero"`
+}
+
+func utc(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+func wt(t time.Time) gapi.Time { return gapi.Time{Time: t} }
+
+// MarshalJSON encodes b in the REST encoding of google.bigtable.admin.v2.Backup,
+// leaving out empty fields.
+func (b Backup) MarshalJSON() ([]byte, error) {
+	w := wireBackup{
+		Name: b.Name, SourceTable: b.SourceTable, SourceBackup: b.SourceBackup,
+		ExpireTime: wt(b.ExpireTime), StartTime: wt(b.StartTime), EndTime: wt(b.EndTime),
+		SizeBytes: gapi.Int64(b.SizeBytes), State: string(b.State), BackupType: string(b.BackupType),
+		HotToStandardTime: wt(b.HotToStandardTime),
+	}
+	if e := b.EncryptionInfo; e != (EncryptionInfo{}) {
+		w.EncryptionInfo = &wireEncryptionInfo{EncryptionType: string(e.EncryptionType), KMSKeyVersion: e.KMSKeyVersion}
+		if e.EncryptionStatus != nil {
+			w.EncryptionInfo.EncryptionStatus = &wireStatus{Code: int(e.EncryptionStatus.Code), Message: e.EncryptionStatus.Message}
+		}
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON decodes the REST encoding of google.bigtable.admin.v2.Backup.
+// Unknown fields are ignored.
+func (b *Backup) UnmarshalJSON(data []byte) error {
+	var w wireBackup
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	*b = Backup{
+		Name: w.Name, SourceTable: w.SourceTable, SourceBackup: w.SourceBackup,
+		ExpireTime: utc(w.ExpireTime.Time), StartTime: utc(w.StartTime.Time), EndTime: utc(w.EndTime.Time),
+		SizeBytes: int64(w.SizeBytes), State: BackupState(w.State), BackupType: BackupType(w.BackupType),
+		HotToStandardTime: utc(w.HotToStandardTime.Time),
+	}
+	if e := w.EncryptionInfo; e != nil {
+		b.EncryptionInfo = EncryptionInfo{EncryptionType: EncryptionType(e.EncryptionType), KMSKeyVersion: e.KMSKeyVersion}
+		if s := e.EncryptionStatus; s != nil {
+			b.EncryptionInfo.EncryptionStatus = &Status{Code: codes.Code(s.Code), Message: s.Message}
+		}
+	}
+	return nil
+}
+
+type wireBackupInfo struct {
+	Backup       string    `json:"backup,omitempty"`
+	SourceTable  string    `json:"sourceTable,omitempty"`
+	SourceBackup string    `json:"sourceBackup,omitempty"`
+	StartTime    gapi.Time `json:"startTime,omitzero"`
+	EndTime      gapi.Time `json:"endTime,omitzero"`
+}
+
+type wireProgress struct {
+	ProgressPercent int       `json:"progressPercent,omitempty"`
+	StartTime       gapi.Time `json:"startTime,omitzero"`
+	EndTime         gapi.Time `json:"endTime,omitzero"`
+}
+
+type wireCopyMetadata struct {
+	Type             string          `json:"@type,omitempty"`
+	Name             string          `json:"name,omitempty"`
+	SourceBackupInfo *wireBackupInfo `json:"sourceBackupInfo,omitempty"`
+	Progress         *wireProgress   `json:"progress,omitempty"`
+}
+
+// Type names, as in an Any's "@type" after type.googleapis.com/.
+const (
+	copyMetadataType   = "google.bigtable.admin.v2.CopyBackupMetadata"
+	createMetadataType = "google.bigtable.admin.v2.CreateBackupMetadata"
+	backupType         = "google.bigtable.admin.v2.Backup"
+)
+
+// MarshalJSON encodes m as the REST encoding of an Any holding a
+// google.bigtable.admin.v2.CopyBackupMetadata (with its "@type").
+func (m CopyBackupMetadata) MarshalJSON() ([]byte, error) {
+	w := wireCopyMetadata{Type: gapi.TypeURL(copyMetadataType), Name: m.Name}
+	if i := m.SourceBackupInfo; i != (BackupInfo{}) {
+		w.SourceBackupInfo = &wireBackupInfo{Backup: i.Backup, SourceTable: i.SourceTable, SourceBackup: i.SourceBackup, StartTime: wt(i.StartTime), EndTime: wt(i.EndTime)}
+	}
+	if p := m.Progress; p != (OperationProgress{}) {
+		w.Progress = &wireProgress{ProgressPercent: p.Percent, StartTime: wt(p.StartTime), EndTime: wt(p.EndTime)}
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON decodes the REST encoding of a CopyBackupMetadata (an
+// "@type" field, if present, is not checked here).
+func (m *CopyBackupMetadata) UnmarshalJSON(data []byte) error {
+	var w wireCopyMetadata
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	*m = CopyBackupMetadata{Name: w.Name}
+	if i := w.SourceBackupInfo; i != nil {
+		m.SourceBackupInfo = BackupInfo{Backup: i.Backup, SourceTable: i.SourceTable, SourceBackup: i.SourceBackup, StartTime: utc(i.StartTime.Time), EndTime: utc(i.EndTime.Time)}
+	}
+	if p := w.Progress; p != nil {
+		m.Progress = OperationProgress{Percent: p.ProgressPercent, StartTime: utc(p.StartTime.Time), EndTime: utc(p.EndTime.Time)}
+	}
+	return nil
+}
+
+type wireCreateMetadata struct {
+	Type        string    `json:"@type,omitempty"`
+	Name        string    `json:"name,omitempty"`
+	SourceTable string    `json:"sourceTable,omitempty"`
+	RequestTime gapi.Time `json:"requestTime,omitzero"`
+	FinishTime  gapi.Time `json:"finishTime,omitzero"`
+	// Deprecated spellings of RequestTime and FinishTime, still sent.
+	StartTime gapi.Time `json:"startTime,omitzero"`
+	EndTime   gapi.Time `json:"endTime,omitzero"`
+}
+
+// MarshalJSON encodes m as the REST encoding of an Any holding a
+// google.bigtable.admin.v2.CreateBackupMetadata, writing both the current
+// (requestTime, finishTime) and the deprecated (startTime, endTime) fields.
+func (m CreateBackupMetadata) MarshalJSON() ([]byte, error) {
+	return json.Marshal(wireCreateMetadata{
+		Type: gapi.TypeURL(createMetadataType), Name: m.Name, SourceTable: m.SourceTable,
+		RequestTime: wt(m.RequestTime), FinishTime: wt(m.FinishTime), StartTime: wt(m.RequestTime), EndTime: wt(m.FinishTime),
+	})
+}
+
+// UnmarshalJSON decodes the REST encoding of a CreateBackupMetadata; the
+// deprecated startTime/endTime fill RequestTime/FinishTime when the current
+// fields are absent.
+func (m *CreateBackupMetadata) UnmarshalJSON(data []byte) error {
+	var w wireCreateMetadata
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	*m = CreateBackupMetadata{Name: w.Name, SourceTable: w.SourceTable, RequestTime: utc(w.RequestTime.Time), FinishTime: utc(w.FinishTime.Time)}
+	if m.RequestTime.IsZero() {
+		m.RequestTime = utc(w.StartTime.Time)
+	}
+	if m.FinishTime.IsZero() {
+		m.FinishTime = utc(w.EndTime.Time)
+	}
+	return nil
+}

@@ -1,0 +1,308 @@
+package cbr
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// Backup statuses (Backup.Status).
+const (
+	BackupAvailable      = "available"
+	BackupProtecting     = "protecting"
+	BackupDeleting       = "deleting"
+	BackupRestoring      = "restoring"
+	BackupError          = "error"
+	BackupWaitingProtect = "waiting_protect"
+	BackupWaitingDelete  = "waiting_delete"
+	BackupWaitingRestore = "waiting_restore"
+)
+
+// Backup image types (Backup.ImageType).
+const (
+	// ImageTypeBackup is an ordinary backup; only these can be replicated.
+	ImageTypeBackup = "backup"
+	// ImageTypeReplication is a replica made by a replication.
+	ImageTypeReplication = "replication"
+)
+
+// Replication record statuses (ReplicationRecord.Status).
+const (
+	ReplicationWaiting     = "waiting_replicate"
+	ReplicationReplicating = "replicating"
+	ReplicationSuccess     = "success"
+	ReplicationFail        = "fail"
+	ReplicationSkip        = "skip"
+)
+
+// Replication is the answer to a replicate call (the 200 body of
+// POST /v3/{project_id}/backups/{backup_id}/replicate): the replication has
+// been accepted and runs asynchronously.
+type Replication struct {
+	// BackupID is the source backup.
+	BackupID             string `json:"backup_id"`
+	DestinationProjectID string `json:"destination_project_id"`
+	DestinationRegion    string `json:"destination_region"`
+	DestinationVaultID   string `json:"destination_vault_id"`
+	// ProjectID is the project where the replication runs (the source's).
+	ProjectID string `json:"project_id"`
+	// ProviderID is the resource type ID (for example
+	// 0daac4c5-6707-4851-97ba-169e36266b66 for cloud servers).
+	ProviderID string `json:"provider_id"`
+	// ReplicationRecordID identifies the record on the source backup that
+	// follows this replication.
+	ReplicationRecordID string `json:"replication_record_id"`
+	SourceRegion        string `json:"source_region"`
+}
+
+// ReplicationRecord is one entry of a backup's replication_records: the state
+// of one replication of that backup.
+type ReplicationRecord struct {
+	// ID is the record ID (Replication.ReplicationRecordID).
+	ID string
+	// Status is one of ReplicationWaiting, ReplicationReplicating,
+	// ReplicationSuccess, ReplicationFail, ReplicationSkip.
+	Status string
+	// DestinationBackupID is the replica, set once the replication succeeded.
+	DestinationBackupID string
+	// Progress is extra_info.progress, 0-100.
+	Progress int
+	// CreatedAt is when the replication started.
+	CreatedAt               time.Time
+	DestinationCheckpointID string
+	DestinationProjectID    string
+	DestinationRegion       string
+	DestinationVaultID      string
+	SourceBackupID          string
+	SourceCheckpointID      string
+	SourceProjectID         string
+	SourceRegion            string
+	// VaultID is the source backup's vault.
+	VaultID string
+	// FailCode and FailReason explain a failed replication
+	// (extra_info.fail_code, extra_info.fail_reason).
+	FailCode   string
+	FailReason string
+	// AutoTrigger is true for a replication started by a policy.
+	AutoTrigger bool
+}
+
+// Backup is a CBR backup (GET /v3/{project_id}/backups/{backup_id}).
+type Backup struct {
+	ID   string
+	Name string
+	// Status is one of the Backup... status constants.
+	Status string
+	// ImageType is ImageTypeBackup or ImageTypeReplication.
+	ImageType           string
+	VaultID             string
+	ResourceID          string
+	ResourceName        string
+	ResourceType        string
+	ResourceAZ          string
+	ResourceSize        int
+	CheckpointID        string
+	Description         string
+	ParentID            string
+	ProjectID           string
+	ProviderID          string
+	EnterpriseProjectID string
+	ProtectedAt         string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	ExpiredAt           time.Time
+	Incremental         bool
+	// ReplicationRecords lists the replications of this backup.
+	ReplicationRecords []ReplicationRecord
+}
+
+// RegionCapability is one entry of the replication capabilities: the
+// regions a backup in Name may be replicated to.
+type RegionCapability struct {
+	Name                    string   `json:"name"`
+	ReplicationDestinations []string `json:"replication_destinations"`
+}
+
+// wireTimeLayout is how CBR writes times: UTC, microseconds, no zone.
+const wireTimeLayout = "2006-01-02T15:04:05.000000"
+
+// wireTime reads the time formats CBR uses (zone-less UTC with or without a
+// fraction, a space instead of T, or RFC 3339) and writes the first.
+type wireTime struct{ t time.Time }
+
+func (w wireTime) MarshalJSON() ([]byte, error) {
+	return json.Marshal(w.t.UTC().Format(wireTimeLayout))
+}
+
+func (w *wireTime) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil // null or a non-string: leave the zero time
+	}
+	w.t = parseWireTime(s)
+	return nil
+}
+
+func parseWireTime(s string) time.Time {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
+
+func toWireTime(t time.Time) *wireTime {
+	if t.IsZero() {
+		return nil
+	}
+	return &wireTime{t}
+}
+
+func fromWireTime(w *wireTime) time.Time {
+	if w == nil {
+		return time.Time{}
+	}
+	return w.t
+}
+
+type wireExtraInfo struct {
+	Progress           *int   `json:"progress,omitempty"`
+	FailCode           string `json:"fail_code,omitempty"`
+	FailReason         string `json:"fail_reason,omitempty"`
+	AutoTrigger        bool   `json:"auto_trigger,omitempty"`
+	DestinationVaultID string `json:"destination_vault_id,omitempty"`
+}
+
+type wireRecord struct {
+	ID                      string         `json:"id"`
+	Status                  string         `json:"status,omitempty"`
+	CreatedAt               *wireTime      `json:"created_at,omitempty"`
+	DestinationBackupID     string         `json:"destination_backup_id,omitempty"`
+	DestinationCheckpointID string         `json:"destination_checkpoint_id,omitempty"`
+	DestinationProjectID    string         `json:"destination_project_id,omitempty"`
+	DestinationRegion       string         `json:"destination_region,omitempty"`
+	DestinationVaultID      string         `json:"destination_vault_id,omitempty"`
+	SourceBackupID          string         `json:"source_backup_id,omitempty"`
+	SourceCheckpointID      string         `json:"source_checkpoint_id,omitempty"`
+	SourceProjectID         string         `json:"source_project_id,omitempty"`
+	SourceRegion            string         `json:"source_region,omitempty"`
+	VaultID                 string         `json:"vault_id,omitempty"`
+	ExtraInfo               *wireExtraInfo `json:"extra_info,omitempty"`
+}
+
+// MarshalJSON writes the record as CBR does (one replication_records entry).
+func (r ReplicationRecord) MarshalJSON() ([]byte, error) {
+	p := r.Progress
+	w := wireRecord{
+		ID: r.ID, Status: r.Status, CreatedAt: toWireTime(r.CreatedAt),
+		DestinationBackupID: r.DestinationBackupID, DestinationCheckpointID: r.DestinationCheckpointID,
+		DestinationProjectID: r.DestinationProjectID, DestinationRegion: r.DestinationRegion,
+		DestinationVaultID: r.DestinationVaultID, SourceBackupID: r.SourceBackupID,
+		SourceCheckpointID: r.SourceCheckpointID, SourceProjectID: r.SourceProjectID,
+		SourceRegion: r.SourceRegion, VaultID: r.VaultID,
+		ExtraInfo: &wireExtraInfo{Progress: &p, FailCode: r.FailCode, FailReason: r.FailReason, AutoTrigger: r.AutoTrigger},
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads one replication_records entry.
+func (r *ReplicationRecord) UnmarshalJSON(b []byte) error {
+	var w wireRecord
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*r = ReplicationRecord{
+		ID: w.ID, Status: w.Status, CreatedAt: fromWireTime(w.CreatedAt),
+		DestinationBackupID: w.DestinationBackupID, DestinationCheckpointID: w.DestinationCheckpointID,
+		DestinationProjectID: w.DestinationProjectID, DestinationRegion: w.DestinationRegion,
+		DestinationVaultID: w.DestinationVaultID, SourceBackupID: w.SourceBackupID,
+		SourceCheckpointID: w.SourceCheckpointID, SourceProjectID: w.SourceProjectID,
+		SourceRegion: w.SourceRegion, VaultID: w.VaultID,
+	}
+	if x := w.ExtraInfo; x != nil {
+		if x.Progress != nil {
+			r.Progress = min(max(*x.Progress, 0), 100)
+		}
+		r.FailCode, r.FailReason, r.AutoTrigger = x.FailCode, x.FailReason, x.AutoTrigger
+		if r.DestinationVaultID == "" {
+			r.DestinationVaultID = x.DestinationVaultID
+		}
+	}
+	return nil
+}
+
+type wireBackup struct {
+	ID                  string              `json:"id"`
+	Name                string              `json:"name"`
+	Status              string              `json:"status"`
+	ImageType           string              `json:"image_type"`
+	VaultID             string              `json:"vault_id"`
+	ResourceID          string              `json:"resource_id"`
+	ResourceName        string              `json:"resource_name"`
+	ResourceType        string              `json:"resource_type"`
+	ResourceAZ          string              `json:"resource_az"`
+	ResourceSize        int                 `json:"resource_size"`
+	CheckpointID        string              `json:"checkpoint_id"`
+	Description         string              `json:"description"`
+	ParentID            string              `json:"parent_id"`
+	ProjectID           string              `json:"project_id"`
+	ProviderID          string              `json:"provider_id"`
+	EnterpriseProjectID string              `json:"enterprise_project_id,omitempty"`
+	ProtectedAt         string              `json:"protected_at"`
+	CreatedAt           *wireTime           `json:"created_at,omitempty"`
+	UpdatedAt           *wireTime           `json:"updated_at,omitempty"`
+	ExpiredAt           *wireTime           `json:"expired_at,omitempty"`
+	Incremental         bool                `json:"incremental"`
+	ReplicationRecords  []ReplicationRecord `json:"replication_records"`
+}
+
+// MarshalJSON writes the backup as CBR does (the "backup" object of
+// GET /v3/{project_id}/backups/{backup_id}).
+func (b Backup) MarshalJSON() ([]byte, error) {
+	recs := b.ReplicationRecords
+	if recs == nil {
+		recs = []ReplicationRecord{}
+	}
+	return json.Marshal(wireBackup{
+		ID: b.ID, Name: b.Name, Status: b.Status, ImageType: b.ImageType, VaultID: b.VaultID,
+		ResourceID: b.ResourceID, ResourceName: b.ResourceName, ResourceType: b.ResourceType,
+		ResourceAZ: b.ResourceAZ, ResourceSize: b.ResourceSize, CheckpointID: b.CheckpointID,
+		Description: b.Description, ParentID: b.ParentID, ProjectID: b.ProjectID,
+		ProviderID: b.ProviderID, EnterpriseProjectID: b.EnterpriseProjectID, ProtectedAt: b.ProtectedAt,
+		CreatedAt: toWireTime(b.CreatedAt), UpdatedAt: toWireTime(b.UpdatedAt), ExpiredAt: toWireTime(b.ExpiredAt),
+		Incremental: b.Incremental, ReplicationRecords: recs,
+	})
+}
+
+// UnmarshalJSON reads a CBR backup object; unknown fields are ignored.
+func (b *Backup) UnmarshalJSON(data []byte) error {
+	var w wireBackup
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	*b = Backup{
+		ID: w.ID, Name: w.Name, Status: w.Status, ImageType: w.ImageType, VaultID: w.VaultID,
+		ResourceID: w.ResourceID, ResourceName: w.ResourceName, ResourceType: w.ResourceType,
+		ResourceAZ: w.ResourceAZ, ResourceSize: w.ResourceSize, CheckpointID: w.CheckpointID,
+		Description: w.Description, ParentID: w.ParentID, ProjectID: w.ProjectID,
+		ProviderID: w.ProviderID, EnterpriseProjectID: w.EnterpriseProjectID, ProtectedAt: w.ProtectedAt,
+		CreatedAt: fromWireTime(w.CreatedAt), UpdatedAt: fromWireTime(w.UpdatedAt), ExpiredAt: fromWireTime(w.ExpiredAt),
+		Incremental: w.Incremental, ReplicationRecords: w.ReplicationRecords,
+	}
+	return nil
+}
+
+// record returns the replication record with id, or nil.
+func (b *Backup) record(id string) *ReplicationRecord {
+	for i := range b.ReplicationRecords {
+		if b.ReplicationRecords[i].ID == id {
+			return &b.ReplicationRecords[i]
+		}
+	}
+	return nil
+}

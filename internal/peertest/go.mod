@@ -10,6 +10,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/fsx v1.74.10
 	github.com/backupcopy/backupcopy v0.0.0-00010101000000-000000000000
 	github.com/huaweicloud/huaweicloud-sdk-go-v3 v0.1.207
+	golang.org/x/oauth2 v0.37.0
 	google.golang.org/api v0.304.0
 )
 
@@ -45,7 +46,6 @@ require (
 	go.opentelemetry.io/otel/trace v1.45.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/net v0.61.0 // indirect
-	golang.org/x/oauth2 v0.37.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect

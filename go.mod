@@ -3,6 +3,7 @@ module github.com/backupcopy/backupcopy
 go 1.26.8
 
 require (
+	github.com/aws/smithy-go v1.28.8
 	github.com/aws/smithy-go/aws-http-auth v1.1.3
 	github.com/googleapis/gax-go/v2 v2.26.2
 	github.com/jarcoal/httpmock v1.4.2

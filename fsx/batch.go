@@ -1,0 +1,155 @@
+package fsx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/backupcopy/backupcopy/internal/rest"
+)
+
+// Operation polls of one client are shared: the polls that arrive within
+// batchWindow of each other are answered by one DescribeBackups request
+// naming up to MaxBackupIDs backups, so many copies waited on at once cost
+// one request per round instead of one each.
+const (
+	batchWindow  = 30 * time.Millisecond
+	batchTimeout = 2 * time.Minute
+)
+
+type pollResult struct {
+	b   *Backup
+	err error
+}
+
+type pollWaiter struct {
+	id string
+	ch chan pollResult // buffered, 1
+}
+
+// batcher gathers DescribeBackups polls.
+type batcher struct {
+	c *Client
+
+	mu      sync.Mutex
+	queue   []pollWaiter
+	running bool
+}
+
+// describe returns backup id as one DescribeBackups request (perhaps shared
+// with other polls) reads it. It returns when the answer arrives or ctx ends.
+func (bt *batcher) describe(ctx context.Context, id string) (*Backup, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	w := pollWaiter{id: id, ch: make(chan pollResult, 1)}
+	bt.mu.Lock()
+	bt.queue = append(bt.queue, w)
+	start := !bt.running
+	bt.running = true
+	bt.mu.Unlock()
+	if start {
+		// The requests outlive no caller for long: they are bounded by
+		// batchTimeout and by the call path's retries; a caller whose ctx
+		// ends stops waiting at once.
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
+		go func() {
+			defer cancel()
+			bt.run(bctx)
+		}()
+	}
+	select {
+	case r := <-w.ch:
+		return r.b, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// run sends batches until the queue is empty.
+func (bt *batcher) run(ctx context.Context) {
+	for {
+		_ = bt.c.clock.Sleep(ctx, batchWindow)
+		bt.mu.Lock()
+		if len(bt.queue) == 0 {
+			bt.running = false
+			bt.mu.Unlock()
+			return
+		}
+		var batch []pollWaiter
+		ids := map[string]bool{}
+		left := bt.queue[:0:0]
+		for _, w := range bt.queue {
+			if ids[w.id] || len(ids) < MaxBackupIDs {
+				ids[w.id] = true
+				batch = append(batch, w)
+			} else {
+				left = append(left, w)
+			}
+		}
+		bt.queue = left
+		bt.mu.Unlock()
+		bt.send(ctx, batch)
+	}
+}
+
+// send answers one batch. FSx fails the whole request with BackupNotFound
+// when any id is unknown, so such an answer to a request for several ids is
+// followed by one request per id.
+func (bt *batcher) send(ctx context.Context, batch []pollWaiter) {
+	var order []string
+	seen := map[string]bool{}
+	for _, w := range batch {
+		if !seen[w.id] {
+			seen[w.id] = true
+			order = append(order, w.id)
+		}
+	}
+	results := bt.c.describeIDs(ctx, order)
+	var nf *BackupNotFound
+	if len(order) > 1 && results[order[0]].err != nil && errors.As(results[order[0]].err, &nf) {
+		for _, id := range order {
+			results[id] = bt.c.describeIDs(ctx, []string{id})[id]
+		}
+	}
+	for _, w := range batch {
+		w.ch <- results[w.id]
+	}
+}
+
+// describeIDs makes one DescribeBackups request for ids and returns, for
+// each id, its backup or the request's error.
+func (c *Client) describeIDs(ctx context.Context, ids []string) map[string]pollResult {
+	out := make(map[string]pollResult, len(ids))
+	page, err := c.describePage(ctx, &describeBackupsBody{BackupIDs: ids})
+	if err != nil {
+		for _, id := range ids {
+			out[id] = pollResult{err: err}
+		}
+		return out
+	}
+	for i := range page.Backups {
+		b := page.Backups[i]
+		if _, want := out[b.BackupID]; !want && contains(ids, b.BackupID) {
+			out[b.BackupID] = pollResult{b: &b}
+		}
+	}
+	for _, id := range ids {
+		if _, ok := out[id]; !ok {
+			out[id] = pollResult{err: wrapOperation("DescribeBackups", &rest.DecodeError{Op: "DescribeBackups",
+				Err: fmt.Errorf("the response does not describe backup %s", id)})}
+		}
+	}
+	return out
+}
+
+func contains(ids []string, id string) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}

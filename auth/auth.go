@@ -1,15 +1,3 @@
-// Package auth holds the credentials and request signers that backupcopy's clients use.
-//
-// Every client authenticates each HTTP attempt through an [Authenticator], which sees the
-// exact body bytes about to be sent, so a signature always covers what goes on the wire and a
-// retry is signed afresh. The root package holds the interface, the AWS credential chain and
-// the Huawei Cloud signers (standard library only). The Google signers live in
-// [github.com/backupcopy/backupcopy/auth/google] and SigV4 in
-// [github.com/backupcopy/backupcopy/auth/sigv4], so that a program using one cloud links no
-// other cloud's code.
-//
-// No credential type prints its secrets: String, GoString and the fmt verbs show
-// the access key id at most.
 package auth
 
 import (

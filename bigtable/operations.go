@@ -55,7 +55,7 @@ func (c *Client) CopyBackupOperation(name string) *CopyBackupOperation {
 }
 
 // CreateBackupOperation returns a handle on the create operation called name
-// (see CopyBackupOperation).
+// (see CopyBackupOperation; Poll and Wait send GET /v2/{name=operations/**}).
 func (c *Client) CreateBackupOperation(name string) *CreateBackupOperation {
 	if backupNameOK(name) {
 		return &CreateBackupOperation{lro.New(name, backupPoller[CreateBackupMetadata](c), c.lroCfg)}

@@ -1,28 +1,3 @@
-// Package cbr replicates Huawei Cloud CBR (Cloud Backup and Recovery)
-// backups to another region through the CBR v3 REST API, and follows each
-// replication to its end.
-//
-//	c, err := cbr.NewClient(ctx, cbr.WithRegion("cn-north-4"))
-//	op, err := c.CopyBackup(ctx, &cbr.CopyBackupRequest{
-//		BackupID: "…", DestinationProjectID: "…", DestinationRegion: "cn-east-3", DestinationVaultID: "…",
-//	})
-//	rec, err := op.Wait(ctx) // rec.DestinationBackupID is the replica
-//
-// CopyBackup is the "replicate a backup" API
-// (POST /v3/{project_id}/backups/{backup_id}/replicate). The returned
-// operation follows the replication record the call created on the source
-// backup (GET /v3/{project_id}/backups/{backup_id}) until it succeeds or
-// fails. Its Name is an opaque token that CopyBackupOperation turns back into
-// a handle, in this process or another.
-//
-// Authentication: AK/SK signing (WithAKSK, or HUAWEICLOUD_SDK_AK and
-// HUAWEICLOUD_SDK_SK by default), a fixed IAM token (WithToken), or any
-// auth.Authenticator (WithAuthenticator), such as an
-// auth.HuaweiIAMTokenSource, which is refreshed once when the gateway says the
-// token must be updated.
-//
-// Importing this package links no gRPC, protobuf, OpenTelemetry, AWS or
-// Google code.
 package cbr
 
 import (

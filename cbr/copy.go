@@ -348,7 +348,9 @@ func (c *Client) newOperation(rep *Replication, initial *ReplicationRecord) *Cop
 
 // CopyBackupOperation returns a handle on the replication that name (from
 // CopyBackupOperation.Name) refers to, for example in another process. It
-// makes no request: Poll or Wait read the replication's state. A malformed
+// makes no request: Poll or Wait read the replication's state from the
+// source backup's replication records
+// (GET /v3/{project_id}/backups/{backup_id}). A malformed
 // name, or one from another project, makes Poll and Wait fail with a
 // *ValidationError.
 func (c *Client) CopyBackupOperation(name string) *CopyBackupOperation {

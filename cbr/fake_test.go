@@ -41,7 +41,7 @@ var fast = lro.WithPollInterval(20*time.Millisecond, 60*time.Millisecond)
 func TestFakeEndToEnd(t *testing.T) {
 	s := cbrtest.NewServer()
 	defer s.Close()
-	s.SetDuration(400 * time.Millisecond)
+	s.SetOperationDuration(400 * time.Millisecond)
 	req := seed(s)
 	c := fakeClient(t, s.URL())
 	op, err := c.CopyBackup(context.Background(), req)
@@ -81,7 +81,7 @@ func TestFakeEndToEnd(t *testing.T) {
 func TestLostReplicateResponse(t *testing.T) {
 	s := cbrtest.NewServer()
 	defer s.Close()
-	s.SetDuration(300 * time.Millisecond)
+	s.SetOperationDuration(300 * time.Millisecond)
 	p, err := faultproxy.New(s.URL())
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +163,7 @@ func TestGateway503ThenRetry(t *testing.T) {
 func TestResumeInAnotherClient(t *testing.T) {
 	s := cbrtest.NewServer()
 	defer s.Close()
-	s.SetDuration(200 * time.Millisecond)
+	s.SetOperationDuration(200 * time.Millisecond)
 	c1 := fakeClient(t, s.URL())
 	op, err := c1.CopyBackup(context.Background(), seed(s))
 	if err != nil {

@@ -78,12 +78,23 @@ type wireCopyBody struct {
 
 func backupName(parent, id string) string { return parent + "/backups/" + id }
 
-// CreateBackup starts a backup of a database: POST
-// /v1/{parent=projects/*/instances/*}/backups?backupId=... (with the
-// encryptionConfig.* query parameters when Encryption is set). It returns
-// the operation at once; its Wait returns the READY backup. Only one backup
-// creation per database may be pending at a time.
+// CreateBackup starts a backup of a database and returns its operation at
+// once (POST /v1/{parent=projects/*/instances/*}/backups?backupId=, with the
+// encryptionConfig.* query parameters when Encryption is set, body
+// {database, expireTime, versionTime}); its Wait returns the READY backup.
+// Only one backup creation per database may be pending at a time.
+//
+// The request is checked first; a broken rule returns a *ValidationError and
+// nothing is sent. Failed attempts are retried as for reads, since the fixed
+// backup id keeps a retry from making a second backup: if a retry is answered
+// ALREADY_EXISTS or FAILED_PRECONDITION after an earlier attempt's outcome
+// was lost, CreateBackup returns a handle on that attempt's operation (or on
+// the backup, if the operation is gone and the backup matches) instead of the
+// error.
 func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*CreateBackupOperation, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	if err := req.validate(c.now()); err != nil {
 		return nil, err
 	}
@@ -118,10 +129,22 @@ func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*C
 	return c.newCreateOperation(op)
 }
 
-// CopyBackup starts a copy of a backup: POST
-// /v1/{parent=projects/*/instances/*}/backups:copy. It returns the
-// operation at once; its Wait returns the READY copy.
+// CopyBackup starts copying a backup and returns its operation at once
+// (POST /v1/{parent=projects/*/instances/*}/backups:copy, body {backupId,
+// sourceBackup, expireTime, encryptionConfig}); its Wait returns the READY
+// copy.
+//
+// The request is checked first; a broken rule returns a *ValidationError and
+// nothing is sent. Failed attempts are retried as for reads, since the fixed
+// backup id keeps a retry from making a second copy: if a retry is answered
+// ALREADY_EXISTS (or FAILED_PRECONDITION) after an earlier attempt's outcome
+// was lost, CopyBackup returns a handle on that attempt's operation (or on
+// the backup, if the operation is gone and the backup matches) instead of
+// the error.
 func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyBackupOperation, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	if err := req.validate(c.now()); err != nil {
 		return nil, err
 	}
@@ -158,10 +181,17 @@ func replayConflict(err error) bool {
 	return false
 }
 
-// GetBackup returns a backup: GET /v1/{name=projects/*/instances/*/backups/*}.
+// GetBackup returns a backup (GET /v1/{name=projects/*/instances/*/backups/*}).
 func (c *Client) GetBackup(ctx context.Context, name string) (*Backup, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	return c.getBackup(ctx, name)
+}
+
+func (c *Client) getBackup(ctx context.Context, name string) (*Backup, error) {
 	var w wireBackup
-	_, err := c.do(ctx, &rest.Request{
+	_, err := c.send(ctx, &rest.Request{
 		Op:     "GetBackup",
 		Method: http.MethodGet,
 		Path:   rest.NewPath("v1").Name("name", name, backupPattern),
@@ -179,9 +209,10 @@ type wireListBackups struct {
 	NextPageToken string       `json:"nextPageToken"`
 }
 
-// ListBackups returns every backup of an instance, page after page: GET
-// /v1/{parent=projects/*/instances/*}/backups. Iteration stops at the first
-// error, which is yielded once.
+// ListBackups returns every backup of an instance, page after page
+// (GET /v1/{parent=projects/*/instances/*}/backups with pageToken). Each
+// page is fetched when the loop reaches it, and retried on transient
+// failures; an error ends the sequence with (nil, err).
 func (c *Client) ListBackups(ctx context.Context, parent string) iter.Seq2[*Backup, error] {
 	return func(yield func(*Backup, error) bool) {
 		seen := map[string]bool{}
@@ -222,8 +253,8 @@ func (c *Client) ListBackups(ctx context.Context, parent string) iter.Seq2[*Back
 	}
 }
 
-// DeleteBackup deletes a backup: DELETE
-// /v1/{name=projects/*/instances/*/backups/*}. A backup that is being
+// DeleteBackup deletes a backup
+// (DELETE /v1/{name=projects/*/instances/*/backups/*}). A backup that is being
 // created, or that restores or copies still reference, cannot be deleted.
 // When an earlier attempt's answer was lost and a replay finds the backup
 // gone, DeleteBackup succeeds.

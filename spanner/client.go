@@ -1,37 +1,3 @@
-// Package spanner is a small, typed client for the Cloud Spanner backup API
-// (Spanner Database Admin v1 over REST): create a backup of a database, copy a
-// backup to another instance, watch, resume and cancel those long-running
-// operations, and get, list and delete backups.
-//
-// Calls return at once with an operation handle; nothing blocks until Wait:
-//
-//	c, err := spanner.NewClient(ctx)
-//	op, err := c.CopyBackup(ctx, &spanner.CopyBackupRequest{
-//		Parent:       "projects/p/instances/dest",
-//		BackupID:     "nightly-copy",
-//		SourceBackup: "projects/p/instances/src/backups/nightly",
-//		ExpireTime:   time.Now().Add(30 * 24 * time.Hour),
-//	})
-//	backup, err := op.Wait(ctx)
-//
-// Requests are checked against the documented rules before anything is sent
-// (a *ValidationError names the field and the rule). API errors are *Error
-// values: status.Code(err) is the canonical code from the response body and
-// errors.As(err, &ae) with ae *apierror.APIError gives gax-go's view.
-//
-// Retries: reads, deletes, polls and cancels are retried on transient
-// failures (connection errors, 429, 500, 502, 503, 504, RESOURCE_EXHAUSTED,
-// UNAVAILABLE, honouring Retry-After and RetryInfo), up to 4 attempts with
-// full-jitter exponential backoff from 250ms. CreateBackup and CopyBackup are
-// retried the same way because a replay cannot make a second backup: the
-// backup id is the key. When a replay is refused with ALREADY_EXISTS (or
-// FAILED_PRECONDITION, one creation per database) after an earlier attempt's
-// answer was lost, the client looks up the operation that attempt started
-// (GET .../backupOperations with a filter) and returns it, or, when that
-// operation is gone and the backup is READY, a finished handle on the backup.
-//
-// Polling: Wait checks after 1s, then backs off ×2 with jitter to 60s
-// (lro's defaults); a handle resumed by name checks at once.
 package spanner
 
 import (
@@ -56,39 +22,46 @@ const DefaultEndpoint = "https://spanner.googleapis.com"
 
 const service = "spanner"
 
-// ValidationError reports a request value that breaks a documented rule,
-// before any I/O.
+// ValidationError reports a request value that breaks a documented rule. It
+// is returned before any network I/O and names the field and the rule.
 type ValidationError = rest.ValidationError
 
-// Error is an API error: the HTTP status, the canonical code, the message,
-// the request id and the error details the service sent.
+// Error is an error reported by the Spanner Database Admin API, either for a
+// call or as a failed operation's result: the HTTP status, the canonical
+// code, the message, the request id and the error details the service sent.
+// status.Code(err) is its canonical code (a 409 ALREADY_EXISTS is
+// codes.AlreadyExists), and errors.As(err, &ae) with ae *apierror.APIError
+// finds gax-go's view with Reason, Details and HTTPCode.
 type Error = gapi.Error
 
 // Option configures a Client.
 type Option func(*clientopt.Settings)
 
-// WithEndpoint sets the API endpoint, scheme://host[:port] (http only for
-// loopback hosts). The client adds /v1/ itself.
+// WithEndpoint sets the endpoint as scheme://host[:port] (the client adds
+// /v1/ itself). http:// is accepted for loopback hosts only (emulators,
+// fakes, tests); any other endpoint must be https://.
 func WithEndpoint(url string) Option { return Option(clientopt.Endpoint(url)) }
 
-// WithHTTPClient sets the base HTTP client. Requests are still authenticated
-// from the client's own options, and no request follows a redirect to
-// another host.
+// WithHTTPClient sets the base HTTP client (transport, proxy, timeouts). The
+// client still authenticates every request from its own auth options and
+// never follows a redirect to another host.
 func WithHTTPClient(c *http.Client) Option { return Option(clientopt.HTTPClient(c)) }
 
 // WithUserAgent appends ua to the User-Agent header.
 func WithUserAgent(ua string) Option { return Option(clientopt.UserAgent(ua)) }
 
-// WithLogger logs each attempt (Debug) and each retry (Info) to l. No
-// credential is ever logged.
+// WithLogger logs each attempt at Debug level and each retry at Info level:
+// operation, method, path, status, attempt, request id, error class. No
+// credential is logged.
 func WithLogger(l *slog.Logger) Option { return Option(clientopt.Logger(l)) }
 
-// WithTokenSource authenticates with OAuth2 tokens from ts instead of
-// Application Default Credentials.
+// WithTokenSource authenticates with OAuth2 bearer tokens from ts instead of
+// Application Default Credentials. Tokens are cached until shortly before
+// they expire, and dropped when the service answers UNAUTHENTICATED.
 func WithTokenSource(ts oauth2.TokenSource) Option { return Option(gapi.TokenSource(ts)) }
 
-// WithoutAuthentication sends requests without credentials (for fakes and
-// tests).
+// WithoutAuthentication sends requests without credentials (fakes, local
+// proxies that add credentials themselves).
 func WithoutAuthentication() Option { return Option(gapi.NoAuthentication()) }
 
 const clockKey = "spanner.clock"
@@ -137,22 +110,41 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{rest: rc, clock: clk, lro: lro.Config{IsTransient: gapi.IsTransient, Clock: clk}}, nil
+	return &Client{rest: rc, clock: clk, lro: lro.Config{
+		IsTransient:     gapi.IsTransient,
+		InitialInterval: DefaultPollInitial,
+		MaxInterval:     DefaultPollMax,
+		Clock:           clk,
+	}}, nil
 }
 
-// Close closes the client: later calls, including polls of its operation
-// handles, fail with ErrClosed. Operations already started on the service
-// keep running and can be resumed by name from another client.
+// Close releases the client. Calls made afterwards fail with ErrClosed;
+// operation handles made earlier keep working (Poll, Wait and Cancel), and
+// operations already started on the service keep running either way. Close
+// never fails.
 func (c *Client) Close() error {
 	c.closed.Store(true)
 	return nil
 }
 
-// do sends one logical call through the shared call path.
-func (c *Client) do(ctx context.Context, req *rest.Request) (*rest.Response, error) {
+func (c *Client) check() error {
 	if c.closed.Load() {
-		return nil, ErrClosed
+		return ErrClosed
 	}
+	return nil
+}
+
+// do sends one logical call through the shared call path, unless the client
+// is closed.
+func (c *Client) do(ctx context.Context, req *rest.Request) (*rest.Response, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	return c.send(ctx, req)
+}
+
+// send is do for operation handles, which keep working after Close.
+func (c *Client) send(ctx context.Context, req *rest.Request) (*rest.Response, error) {
 	resp, err := c.rest.Do(ctx, req)
 	return resp, withOp(req.Op, err)
 }

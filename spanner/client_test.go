@@ -538,8 +538,16 @@ func TestCloseAndLogs(t *testing.T) {
 	require.NoError(t, c.Close())
 	_, err = c.GetBackup(context.Background(), "projects/p/instances/i/backups/b1")
 	assert.True(t, errors.Is(err, ErrClosed))
-	_, err = c.CreateBackupOperation("projects/p/instances/i/backups/b1/operations/o").Poll(context.Background())
+	_, err = c.CreateBackup(context.Background(), &CreateBackupRequest{Parent: "projects/p/instances/i", BackupID: "b2",
+		Database: "projects/p/instances/i/databases/d", ExpireTime: now0.Add(48 * time.Hour)})
 	assert.True(t, errors.Is(err, ErrClosed))
+	_, err = c.CopyBackup(context.Background(), &CopyBackupRequest{})
+	assert.True(t, errors.Is(err, ErrClosed), "closed is reported before validation")
+	n := len(rec.requests())
+	// Operation handles keep working after Close, as in every backupcopy client.
+	_, err = c.CreateBackupOperation("projects/p/instances/i/backups/b1/operations/o").Poll(context.Background())
+	require.NoError(t, err)
+	assert.Len(t, rec.requests(), n+1)
 }
 
 type countingTransport struct {

@@ -5,10 +5,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/backupcopy/backupcopy/internal/gapi"
 	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/lro"
+)
+
+// Poll schedule of the operation handles (lro.WithPollInterval overrides it
+// per Wait): the first poll 1 s after the call (at once for a resumed
+// handle), then doubling with jitter up to one poll a minute, which suits
+// backups and copies that take minutes to hours.
+const (
+	DefaultPollInitial = time.Second
+	DefaultPollMax     = time.Minute
 )
 
 // CreateBackupOperation is a CreateBackup operation. Name, Done, Poll, Wait,
@@ -28,23 +38,27 @@ type CopyBackupOperation struct {
 }
 
 // CreateBackupOperation returns a handle on the CreateBackup operation called
-// name (projects/*/instances/*/backups/*/operations/*), for example one
-// started by another process; its state is unknown until polled. name may
-// also be a backup name (projects/*/instances/*/backups/*): the handle then
-// watches the backup itself and is done when it is READY. An invalid name
-// makes Poll and Wait fail with a *ValidationError, without I/O.
+// name (projects/*/instances/*/backups/*/operations/*), as returned by Name()
+// here or in another process. Nothing is sent until Poll or Wait, which send
+// GET /v1/{name=projects/*/instances/*/backups/*/operations/*}; the state is
+// unknown until then. name may also be a backup name
+// (projects/*/instances/*/backups/*): the handle then watches the backup
+// itself (GET /v1/{name=projects/*/instances/*/backups/*}) and is done when it
+// is READY. An invalid name makes Poll and Wait fail with a *ValidationError,
+// without I/O.
 func (c *Client) CreateBackupOperation(name string) *CreateBackupOperation {
 	return &CreateBackupOperation{Operation: lro.New(name, c.pollCreate, c.lro), c: c}
 }
 
 // CopyBackupOperation returns a handle on the CopyBackup operation called
-// name, as CreateBackupOperation does.
+// name, as CreateBackupOperation does (Poll and Wait send
+// GET /v1/{name=projects/*/instances/*/backups/*/operations/*}).
 func (c *Client) CopyBackupOperation(name string) *CopyBackupOperation {
 	return &CopyBackupOperation{Operation: lro.New(name, c.pollCopy, c.lro), c: c}
 }
 
-// Cancel asks the service to stop the operation: POST
-// /v1/{name=projects/*/instances/*/backups/*/operations/*}:cancel. The
+// Cancel asks the service to stop the operation
+// (POST /v1/{name=projects/*/instances/*/backups/*/operations/*}:cancel). The
 // service stops the creation and deletes the backup on a best-effort basis;
 // the operation then ends with a CANCELLED error, which the next Poll or
 // Wait returns (it may also complete despite the request). The handle
@@ -53,7 +67,9 @@ func (op *CreateBackupOperation) Cancel(ctx context.Context) error {
 	return op.c.cancel(ctx, op.Name())
 }
 
-// Cancel asks the service to stop the copy, as CreateBackupOperation.Cancel.
+// Cancel asks the service to stop the copy
+// (POST /v1/{name=projects/*/instances/*/backups/*/operations/*}:cancel), as
+// CreateBackupOperation.Cancel does.
 func (op *CopyBackupOperation) Cancel(ctx context.Context) error {
 	return op.c.cancel(ctx, op.Name())
 }
@@ -62,7 +78,7 @@ func (c *Client) cancel(ctx context.Context, name string) error {
 	if rest.CheckName("name", name, backupPattern) == nil {
 		return rest.Invalid("name", "Cancel needs an operation name ("+operationPattern+"); this handle watches a backup", name)
 	}
-	_, err := c.do(ctx, &rest.Request{
+	_, err := c.send(ctx, &rest.Request{
 		Op:     "CancelOperation",
 		Method: http.MethodPost,
 		Path:   rest.NewPath("v1").Name("name", name, operationPattern).Verb("cancel"),
@@ -157,7 +173,7 @@ func backupState[M any](b *Backup, meta func(*Backup) *M) lro.State[Backup, M] {
 
 func pollWith[M any](ctx context.Context, c *Client, k kind[M], name string, meta func(*Backup) *M) (lro.State[Backup, M], error) {
 	if rest.CheckName("name", name, backupPattern) == nil {
-		b, err := c.GetBackup(ctx, name)
+		b, err := c.getBackup(ctx, name)
 		if err != nil {
 			return lro.State[Backup, M]{}, err
 		}
@@ -167,7 +183,7 @@ func pollWith[M any](ctx context.Context, c *Client, k kind[M], name string, met
 		return lro.State[Backup, M]{}, err
 	}
 	var op gapi.Operation
-	if _, err := c.do(ctx, &rest.Request{
+	if _, err := c.send(ctx, &rest.Request{
 		Op:     "GetOperation",
 		Method: http.MethodGet,
 		Path:   rest.NewPath("v1").Name("name", name, operationPattern),

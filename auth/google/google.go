@@ -1,7 +1,3 @@
-// Package google authenticates requests to Google Cloud APIs with OAuth2
-// bearer tokens: from any oauth2.TokenSource, or from Application Default
-// Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud's application-default
-// credentials, or the metadata server).
 package google
 
 import (

@@ -1,25 +1,3 @@
-// Package sigv4 signs AWS requests with Signature Version 4 and verifies such
-// signatures, for fakes that check authentication the way AWS does.
-//
-// [Signer] is an [auth.Authenticator]. It signs through
-// github.com/aws/smithy-go/aws-http-auth and produces, for the same request,
-// credentials and time, the Authorization header that aws-sdk-go-v2's v4
-// signer produces (a differential test in internal/peertest checks this):
-//
-//   - it signs host, content-length (when the request has a body) and every
-//     other header except Authorization, User-Agent, X-Amzn-Trace-Id, Expect and
-//     Transfer-Encoding; X-Amz-Date and, with temporary credentials,
-//     X-Amz-Security-Token are set and signed;
-//   - the payload hash is the hex SHA-256 of the exact body bytes;
-//   - the path is URI-encoded a second time (the rule for every service but S3);
-//   - the query is rewritten into its canonical form (parameters sorted by
-//     their encoded names, then values, as the SigV4 specification says);
-//   - header values are canonicalized in place (outer spaces trimmed, inner
-//     runs of spaces made one), so what is sent is what was signed.
-//
-// [Verify] recomputes a signature from the request alone, with a
-// canonicalization written here from the SigV4 specification, independent of
-// the signer.
 package sigv4
 
 import (

@@ -1,23 +1,3 @@
-// Package bigtabletest is an in-process fake of the Bigtable Admin API v2
-// backup endpoints, for tests and offline examples. It speaks the REST
-// protocol with the real JSON shapes, so bigtable.Client and
-// google.golang.org/api/bigtableadmin/v2 both work against it:
-//
-//   - POST /v2/{parent=projects/*/instances/*/clusters/*}/backups:copy
-//   - POST /v2/{parent}/backups?backupId=
-//   - GET /v2/{parent}/backups (pageToken, pageSize; cluster "-" for all)
-//   - GET and DELETE /v2/{name=projects/*/instances/*/clusters/*/backups/*}
-//   - GET /v2/{name=operations/**} and GET /v2/{name=operations/projects/**}/operations (filter)
-//
-// It enforces the documented rules: the backup id pattern, the expire-time
-// windows (copy 6 h to 30 days, create 6 h to 90 days, from the time the
-// request arrives), an existing destination cluster, a READY source that is
-// not itself a copy, ALREADY_EXISTS for a taken id, NOT_FOUND. An operation
-// reports progress over time and finishes after OperationDuration (2 s by
-// default); then its backup is READY. Every request must carry
-// "Authorization: Bearer <token>" (any non-empty token) unless
-// SetAuthRequired(false) was called; otherwise the answer is 401
-// UNAUTHENTICATED.
 package bigtabletest
 
 import (
@@ -35,6 +15,10 @@ import (
 	"github.com/backupcopy/backupcopy/internal/fakesrv"
 	"github.com/backupcopy/backupcopy/internal/gapi"
 )
+
+// DefaultDuration is how long an operation runs unless SetOperationDuration
+// says otherwise.
+const DefaultDuration = fakesrv.DefaultDuration
 
 // Server is a running fake. Its methods are safe for concurrent use.
 type Server struct {
@@ -94,7 +78,7 @@ func NewServer() *Server {
 		tables:       map[string]bool{},
 		backups:      map[string]*backup{},
 		opByName:     map[string]*operation{},
-		duration:     fakesrv.DefaultDuration,
+		duration:     DefaultDuration,
 		authRequired: true,
 		pageSize:     100,
 	}

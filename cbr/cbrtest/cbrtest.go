@@ -1,24 +1,3 @@
-// Package cbrtest is an in-process fake of the Huawei Cloud CBR v3 endpoints
-// that package cbr uses: replicate a backup
-// (POST /v3/{project_id}/backups/{backup_id}/replicate), show a backup
-// (GET /v3/{project_id}/backups/{backup_id}) and the replication capabilities
-// (GET /v3/{project_id}/replication-capabilities). It speaks the real JSON,
-// so huaweicloud-sdk-go-v3's CBR client pointed at it works too.
-//
-// Like the API gateway, it checks every request: an SDK-HMAC-SHA256
-// signature made with AccessKey and SecretKey, or X-Auth-Token equal to
-// Token; anything else gets 401 APIGW.0301 in the gateway's error shape.
-//
-// It enforces the replicate rules: the backup must exist, be available and be
-// an ordinary backup (a replica cannot be replicated again,
-// BackupService.1002); the destination region must differ from the source and
-// be listed in the capabilities (BackupService.1005); the destination vault
-// must exist in that region (BackupService.6105) and be a replication vault;
-// a backup gets at most one replica per destination region
-// (BackupService.1009, unless the earlier replication failed). A replication
-// record moves waiting_replicate -> replicating (extra_info.progress rising)
-// -> success over Duration (2s by default), and then the replica (image_type
-// replication) appears and the record carries its destination_backup_id.
 package cbrtest
 
 import (
@@ -73,6 +52,10 @@ const (
 	CodeAPINotFound        = "APIGW.0101"
 )
 
+// DefaultDuration is how long a replication takes unless
+// SetOperationDuration says otherwise.
+const DefaultDuration = fakesrv.DefaultDuration
+
 // MaxClockSkew is how far X-Sdk-Date may be from the gateway's clock.
 const MaxClockSkew = 15 * time.Minute
 
@@ -96,6 +79,7 @@ type Vault struct {
 type job struct {
 	backupID, recordID string
 	start              time.Time
+	duration           time.Duration
 	name, description  string
 	failCode, failMsg  string
 	finished           bool
@@ -124,7 +108,7 @@ type Server struct {
 // "cn-south-1" and "ap-southeast-1" by default (SetCapabilities changes it).
 func NewServer() *Server {
 	s := &Server{
-		duration: fakesrv.DefaultDuration,
+		duration: DefaultDuration,
 		caps:     map[string][]string{Region: {DestinationRegion, "cn-south-1", "ap-southeast-1"}},
 		backups:  map[string]*cbr.Backup{},
 		vaults:   map[string]Vault{},
@@ -141,11 +125,12 @@ func (s *Server) URL() string { return s.fs.URL() }
 // Close shuts the fake down.
 func (s *Server) Close() { s.fs.Close() }
 
-// SetDuration sets how long a replication takes from the replicate call to
-// success (default 2s).
-func (s *Server) SetDuration(d time.Duration) {
+// SetOperationDuration sets how long replications started from now on take
+// from the replicate call to success (default 2s; 0 finishes them by the next
+// request).
+func (s *Server) SetOperationDuration(d time.Duration) {
 	s.mu.Lock()
-	s.duration = d
+	s.duration = max(d, 0)
 	s.mu.Unlock()
 }
 
@@ -192,14 +177,29 @@ func (s *Server) FailNextReplication(code, reason string) {
 	s.mu.Unlock()
 }
 
-// Requests returns the log of requests the fake received.
-func (s *Server) Requests() []fakesrv.Entry { return s.fs.Requests() }
+// Request is one request the fake received.
+type Request struct {
+	Method string
+	// Path is the escaped path, RawQuery the raw query.
+	Path, RawQuery string
+	Header         http.Header
+	Body           []byte
+}
 
-// CountRequests returns how many logged requests have method and a path
-// ending in suffix.
+// Requests returns the requests the fake received, oldest first.
+func (s *Server) Requests() []Request {
+	var out []Request
+	for _, e := range s.fs.Requests() {
+		out = append(out, Request{Method: e.Method, Path: e.Path, RawQuery: e.RawQuery, Header: e.Header, Body: e.Body})
+	}
+	return out
+}
+
+// CountRequests returns how many requests had this method ("" for any) and
+// a path ending in suffix.
 func (s *Server) CountRequests(method, suffix string) int {
 	return s.fs.CountRequests(func(e fakesrv.Entry) bool {
-		return e.Method == method && strings.HasSuffix(e.Path, suffix)
+		return (method == "" || e.Method == method) && strings.HasSuffix(e.Path, suffix)
 	})
 }
 
@@ -369,10 +369,10 @@ func (s *Server) advanceLocked() {
 		}
 		el := now.Sub(j.start)
 		switch {
-		case el < s.duration/10:
+		case el < j.duration/10:
 			r.Status, r.Progress = cbr.ReplicationWaiting, 0
-		case el < s.duration:
-			r.Status, r.Progress = cbr.ReplicationReplicating, min(fakesrv.Progress(j.start, s.duration, now), 99)
+		case el < j.duration:
+			r.Status, r.Progress = cbr.ReplicationReplicating, min(fakesrv.Progress(j.start, j.duration, now), 99)
 		case j.failCode != "":
 			r.Status, r.FailCode, r.FailReason = cbr.ReplicationFail, j.failCode, j.failMsg
 			j.finished = true
@@ -382,7 +382,7 @@ func (s *Server) advanceLocked() {
 			if name == "" {
 				name = src.Name
 			}
-			done := j.start.Add(s.duration)
+			done := j.start.Add(j.duration)
 			replica := &cbr.Backup{
 				ID: s.newID(), Name: name, Description: j.description,
 				Status: cbr.BackupAvailable, ImageType: cbr.ImageTypeReplication,
@@ -606,7 +606,7 @@ func (s *Server) replicate(w http.ResponseWriter, reqID, projectID, backupID str
 		SourceProjectID: projectID, SourceRegion: Region, VaultID: b.VaultID,
 	}
 	b.ReplicationRecords = append(b.ReplicationRecords, rec)
-	j := &job{backupID: b.ID, recordID: rec.ID, start: now}
+	j := &job{backupID: b.ID, recordID: rec.ID, start: now, duration: s.duration}
 	if p.Name != nil {
 		j.name = *p.Name
 	}

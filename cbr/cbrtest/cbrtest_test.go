@@ -204,7 +204,7 @@ func TestLifecycle(t *testing.T) {
 	defer s.Close()
 	clk := &manualClock{now: time.Date(2026, 11, 3, 8, 0, 0, 0, time.UTC)}
 	s.SetClock(clk.Now)
-	s.SetDuration(10 * time.Second)
+	s.SetOperationDuration(10 * time.Second)
 	c := newClient(t, s)
 	dest := s.AddVault(cbrtest.Vault{Region: cbrtest.DestinationRegion})
 	src := s.AddBackup(cbr.Backup{Name: "nightly"})
@@ -294,5 +294,66 @@ func TestCapabilities(t *testing.T) {
 	}
 	if err := c.CheckReplicationDestination(context.Background(), "eu-west-0"); !errors.Is(err, cbr.ErrRegionNotSupported) {
 		t.Fatal(err)
+	}
+}
+
+// SetOperationDuration applies to replications started afterwards; a running
+// one keeps the duration it started with.
+func TestOperationDurationPerReplication(t *testing.T) {
+	s := cbrtest.NewServer()
+	defer s.Close()
+	clk := &manualClock{now: time.Date(2026, 11, 3, 8, 0, 0, 0, time.UTC)}
+	s.SetClock(clk.Now)
+	s.SetOperationDuration(10 * time.Second)
+	c := newClient(t, s)
+	dest := s.AddVault(cbrtest.Vault{Region: cbrtest.DestinationRegion})
+	slow := s.AddBackup(cbr.Backup{Name: "slow"})
+	fast := s.AddBackup(cbr.Backup{Name: "fast"})
+	start := func(b cbr.Backup) *cbr.CopyBackupOperation {
+		op, err := c.CopyBackup(context.Background(), &cbr.CopyBackupRequest{
+			BackupID: b.ID, DestinationProjectID: "dp", DestinationRegion: cbrtest.DestinationRegion, DestinationVaultID: dest.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return op
+	}
+	slowOp := start(slow)
+	s.SetOperationDuration(time.Second)
+	fastOp := start(fast)
+	clk.Add(5 * time.Second)
+	for _, op := range []*cbr.CopyBackupOperation{slowOp, fastOp} {
+		if _, err := op.Poll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if slowOp.Done() || slowOp.Progress().Percent != 50 {
+		t.Errorf("slow replication: done %v, %d%%; want running at 50%%", slowOp.Done(), slowOp.Progress().Percent)
+	}
+	if !fastOp.Done() {
+		t.Error("fast replication not done after 5s of 1s")
+	}
+}
+
+func TestRequestLog(t *testing.T) {
+	s := cbrtest.NewServer()
+	defer s.Close()
+	c := newClient(t, s)
+	b := s.AddBackup(cbr.Backup{Name: "b"})
+	if _, err := c.GetBackup(context.Background(), b.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = c.CopyBackup(context.Background(), &cbr.CopyBackupRequest{
+		BackupID: b.ID, DestinationProjectID: "dp", DestinationRegion: cbrtest.DestinationRegion, DestinationVaultID: "missing"})
+	if n := s.CountRequests("", "/backups/"+b.ID); n != 1 {
+		t.Errorf("CountRequests(\"\", get path) = %d, want 1", n)
+	}
+	if n := s.CountRequests("", ""); n != 2 {
+		t.Errorf("CountRequests(\"\", \"\") = %d, want 2 (any method)", n)
+	}
+	reqs := s.Requests()
+	if len(reqs) != 2 || reqs[0].Method != http.MethodGet || reqs[1].Method != http.MethodPost ||
+		!strings.HasSuffix(reqs[1].Path, "/replicate") || !bytes.Contains(reqs[1].Body, []byte(`"destination_vault_id":"missing"`)) ||
+		reqs[1].Header.Get("Authorization") == "" {
+		t.Errorf("requests %+v", reqs)
 	}
 }

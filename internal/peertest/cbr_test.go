@@ -50,7 +50,7 @@ func strp(s string) *string { return &s }
 func TestCBRSDKAgainstFake(t *testing.T) {
 	s := cbrtest.NewServer()
 	defer s.Close()
-	s.SetDuration(300 * time.Millisecond)
+	s.SetOperationDuration(300 * time.Millisecond)
 	vault := s.AddVault(cbrtest.Vault{Region: cbrtest.DestinationRegion})
 	src := s.AddBackup(cbr.Backup{Name: "sdk-src", ResourceSize: 40})
 	sdk := cbrSDKClient(t, s.URL(), cbrtest.AccessKey, cbrtest.SecretKey, cbrtest.ProjectID)

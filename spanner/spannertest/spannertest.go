@@ -1,18 +1,3 @@
-// Package spannertest is an in-process fake of the Cloud Spanner backup API
-// (Spanner Database Admin v1, REST/JSON): backups create, copy, get, list and
-// delete, and their long-running operations (get, cancel, list with a
-// filter). It speaks the real wire protocol, so both this module's spanner
-// client and google.golang.org/api/spanner/v1 work against it, and it
-// enforces the documented rules: backup id and expire-time windows, version
-// time in the past and within the retention period, encryption options,
-// ALREADY_EXISTS for a taken id, NOT_FOUND for unknown resources, a READY
-// source for a copy, one pending backup creation per database, and no
-// deletion of a backup that is being created or copied from.
-//
-// Operations finish DefaultDuration (2s) after they start, reporting
-// progress in between; cancelling one ends it with a CANCELLED error and
-// deletes the backup. Requests need an "Authorization: Bearer" header
-// unless the server is built WithoutAuthentication.
 package spannertest
 
 import (
@@ -116,10 +101,19 @@ func (s *Server) SetClock(now func() time.Time) { s.fs.SetClock(now) }
 // Now returns the server's current time.
 func (s *Server) Now() time.Time { return s.fs.Now() }
 
-// SetOperationDuration changes how long operations started from now on run.
+// SetOperationDuration changes how long operations started from now on run
+// (0: finish on the first look).
 func (s *Server) SetOperationDuration(d time.Duration) {
 	s.mu.Lock()
-	s.duration = d
+	s.duration = max(d, 0)
+	s.mu.Unlock()
+}
+
+// SetAuthRequired says whether requests need an "Authorization: Bearer"
+// header (default true; WithoutAuthentication sets false).
+func (s *Server) SetAuthRequired(required bool) {
+	s.mu.Lock()
+	s.noAuth = !required
 	s.mu.Unlock()
 }
 

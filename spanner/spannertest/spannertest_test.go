@@ -146,3 +146,17 @@ func TestPaging(t *testing.T) {
 	code, _ = do(t, s, "GET", "/v1/projects/p/instances/i/backups?pageToken=garbage", "", false)
 	assert.Equal(t, 400, code)
 }
+
+func TestSetAuthRequired(t *testing.T) {
+	s := NewServer()
+	defer s.Close()
+	s.AddInstance("projects/p/instances/i")
+	code, _ := do(t, s, "GET", "/v1/projects/p/instances/i/backups", "", false)
+	assert.Equal(t, 401, code, "a bearer token is required by default")
+	s.SetAuthRequired(false)
+	code, _ = do(t, s, "GET", "/v1/projects/p/instances/i/backups", "", false)
+	assert.Equal(t, 200, code)
+	s.SetAuthRequired(true)
+	code, _ = do(t, s, "GET", "/v1/projects/p/instances/i/backups", "", false)
+	assert.Equal(t, 401, code)
+}

@@ -3,6 +3,8 @@ package peertest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -231,6 +233,18 @@ func fsxCompareRequests(t *testing.T, name string, ours, theirs fsxCaptured, at 
 		if err != nil || authz.Region != fsxPeerRegion || authz.Service != "fsx" {
 			t.Fatalf("%s: %s scope %+v %v", name, who, authz, err)
 		}
+	}
+	// Our request, signed again by aws-sdk-go-v2's own signer over the same
+	// headers, must carry exactly our Authorization.
+	resigned := ours.req.Clone(context.Background())
+	resigned.Header.Del("Authorization")
+	sum := sha256.Sum256(ours.body)
+	if err := awsv4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: fsxPeerAKID, SecretAccessKey: fsxPeerSecret},
+		resigned, hex.EncodeToString(sum[:]), "fsx", fsxPeerRegion, at); err != nil {
+		t.Fatalf("%s: re-signing ours with the SDK's signer: %v", name, err)
+	}
+	if got, want := ours.req.Header.Get("Authorization"), resigned.Header.Get("Authorization"); got != want {
+		t.Fatalf("%s: our Authorization differs from the SDK signer's on the same request\nours: %s\nsdk:  %s", name, got, want)
 	}
 	if ours.req.Header.Get("X-Amz-Date") != theirs.req.Header.Get("X-Amz-Date") {
 		t.Fatalf("%s: X-Amz-Date ours %q theirs %q", name, ours.req.Header.Get("X-Amz-Date"), theirs.req.Header.Get("X-Amz-Date"))

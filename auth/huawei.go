@@ -381,7 +381,9 @@ func huaweiEscape(s string) string {
 // X-Auth-Token, and projectID, if not empty, as X-Project-Id. Printing it
 // shows the project id only.
 func HuaweiToken(token, projectID string) Authenticator {
-	return huaweiStaticToken{token: token, projectID: projectID}
+	// A pointer, so that printing a struct that holds it (with a verb that
+	// reaches unexported fields, such as %s of a client) shows an address.
+	return &huaweiStaticToken{token: token, projectID: projectID}
 }
 
 type huaweiStaticToken struct{ token, projectID string }

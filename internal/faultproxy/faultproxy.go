@@ -15,6 +15,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -25,8 +26,10 @@ type Kind int
 const (
 	// Pass forwards the request untouched.
 	Pass Kind = iota
-	// Refuse closes the client's connection before reading the request, as a
-	// host with nothing listening does (the request never reaches the fake).
+	// Refuse closes the client's connection without an answer and without
+	// forwarding: the fake never sees the request, but the request was
+	// written, so to the client this looks like a lost response (use
+	// RefuseConnect for a connection that is never made).
 	Refuse
 	// LoseResponse forwards the request to the fake, then drops the
 	// connection instead of answering: the fake acted, the client never hears.
@@ -41,10 +44,16 @@ const (
 	Endless
 	// Hang never answers (until the client goes or the proxy closes).
 	Hang
+	// RefuseConnect makes the connection attempt itself fail with the
+	// kernel's "connection refused" (a dial to a closed port), as a host with
+	// nothing listening does: no byte of the request leaves the client. It
+	// works only for clients whose transport is wrapped with
+	// (*Proxy).Transport; the proxy server never sees such a request.
+	RefuseConnect
 )
 
 func (k Kind) String() string {
-	return [...]string{"pass", "refuse", "lose-response", "status", "truncate", "endless", "hang"}[k]
+	return [...]string{"pass", "refuse", "lose-response", "status", "truncate", "endless", "hang", "refuse-connect"}[k]
 }
 
 // Fault says what to do with one matching request.
@@ -53,13 +62,25 @@ type Fault struct {
 	Status int
 	Header http.Header
 	Body   string
+	// Forward (Status only) forwards the request to the fake first and then
+	// answers with Status instead of the fake's answer: the fake acted, the
+	// client hears an error (a gateway that timed out on a slow backend).
+	Forward bool
+	// DateOffset (Status only), if non-zero, sets the Date header to the
+	// proxy's time plus DateOffset: a server whose clock is off.
+	DateOffset time.Duration
+	// RetryAfterIn (Status only), if non-zero, sets Retry-After to the
+	// HTTP-date that lies RetryAfterIn from now (rounded up to the second).
+	RetryAfterIn time.Duration
 }
 
 // Rule applies Faults, in order, to the requests that Match accepts; once
-// the list is used up, matching requests pass.
+// the list is used up, matching requests pass (unless Repeat is set: then the
+// last fault applies to every later matching request).
 type Rule struct {
 	Match  func(r *http.Request, body []byte) bool
 	Faults []Fault
+	Repeat bool
 }
 
 // Proxy is a running fault proxy.
@@ -67,6 +88,7 @@ type Proxy struct {
 	srv    *httptest.Server
 	target *url.URL
 	rp     *httputil.ReverseProxy
+	dead   string // a loopback address with nothing listening
 
 	mu    sync.Mutex
 	rules []*Rule
@@ -91,6 +113,16 @@ func New(target string) (*Proxy, error) {
 	p.rp = httputil.NewSingleHostReverseProxy(u)
 	p.rp.ErrorLog = nil
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
+	// A port that was just closed refuses connections (nothing reuses it
+	// this soon in practice; if something did, the dial would not be refused
+	// and RoundTrip says so).
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		p.srv.Close()
+		return nil, err
+	}
+	p.dead = l.Addr().String()
+	l.Close()
 	return p, nil
 }
 
@@ -108,6 +140,14 @@ func (p *Proxy) Close() {
 func (p *Proxy) Add(r Rule) {
 	p.mu.Lock()
 	p.rules = append(p.rules, &r)
+	p.mu.Unlock()
+}
+
+// Clear removes every rule: from now on all requests pass (the outage is
+// over).
+func (p *Proxy) Clear() {
+	p.mu.Lock()
+	p.rules = nil
 	p.mu.Unlock()
 }
 
@@ -129,7 +169,10 @@ func (p *Proxy) Count(k Kind) int {
 	return n
 }
 
-func (p *Proxy) pick(r *http.Request, body []byte) Fault {
+// pick returns the fault for a request. onlyConnect picks only a
+// RefuseConnect fault (the client-side transport's view): any other fault
+// is left for the proxy server to apply, and nothing is logged.
+func (p *Proxy) pick(r *http.Request, body []byte, onlyConnect bool) Fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	f := Fault{Kind: Pass}
@@ -137,18 +180,77 @@ func (p *Proxy) pick(r *http.Request, body []byte) Fault {
 		if len(rule.Faults) == 0 || (rule.Match != nil && !rule.Match(r, body)) {
 			continue
 		}
-		f = rule.Faults[0]
-		rule.Faults = rule.Faults[1:]
+		next := rule.Faults[0]
+		if onlyConnect != (next.Kind == RefuseConnect) {
+			if onlyConnect {
+				return f
+			}
+			continue // a RefuseConnect the transport did not see: skip it
+		}
+		f = next
+		if len(rule.Faults) > 1 || !rule.Repeat {
+			rule.Faults = rule.Faults[1:]
+		}
 		break
+	}
+	if onlyConnect && f.Kind == Pass {
+		return f
 	}
 	p.log = append(p.log, Record{Method: r.Method, Path: r.URL.Path, Fault: f.Kind})
 	return f
 }
 
+// Transport wraps base (nil: a new http.Transport) so that requests that meet
+// a RefuseConnect fault fail to connect, with the genuine error of a dial to
+// a port where nothing listens; every other request goes through base. Give
+// the client an http.Client with this transport.
+func (p *Proxy) Transport(base http.RoundTripper) http.RoundTripper {
+	if base == nil {
+		base = &http.Transport{}
+	}
+	return &refuser{p: p, base: base}
+}
+
+type refuser struct {
+	p    *Proxy
+	base http.RoundTripper
+}
+
+func (t *refuser) RoundTrip(r *http.Request) (*http.Response, error) {
+	var body []byte
+	if r.Body != nil && r.GetBody != nil {
+		rc, err := r.GetBody()
+		if err == nil {
+			body, _ = io.ReadAll(rc)
+			rc.Close()
+		}
+	}
+	if f := t.p.pick(r, body, true); f.Kind == RefuseConnect {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		var d net.Dialer
+		conn, err := d.DialContext(r.Context(), "tcp", t.p.dead)
+		if err == nil {
+			conn.Close()
+			return nil, fmt.Errorf("faultproxy: %s unexpectedly accepted a connection", t.p.dead)
+		}
+		return nil, err
+	}
+	return t.base.RoundTrip(r)
+}
+
+// CloseIdleConnections closes the wrapped transport's idle connections.
+func (t *refuser) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	f := p.pick(r, body)
+	f := p.pick(r, body, false)
 	switch f.Kind {
 	case Refuse:
 		hijackClose(w)
@@ -157,8 +259,18 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		p.forward(rec, r, body)
 		hijackClose(w)
 	case Status:
+		if f.Forward {
+			p.forward(httptest.NewRecorder(), r, body)
+		}
 		for k, vs := range f.Header {
 			w.Header()[k] = vs
+		}
+		if f.DateOffset != 0 {
+			w.Header().Set("Date", time.Now().Add(f.DateOffset).UTC().Format(http.TimeFormat))
+		}
+		if f.RetryAfterIn != 0 {
+			at := time.Now().Add(f.RetryAfterIn + time.Second - 1).Truncate(time.Second)
+			w.Header().Set("Retry-After", at.UTC().Format(http.TimeFormat))
 		}
 		w.Header().Set("Content-Length", strconv.Itoa(len(f.Body)))
 		w.WriteHeader(f.Status)
@@ -237,6 +349,33 @@ func Method(m string) func(*http.Request, []byte) bool {
 // BodyContains matches requests whose body contains s (e.g. an X-Amz-Target).
 func BodyContains(s string) func(*http.Request, []byte) bool {
 	return func(r *http.Request, b []byte) bool { return bytes.Contains(b, []byte(s)) }
+}
+
+// PathSuffix matches requests whose (unescaped) path ends in s.
+func PathSuffix(s string) func(*http.Request, []byte) bool {
+	return func(r *http.Request, _ []byte) bool { return strings.HasSuffix(r.URL.Path, s) }
+}
+
+// PathContains matches requests whose (unescaped) path contains s.
+func PathContains(s string) func(*http.Request, []byte) bool {
+	return func(r *http.Request, _ []byte) bool { return strings.Contains(r.URL.Path, s) }
+}
+
+// All matches requests that every m matches.
+func All(ms ...func(*http.Request, []byte) bool) func(*http.Request, []byte) bool {
+	return func(r *http.Request, b []byte) bool {
+		for _, m := range ms {
+			if m != nil && !m(r, b) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// Not matches requests that m does not match.
+func Not(m func(*http.Request, []byte) bool) func(*http.Request, []byte) bool {
+	return func(r *http.Request, b []byte) bool { return !m(r, b) }
 }
 
 // HeaderContains matches requests whose header h contains s.

@@ -221,6 +221,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 			resp.Ambiguous = ambiguousAt
 		}
 		if lastErr == nil {
+			c.log(ctx, req, u, resp, attempt, nil, v.Class, false, 0) // every attempt is logged, the good one too
 			return resp, nil
 		}
 		if ambiguous(v.Class) {

@@ -1,0 +1,6 @@
+//go:build !race
+
+package faultsuite
+
+// raceEnabled: the race detector is on (allocation counts run higher).
+const raceEnabled = false

@@ -21,10 +21,17 @@ func (c *Client) GetBackup(ctx context.Context, backupID string) (*Backup, error
 }
 
 func (c *Client) getBackup(ctx context.Context, op, projectID, backupID string) (*Backup, error) {
+	b, _, err := c.getBackupResp(ctx, op, projectID, backupID)
+	return b, err
+}
+
+// getBackupResp is getBackup that also returns the response (its Date
+// header dates the answer by the server's clock).
+func (c *Client) getBackupResp(ctx context.Context, op, projectID, backupID string) (*Backup, *rest.Response, error) {
 	var out struct {
 		Backup *Backup `json:"backup"`
 	}
-	_, err := c.rest.Do(ctx, &rest.Request{
+	resp, err := c.rest.Do(ctx, &rest.Request{
 		Op:     op,
 		Method: http.MethodGet,
 		Path:   rest.NewPath("v3").Seg("ProjectID", projectID).Lit("backups").Seg("BackupID", backupID),
@@ -33,12 +40,12 @@ func (c *Client) getBackup(ctx context.Context, op, projectID, backupID string) 
 		Out:    &out,
 	})
 	if err != nil {
-		return nil, err
+		return nil, resp, err
 	}
 	if out.Backup == nil || out.Backup.ID == "" {
-		return nil, &rest.DecodeError{Op: op, Err: fmt.Errorf("the response has no backup")}
+		return nil, resp, &rest.DecodeError{Op: op, Err: fmt.Errorf("the response has no backup")}
 	}
-	return out.Backup, nil
+	return out.Backup, resp, nil
 }
 
 // ListReplicationCapabilities returns, for each region, the regions its

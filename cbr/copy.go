@@ -73,9 +73,12 @@ func (r *CopyBackupRequest) body() []byte {
 	return buf.Bytes()
 }
 
-// lookupSlack is how much earlier than the call's start (by the local clock,
-// corrected by any skew the client learnt) a replication record may be dated
-// and still be taken for the one a lost replicate call created.
+// lookupSlack is how much earlier than the call's start a replication record
+// may be dated and still be taken for the one a lost replicate call created.
+// The start is put on the server's clock through the Date header of the
+// records' answer (a skew inside the gateway's 15-minute signature window is
+// never learnt otherwise) as well as through the skew the client learnt; the
+// earlier cut-off is used.
 const lookupSlack = 2 * time.Minute
 
 // CopyBackup starts replicating a backup to another region
@@ -221,11 +224,21 @@ func outcomeUnknown(err error) error { return &OutcomeUnknownError{Err: err} }
 // started: the newest record on the source backup to the same destination
 // region, vault and project, dated after start (less lookupSlack).
 func (c *Client) findReplication(ctx context.Context, req *CopyBackupRequest, start time.Time) (*CopyBackupOperation, error) {
-	b, err := c.getBackup(ctx, "CopyBackup.FindReplication", c.projectID, req.BackupID)
+	b, resp, err := c.getBackupResp(ctx, "CopyBackup.FindReplication", c.projectID, req.BackupID)
 	if err != nil {
 		return nil, err
 	}
 	since := start.Add(c.rest.ClockSkew()).Add(-lookupSlack)
+	if resp != nil {
+		if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+			// The server's time at our start: its Date now, less what has
+			// passed here since (Date has whole seconds: one more of slack).
+			// The earlier of the two cut-offs wins.
+			if srv := d.Add(-c.clock.Now().Sub(start)).Add(-lookupSlack - time.Second); srv.Before(since) {
+				since = srv
+			}
+		}
+	}
 	var best *ReplicationRecord
 	for i := range b.ReplicationRecords {
 		r := &b.ReplicationRecords[i]

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/backupcopy/backupcopy/internal/rest"
@@ -14,10 +15,11 @@ import (
 // batchWindow of each other are answered by one DescribeBackups request
 // naming up to MaxBackupIDs backups, so many copies waited on at once cost
 // one request per round instead of one each.
-const (
-	batchWindow  = 30 * time.Millisecond
-	batchTimeout = 2 * time.Minute
-)
+//
+// Each batch is sent on its own goroutine, with a context that ends when the
+// last of its waiters has left (their contexts ended), so a hung request
+// neither holds up later polls nor outlives its callers.
+const batchWindow = 30 * time.Millisecond
 
 type pollResult struct {
 	b   *Backup
@@ -25,8 +27,9 @@ type pollResult struct {
 }
 
 type pollWaiter struct {
-	id string
-	ch chan pollResult // buffered, 1
+	ctx context.Context
+	id  string
+	ch  chan pollResult // buffered, 1
 }
 
 // batcher gathers DescribeBackups polls.
@@ -44,21 +47,14 @@ func (bt *batcher) describe(ctx context.Context, id string) (*Backup, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	w := pollWaiter{id: id, ch: make(chan pollResult, 1)}
+	w := pollWaiter{ctx: ctx, id: id, ch: make(chan pollResult, 1)}
 	bt.mu.Lock()
 	bt.queue = append(bt.queue, w)
 	start := !bt.running
 	bt.running = true
 	bt.mu.Unlock()
 	if start {
-		// The requests outlive no caller for long: they are bounded by
-		// batchTimeout and by the call path's retries; a caller whose ctx
-		// ends stops waiting at once.
-		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
-		go func() {
-			defer cancel()
-			bt.run(bctx)
-		}()
+		go bt.run()
 	}
 	select {
 	case r := <-w.ch:
@@ -68,37 +64,61 @@ func (bt *batcher) describe(ctx context.Context, id string) (*Backup, error) {
 	}
 }
 
-// run sends batches until the queue is empty.
-func (bt *batcher) run(ctx context.Context) {
+// run gathers the queue every batchWindow and sends it, in batches of up to
+// MaxBackupIDs ids, until the queue stays empty for a window.
+func (bt *batcher) run() {
 	for {
-		_ = bt.c.clock.Sleep(ctx, batchWindow)
+		_ = bt.c.clock.Sleep(context.Background(), batchWindow)
 		bt.mu.Lock()
-		if len(bt.queue) == 0 {
+		queue := bt.queue
+		bt.queue = nil
+		if len(queue) == 0 {
 			bt.running = false
 			bt.mu.Unlock()
 			return
 		}
-		var batch []pollWaiter
-		ids := map[string]bool{}
-		left := bt.queue[:0:0]
-		for _, w := range bt.queue {
-			if ids[w.id] || len(ids) < MaxBackupIDs {
-				ids[w.id] = true
-				batch = append(batch, w)
-			} else {
-				left = append(left, w)
+		bt.mu.Unlock()
+		for len(queue) > 0 {
+			var batch, left []pollWaiter
+			ids := map[string]bool{}
+			for _, w := range queue {
+				switch {
+				case w.ctx.Err() != nil:
+					// gone before its batch left: nothing to send for it
+				case ids[w.id] || len(ids) < MaxBackupIDs:
+					ids[w.id] = true
+					batch = append(batch, w)
+				default:
+					left = append(left, w)
+				}
+			}
+			queue = left
+			if len(batch) > 0 {
+				go bt.send(batch)
 			}
 		}
-		bt.queue = left
-		bt.mu.Unlock()
-		bt.send(ctx, batch)
 	}
 }
 
 // send answers one batch. FSx fails the whole request with BackupNotFound
 // when any id is unknown, so such an answer to a request for several ids is
 // followed by one request per id.
-func (bt *batcher) send(ctx context.Context, batch []pollWaiter) {
+func (bt *batcher) send(batch []pollWaiter) {
+	// Values (such as a signing time) come from the first waiter's context;
+	// the requests end when every waiter has gone.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(batch[0].ctx))
+	defer cancel()
+	var live atomic.Int64
+	live.Store(int64(len(batch)))
+	for _, w := range batch {
+		stop := context.AfterFunc(w.ctx, func() {
+			if live.Add(-1) == 0 {
+				cancel()
+			}
+		})
+		defer stop()
+	}
+
 	var order []string
 	seen := map[string]bool{}
 	for _, w := range batch {

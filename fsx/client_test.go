@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -734,4 +735,22 @@ func must(b []byte, err error) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// AWS echoes the canonical request it expected on a signature mismatch; the
+// session token it holds never reaches the error.
+func TestSignatureEchoTrimmed(t *testing.T) {
+	const token = "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN"
+	msg := "The request signature we calculated does not match the signature you provided.\n\n" +
+		"The Canonical String for this request should have been\n'POST\n/\n\nhost:fsx.us-east-1.amazonaws.com\nx-amz-security-token:" + token + "\n'\n\n" +
+		"The String-to-Sign should have been\n'AWS4-HMAC-SHA256\n20261201T000000Z\n...'"
+	body, err := json.Marshal(map[string]string{"__type": "InvalidSignatureException", "message": msg})
+	require.NoError(t, err)
+	e := DecodeAPIError(403, http.Header{}, body)
+	assert.NotContains(t, e.Error(), token)
+	assert.NotContains(t, fmt.Sprintf("%+v %#v", e, e), token)
+	assert.Contains(t, e.Error(), "does not match the signature you provided")
+	var ae smithy.APIError
+	require.ErrorAs(t, e, &ae)
+	assert.Equal(t, "InvalidSignatureException", ae.ErrorCode())
 }

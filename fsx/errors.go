@@ -270,7 +270,21 @@ func DecodeAPIError(status int, header http.Header, body []byte) error {
 			d.Message = bodySnippet(body)
 		}
 	}
+	d.Message = trimSigningEcho(d.Message)
 	return typedError(d, b)
+}
+
+// trimSigningEcho cuts what AWS appends to a signature mismatch: the
+// canonical request and string to sign it expected. They hold the signed
+// headers' values, among them X-Amz-Security-Token, and must not reach
+// error strings or logs.
+func trimSigningEcho(msg string) string {
+	for _, marker := range []string{"The Canonical String for this request", "The String-to-Sign should have been", "x-amz-security-token:"} {
+		if i := strings.Index(strings.ToLower(msg), strings.ToLower(marker)); i >= 0 {
+			msg = strings.TrimSpace(msg[:i]) + " (the request AWS expected is left out: it holds credentials)"
+		}
+	}
+	return msg
 }
 
 func typedError(d ErrorDetails, b errorBody) error {

@@ -754,3 +754,12 @@ func TestSignatureEchoTrimmed(t *testing.T) {
 	require.ErrorAs(t, e, &ae)
 	assert.Equal(t, "InvalidSignatureException", ae.ErrorCode())
 }
+
+func TestRegionOK(t *testing.T) {
+	for _, r := range []string{"us-east-1", "cn-north-1", "eu-west-3", "a", "9"} {
+		assert.True(t, regionOK(r), r)
+	}
+	for _, r := range []string{"", "-us", "us-", "US-east-1", "us_east_1", "us east", "us.east", "é"} {
+		assert.False(t, regionOK(r), r)
+	}
+}

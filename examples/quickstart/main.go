@@ -166,10 +166,11 @@ type started struct {
 
 func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	cfg, err := parseFlags(args, errOut)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0 // -h: the usage is printed, as asked
+	}
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(errOut, "quickstart:", err)
-		}
+		fmt.Fprintln(errOut, "quickstart:", err)
 		return 2
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)

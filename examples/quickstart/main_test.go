@@ -104,3 +104,13 @@ func TestLiveMissingCredentials(t *testing.T) {
 		assert.Equal(t, 2, strings.Count(strings.TrimSpace(row), "\n")+1, "header and one row: %q", row)
 	}
 }
+
+// -h prints the flags, the live resource flags among them, and succeeds.
+func TestHelp(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"-h"}, &out, &errOut)
+	assert.Equal(t, 0, code)
+	for _, f := range []string{"-live", "-only", "-bigtable-source", "-spanner-database", "-cbr-backup", "-fsx-source-backup"} {
+		assert.Contains(t, errOut.String(), f)
+	}
+}

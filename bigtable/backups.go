@@ -77,7 +77,7 @@ func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyB
 		return nil, err
 	}
 	expire := utc(req.ExpireTime)
-	var op gapi.Operation
+	op := copyOperationJSON{Want: copyMetadataTypeURL}
 	resp, err := c.rest.Do(ctx, &rest.Request{
 		Op:     "CopyBackup",
 		Method: http.MethodPost,
@@ -100,7 +100,7 @@ func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyB
 		}
 		return nil, err
 	}
-	return c.copyOperationFrom(&op)
+	return c.copyOperationFrom(&op.Operation, decoded(&op, (*wireCopyMetadata).fromWire))
 }
 
 // CreateBackup starts a backup of a table and returns its operation at once
@@ -119,7 +119,7 @@ func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*C
 	}
 	expire := utc(req.ExpireTime)
 	body := Backup{SourceTable: req.SourceTable, ExpireTime: expire, BackupType: req.BackupType, HotToStandardTime: utc(req.HotToStandardTime)}
-	var op gapi.Operation
+	op := createOperationJSON{Want: createMetadataTypeURL}
 	resp, err := c.rest.Do(ctx, &rest.Request{
 		Op:     "CreateBackup",
 		Method: http.MethodPost,
@@ -143,7 +143,7 @@ func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*C
 		}
 		return nil, err
 	}
-	return c.createOperationFrom(&op)
+	return c.createOperationFrom(&op.Operation, decoded(&op, (*wireCreateMetadata).fromWire))
 }
 
 // recoveryFailed returns the ALREADY_EXISTS error, noting why it could not be

@@ -51,7 +51,7 @@ func (c *Client) CopyBackupOperation(name string) *CopyBackupOperation {
 	if backupNameOK(name) {
 		return &CopyBackupOperation{lro.New(name, backupPoller[CopyBackupMetadata](c), c.lroCfg)}
 	}
-	return &CopyBackupOperation{lro.New(name, operationPoller(c, "CopyBackup", copyMetadataType, copyPercent), c.lroCfg)}
+	return &CopyBackupOperation{lro.New(name, operationPoller(c, "CopyBackup", copyMetadataType, copyPercent, (*wireCopyMetadata).fromWire), c.lroCfg)}
 }
 
 // CreateBackupOperation returns a handle on the create operation called name
@@ -60,38 +60,66 @@ func (c *Client) CreateBackupOperation(name string) *CreateBackupOperation {
 	if backupNameOK(name) {
 		return &CreateBackupOperation{lro.New(name, backupPoller[CreateBackupMetadata](c), c.lroCfg)}
 	}
-	return &CreateBackupOperation{lro.New(name, operationPoller(c, "CreateBackup", createMetadataType, func(*CreateBackupMetadata) int { return -1 }), c.lroCfg)}
+	return &CreateBackupOperation{lro.New(name, operationPoller(c, "CreateBackup", createMetadataType, createPercent, (*wireCreateMetadata).fromWire), c.lroCfg)}
 }
 
 func copyPercent(m *CopyBackupMetadata) int { return min(max(m.Progress.Percent, 0), 100) }
 
-func (c *Client) copyOperationFrom(op *gapi.Operation) (*CopyBackupOperation, error) {
-	st, err := operationState(op, "CopyBackup", copyMetadataType, copyPercent)
+func createPercent(*CreateBackupMetadata) int { return -1 }
+
+// Operation bodies, decoded with their metadata in one pass.
+type (
+	copyOperationJSON   = gapi.OperationOf[wireCopyMetadata]
+	createOperationJSON = gapi.OperationOf[wireCreateMetadata]
+)
+
+// decoded returns the metadata OperationOf decoded in its one pass, or nil
+// (none, or to be decoded from op.Metadata as for a plain Operation).
+func decoded[W gapi.AnyMessage, M any](o *gapi.OperationOf[W], fromWire func(*W) *M) *M {
+	if o.Slow || o.Meta == nil {
+		return nil
+	}
+	return fromWire(o.Meta)
+}
+
+// copyOperationFrom returns a handle on op; meta, if not nil, is op's
+// metadata already decoded (op.Metadata is then unused).
+func (c *Client) copyOperationFrom(op *gapi.Operation, meta *CopyBackupMetadata) (*CopyBackupOperation, error) {
+	st, err := operationStateWith(op, meta, "CopyBackup", copyMetadataType, copyPercent)
 	if err != nil {
 		return nil, err
 	}
 	if op.Name == "" {
 		return nil, &rest.DecodeError{Op: "CopyBackup", Err: errors.New("the operation has no name")}
 	}
-	return &CopyBackupOperation{lro.NewWithState(op.Name, st, operationPoller(c, "CopyBackup", copyMetadataType, copyPercent), c.lroCfg)}, nil
+	return &CopyBackupOperation{lro.NewWithState(op.Name, st, operationPoller(c, "CopyBackup", copyMetadataType, copyPercent, (*wireCopyMetadata).fromWire), c.lroCfg)}, nil
 }
 
-func (c *Client) createOperationFrom(op *gapi.Operation) (*CreateBackupOperation, error) {
-	pct := func(*CreateBackupMetadata) int { return -1 }
-	st, err := operationState(op, "CreateBackup", createMetadataType, pct)
+// createOperationFrom is copyOperationFrom for a create.
+func (c *Client) createOperationFrom(op *gapi.Operation, meta *CreateBackupMetadata) (*CreateBackupOperation, error) {
+	st, err := operationStateWith(op, meta, "CreateBackup", createMetadataType, createPercent)
 	if err != nil {
 		return nil, err
 	}
 	if op.Name == "" {
 		return nil, &rest.DecodeError{Op: "CreateBackup", Err: errors.New("the operation has no name")}
 	}
-	return &CreateBackupOperation{lro.NewWithState(op.Name, st, operationPoller(c, "CreateBackup", createMetadataType, pct), c.lroCfg)}, nil
+	return &CreateBackupOperation{lro.NewWithState(op.Name, st, operationPoller(c, "CreateBackup", createMetadataType, createPercent, (*wireCreateMetadata).fromWire), c.lroCfg)}, nil
 }
 
 // operationState reads an Operation's JSON into an lro state.
 func operationState[M any](op *gapi.Operation, opName, metaType string, percent func(*M) int) (lro.State[Backup, M], error) {
+	return operationStateWith(op, nil, opName, metaType, percent)
+}
+
+// operationStateWith is operationState for an operation whose metadata,
+// if meta is not nil, is already decoded.
+func operationStateWith[M any](op *gapi.Operation, meta *M, opName, metaType string, percent func(*M) int) (lro.State[Backup, M], error) {
 	st := lro.State[Backup, M]{Done: op.Done, Percent: -1}
-	if len(op.Metadata) > 0 && string(op.Metadata) != "null" {
+	if meta != nil {
+		st.Metadata = meta
+		st.Percent = percent(meta)
+	} else if len(op.Metadata) > 0 && string(op.Metadata) != "null" {
 		m := new(M)
 		if err := gapi.DecodeAny(op.Metadata, metaType, m); err != nil {
 			return st, &rest.DecodeError{Op: opName, Err: fmt.Errorf("operation %s metadata: %w", op.Name, err)}
@@ -124,21 +152,22 @@ func operationState[M any](op *gapi.Operation, opName, metaType string, percent 
 }
 
 // operationPoller polls GET /v2/{name=operations/**}.
-func operationPoller[M any](c *Client, opName, metaType string, percent func(*M) int) lro.PollFunc[Backup, M] {
+func operationPoller[M any, W gapi.AnyMessage](c *Client, opName, metaType string, percent func(*M) int, fromWire func(*W) *M) lro.PollFunc[Backup, M] {
 	return func(ctx context.Context, name string) (lro.State[Backup, M], error) {
 		if err := checkOperationName(name); err != nil {
 			return lro.State[Backup, M]{}, err
 		}
-		op, _, err := rest.Call[gapi.Operation](ctx, c.rest, &rest.Request{
+		op := &gapi.OperationOf[W]{Want: gapi.TypeURL(metaType)}
+		if _, err := c.rest.Do(ctx, &rest.Request{
 			Op:     "GetOperation",
 			Method: http.MethodGet,
 			Path:   operationPath(name),
 			Mode:   rest.Idempotent,
-		})
-		if err != nil {
+			Out:    op,
+		}); err != nil {
 			return lro.State[Backup, M]{}, withOp("GetOperation", err)
 		}
-		return operationState(op, opName, metaType, percent)
+		return operationStateWith(&op.Operation, decoded(op, fromWire), opName, metaType, percent)
 	}
 }
 
@@ -260,7 +289,7 @@ func (c *Client) recoverCopy(ctx context.Context, name string, matches func(*Bac
 		return nil, err
 	}
 	if op != nil {
-		if h, err := c.copyOperationFrom(op); err == nil && (!h.Done() || sameBackup(h.Poll, matches)) {
+		if h, err := c.copyOperationFrom(op, nil); err == nil && (!h.Done() || sameBackup(h.Poll, matches)) {
 			return h, nil
 		}
 	}
@@ -281,7 +310,7 @@ func (c *Client) recoverCreate(ctx context.Context, name string, matches func(*B
 		return nil, err
 	}
 	if op != nil {
-		if h, err := c.createOperationFrom(op); err == nil && (!h.Done() || sameBackup(h.Poll, matches)) {
+		if h, err := c.createOperationFrom(op, nil); err == nil && (!h.Done() || sameBackup(h.Poll, matches)) {
 			return h, nil
 		}
 	}

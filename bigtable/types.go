@@ -238,6 +238,12 @@ const (
 	backupType         = "google.bigtable.admin.v2.Backup"
 )
 
+// The same as type URLs (gapi.TypeURL), as constants.
+const (
+	copyMetadataTypeURL   = "type.googleapis.com/" + copyMetadataType
+	createMetadataTypeURL = "type.googleapis.com/" + createMetadataType
+)
+
 // MarshalJSON encodes m as the REST encoding of an Any holding a
 // google.bigtable.admin.v2.CopyBackupMetadata (with its "@type").
 func (m CopyBackupMetadata) MarshalJSON() ([]byte, error) {
@@ -258,14 +264,22 @@ func (m *CopyBackupMetadata) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &w); err != nil {
 		return err
 	}
-	*m = CopyBackupMetadata{Name: w.Name}
+	*m = *w.fromWire()
+	return nil
+}
+
+// AnyType returns the decoded "@type" (gapi.AnyMessage).
+func (w wireCopyMetadata) AnyType() string { return w.Type }
+
+func (w *wireCopyMetadata) fromWire() *CopyBackupMetadata {
+	m := &CopyBackupMetadata{Name: w.Name}
 	if i := w.SourceBackupInfo; i != nil {
 		m.SourceBackupInfo = BackupInfo{Backup: i.Backup, SourceTable: i.SourceTable, SourceBackup: i.SourceBackup, StartTime: utc(i.StartTime.Time), EndTime: utc(i.EndTime.Time)}
 	}
 	if p := w.Progress; p != nil {
 		m.Progress = OperationProgress{Percent: p.ProgressPercent, StartTime: utc(p.StartTime.Time), EndTime: utc(p.EndTime.Time)}
 	}
-	return nil
+	return m
 }
 
 type wireCreateMetadata struct {
@@ -297,12 +311,20 @@ func (m *CreateBackupMetadata) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &w); err != nil {
 		return err
 	}
-	*m = CreateBackupMetadata{Name: w.Name, SourceTable: w.SourceTable, RequestTime: utc(w.RequestTime.Time), FinishTime: utc(w.FinishTime.Time)}
+	*m = *w.fromWire()
+	return nil
+}
+
+// AnyType returns the decoded "@type" (gapi.AnyMessage).
+func (w wireCreateMetadata) AnyType() string { return w.Type }
+
+func (w *wireCreateMetadata) fromWire() *CreateBackupMetadata {
+	m := &CreateBackupMetadata{Name: w.Name, SourceTable: w.SourceTable, RequestTime: utc(w.RequestTime.Time), FinishTime: utc(w.FinishTime.Time)}
 	if m.RequestTime.IsZero() {
 		m.RequestTime = utc(w.StartTime.Time)
 	}
 	if m.FinishTime.IsZero() {
 		m.FinishTime = utc(w.EndTime.Time)
 	}
-	return nil
+	return m
 }

@@ -108,7 +108,7 @@ func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*C
 			q["encryptionConfig.kmsKeyNames"] = append([]string(nil), e.KMSKeyNames...)
 		}
 	}
-	var op gapi.Operation
+	op := createKind.body()
 	resp, err := c.do(ctx, &rest.Request{
 		Op:     "CreateBackup",
 		Method: http.MethodPost,
@@ -118,7 +118,7 @@ func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*C
 		// A replay cannot make a second backup: the backup id is the key, and a
 		// replay refused because of a lost first attempt is resolved below.
 		Mode: rest.Idempotent,
-		Out:  &op,
+		Out:  op,
 	})
 	if err != nil {
 		if resp != nil && resp.Ambiguous && replayConflict(err) {
@@ -126,7 +126,7 @@ func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*C
 		}
 		return nil, err
 	}
-	return c.newCreateOperation(op)
+	return c.newCreateOperationWith(op.Operation, createKind.meta(op))
 }
 
 // CopyBackup starts copying a backup and returns its operation at once
@@ -152,14 +152,14 @@ func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyB
 	if e := req.Encryption; e != nil {
 		body.EncryptionConfig = &wireCopyEncryption{EncryptionType: string(e.Type), KMSKeyName: e.KMSKeyName, KMSKeyNames: e.KMSKeyNames}
 	}
-	var op gapi.Operation
+	op := copyKind.body()
 	resp, err := c.do(ctx, &rest.Request{
 		Op:     "CopyBackup",
 		Method: http.MethodPost,
 		Path:   rest.NewPath("v1").Name("CopyBackupRequest.Parent", req.Parent, instancePattern).Lit("backups").Verb("copy"),
 		Body:   body,
 		Mode:   rest.Idempotent, // as CreateBackup
-		Out:    &op,
+		Out:    op,
 	})
 	if err != nil {
 		if resp != nil && resp.Ambiguous && replayConflict(err) {
@@ -167,7 +167,7 @@ func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyB
 		}
 		return nil, err
 	}
-	return c.newCopyOperation(op)
+	return c.newCopyOperationWith(op.Operation, copyKind.meta(op))
 }
 
 // replayConflict reports whether err is what a replay of a create or copy

@@ -94,12 +94,26 @@ type kind[M any] struct {
 	progress func(*M) OperationProgress
 	// finish completes a result from the metadata.
 	finish func(*Backup, *M)
+	// fromWire converts decoded wire metadata.
+	fromWire func(*wireMetadata) *M
+}
+
+// operationJSON is an operation body, decoded with its metadata in one pass.
+type operationJSON = gapi.OperationOf[wireMetadata]
+
+// body returns an empty operation body for k's operations.
+func (k kind[M]) body() *operationJSON { return &operationJSON{Want: k.typeURL} }
+
+// stateOf reads an operation body decoded by body().
+func (k kind[M]) stateOf(o *operationJSON) (lro.State[Backup, M], error) {
+	return k.stateWith(o.Operation, k.meta(o))
 }
 
 var createKind = kind[CreateBackupMetadata]{
 	op: "CreateBackup", typeURL: CreateBackupMetadataTypeURL,
 	progress: func(m *CreateBackupMetadata) OperationProgress { return m.Progress },
 	finish:   func(*Backup, *CreateBackupMetadata) {},
+	fromWire: (*wireMetadata).createFromWire,
 }
 
 var copyKind = kind[CopyBackupMetadata]{
@@ -110,12 +124,20 @@ var copyKind = kind[CopyBackupMetadata]{
 			b.SourceBackup = m.SourceBackup
 		}
 	},
+	fromWire: (*wireMetadata).copyFromWire,
 }
 
 // state reads an Operation's JSON.
-func (k kind[M]) state(op gapi.Operation) (lro.State[Backup, M], error) {
+func (k kind[M]) state(op gapi.Operation) (lro.State[Backup, M], error) { return k.stateWith(op, nil) }
+
+// stateWith is state for an operation whose metadata, if meta is not nil,
+// is already decoded.
+func (k kind[M]) stateWith(op gapi.Operation, meta *M) (lro.State[Backup, M], error) {
 	st := lro.State[Backup, M]{Percent: -1}
-	if len(op.Metadata) > 0 && string(op.Metadata) != "null" {
+	if meta != nil {
+		st.Metadata = meta
+		st.Percent = k.progress(meta).Percent
+	} else if len(op.Metadata) > 0 && string(op.Metadata) != "null" {
 		m := new(M)
 		if err := json.Unmarshal(op.Metadata, m); err != nil {
 			return st, fmt.Errorf("spanner: operation %s is not a %s operation (metadata: %v)", op.Name, k.op, err)
@@ -182,17 +204,17 @@ func pollWith[M any](ctx context.Context, c *Client, k kind[M], name string, met
 	if err := checkOperationName("name", name); err != nil {
 		return lro.State[Backup, M]{}, err
 	}
-	var op gapi.Operation
+	op := k.body()
 	if _, err := c.send(ctx, &rest.Request{
 		Op:     "GetOperation",
 		Method: http.MethodGet,
 		Path:   rest.NewPath("v1").Name("name", name, operationPattern),
 		Mode:   rest.Idempotent,
-		Out:    &op,
+		Out:    op,
 	}); err != nil {
 		return lro.State[Backup, M]{}, err
 	}
-	return k.state(op)
+	return k.stateOf(op)
 }
 
 func (c *Client) pollCreate(ctx context.Context, name string) (lro.State[Backup, CreateBackupMetadata], error) {
@@ -204,7 +226,21 @@ func (c *Client) pollCopy(ctx context.Context, name string) (lro.State[Backup, C
 }
 
 func (c *Client) newCreateOperation(op gapi.Operation) (*CreateBackupOperation, error) {
-	st, err := createKind.state(op)
+	return c.newCreateOperationWith(op, nil)
+}
+
+// meta returns the metadata o's one pass decoded, or nil.
+func (k kind[M]) meta(o *operationJSON) *M {
+	if o.Slow || o.Meta == nil {
+		return nil
+	}
+	return k.fromWire(o.Meta)
+}
+
+// newCreateOperationWith is newCreateOperation for an operation whose
+// metadata, if meta is not nil, is already decoded.
+func (c *Client) newCreateOperationWith(op gapi.Operation, meta *CreateBackupMetadata) (*CreateBackupOperation, error) {
+	st, err := createKind.stateWith(op, meta)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +251,13 @@ func (c *Client) newCreateOperation(op gapi.Operation) (*CreateBackupOperation, 
 }
 
 func (c *Client) newCopyOperation(op gapi.Operation) (*CopyBackupOperation, error) {
-	st, err := copyKind.state(op)
+	return c.newCopyOperationWith(op, nil)
+}
+
+// newCopyOperationWith is newCopyOperation for an operation whose metadata,
+// if meta is not nil, is already decoded.
+func (c *Client) newCopyOperationWith(op gapi.Operation, meta *CopyBackupMetadata) (*CopyBackupOperation, error) {
+	st, err := copyKind.stateWith(op, meta)
 	if err != nil {
 		return nil, err
 	}

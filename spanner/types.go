@@ -377,8 +377,19 @@ func (m *CreateBackupMetadata) UnmarshalJSON(data []byte) error {
 	if err := gapi.DecodeAny(data, createMetadataType, &w); err != nil {
 		return err
 	}
-	*m = CreateBackupMetadata{Name: w.Name, Database: w.Database, Progress: w.Progress.fromWire(), CancelTime: tv(w.CancelTime)}
+	*m = *w.createFromWire()
 	return nil
+}
+
+// AnyType returns the decoded "@type" (gapi.AnyMessage).
+func (w wireMetadata) AnyType() string { return w.Type }
+
+func (w *wireMetadata) createFromWire() *CreateBackupMetadata {
+	return &CreateBackupMetadata{Name: w.Name, Database: w.Database, Progress: w.Progress.fromWire(), CancelTime: tv(w.CancelTime)}
+}
+
+func (w *wireMetadata) copyFromWire() *CopyBackupMetadata {
+	return &CopyBackupMetadata{Name: w.Name, SourceBackup: w.SourceBackup, Progress: w.Progress.fromWire(), CancelTime: tv(w.CancelTime)}
 }
 
 // MarshalJSON writes m as the REST API's CopyBackupMetadata Any, with its
@@ -394,6 +405,6 @@ func (m *CopyBackupMetadata) UnmarshalJSON(data []byte) error {
 	if err := gapi.DecodeAny(data, copyMetadataType, &w); err != nil {
 		return err
 	}
-	*m = CopyBackupMetadata{Name: w.Name, SourceBackup: w.SourceBackup, Progress: w.Progress.fromWire(), CancelTime: tv(w.CancelTime)}
+	*m = *w.copyFromWire()
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -40,6 +41,8 @@ type bearer struct {
 	gen    uint64 // counts Invalidate calls
 	tok    *oauth2.Token
 	flight *fetch
+
+	value atomic.Pointer[bearerValue] // the last token's header value
 }
 
 // fetch is one call of the token source that callers share.
@@ -105,8 +108,20 @@ func (b *bearer) Authenticate(ctx context.Context, req *http.Request, _ []byte) 
 	if req.Header == nil {
 		req.Header = make(http.Header)
 	}
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	// The header value is built once per token, not once per request.
+	v := b.value.Load()
+	if v == nil || v.tok != tok || v.header[len("Bearer "):] != tok.AccessToken {
+		v = &bearerValue{tok: tok, header: "Bearer " + tok.AccessToken}
+		b.value.Store(v)
+	}
+	req.Header["Authorization"] = []string{v.header} // Header.Set, with the key already canonical
 	return nil
+}
+
+// bearerValue is the Authorization value for one token.
+type bearerValue struct {
+	tok    *oauth2.Token
+	header string
 }
 
 func (b *bearer) token(ctx context.Context) (*oauth2.Token, error) {

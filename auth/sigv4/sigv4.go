@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	awscreds "github.com/aws/smithy-go/aws-http-auth/credentials"
 	smithysigv4 "github.com/aws/smithy-go/aws-http-auth/sigv4"
@@ -99,23 +100,33 @@ func (s *Signer) Authenticate(ctx context.Context, req *http.Request, body []byt
 	if c.AccessKeyID == "" || c.SecretAccessKey == "" {
 		return errors.New("sigv4: the AWS credentials provider returned an empty access key id or secret")
 	}
-	at := auth.SigningTime(ctx).UTC()
-	sum := sha256.Sum256(body)
-
 	prepare(req)
 	// The signers read these from the header map; net/http writes them from
 	// req.Host and req.ContentLength instead, so they are removed afterwards.
-	req.Header.Set("Host", req.Host)
+	// (prepare removed any earlier Host and Content-Length, of any case, so
+	// these are plain assignments, as Header.Set would make them; the two
+	// values share one array.)
+	hv := make([]string, 1, 2)
+	hv[0] = req.Host
+	req.Header["Host"] = hv[0:1:1]
 	if req.ContentLength > 0 {
-		req.Header.Set("Content-Length", strconv.FormatInt(req.ContentLength, 10))
+		hv = append(hv, strconv.FormatInt(req.ContentLength, 10))
+		req.Header["Content-Length"] = hv[1:2:2]
 	}
 	defer func() {
 		req.Header.Del("Host")
 		req.Header.Del("Content-Length")
 	}()
+	return s.signPrepared(ctx, req, body, c)
+}
 
+// signPrepared signs req once prepare has run and Host and Content-Length
+// are in its header map.
+func (s *Signer) signPrepared(ctx context.Context, req *http.Request, body []byte, c auth.AWSCredentials) error {
+	at := auth.SigningTime(ctx).UTC()
+	sum := sha256.Sum256(body)
 	if !s.direct && smithyQueryOrder(req.URL.RawQuery) == canonicalQuery(req.URL.RawQuery) {
-		err = s.smithy.SignRequest(&smithysigv4.SignRequestInput{
+		err := s.smithy.SignRequest(&smithysigv4.SignRequestInput{
 			Request:     req,
 			PayloadHash: sum[:],
 			Credentials: awscreds.Credentials{
@@ -154,17 +165,35 @@ func prepare(req *http.Request) {
 	if req.Header == nil {
 		req.Header = http.Header{}
 	}
+	fold := false
 	for k := range req.Header {
 		if managedHeader(k) {
 			delete(req.Header, k)
+		} else if http.CanonicalHeaderKey(k) != k {
+			fold = true
 		}
 	}
-	// Fold keys that are not in canonical form ("x-foo" beside "X-Foo") into
-	// the canonical key, so each name is signed once with all its values,
-	// in the order the other side receives them: net/http writes keys
-	// sorted, and a server appends the values of each line in that order.
+	if fold {
+		foldHeaderKeys(req.Header)
+	}
+	for k, vals := range req.Header {
+		if !isSignedHeaderKey(k) {
+			continue
+		}
+		for i, v := range vals {
+			vals[i] = collapseSpaces(v)
+		}
+	}
+}
+
+// foldHeaderKeys folds keys that are not in canonical form ("x-foo" beside
+// "X-Foo") into the canonical key, so each name is signed once with all its
+// values, in the order the other side receives them: net/http writes keys
+// sorted, and a server appends the values of each line in that order. (With
+// every key canonical there is nothing to fold.)
+func foldHeaderKeys(h http.Header) {
 	groups := map[string][]string{}
-	for k := range req.Header {
+	for k := range h {
 		ck := http.CanonicalHeaderKey(k)
 		groups[ck] = append(groups[ck], k)
 	}
@@ -175,19 +204,11 @@ func prepare(req *http.Request) {
 		sort.Strings(keys)
 		var merged []string
 		for _, k := range keys {
-			merged = append(merged, req.Header[k]...)
-			delete(req.Header, k)
+			merged = append(merged, h[k]...)
+			delete(h, k)
 		}
 		if !managedHeader(ck) {
-			req.Header[ck] = merged
-		}
-	}
-	for k, vals := range req.Header {
-		if !isSignedHeader(strings.ToLower(k)) {
-			continue
-		}
-		for i, v := range vals {
-			vals[i] = collapseSpaces(v)
+			h[ck] = merged
 		}
 	}
 }
@@ -195,12 +216,53 @@ func prepare(req *http.Request) {
 // managedHeader reports whether the signer sets the header itself, so that
 // any value the caller left there is dropped.
 func managedHeader(k string) bool {
-	switch strings.ToLower(k) {
+	switch lowerName(k) {
 	case "authorization", "x-amz-date", "x-amz-security-token", "host", "content-length":
 		return true
 	}
 	return false
 }
+
+// lowerName returns strings.ToLower(k) when that is one of the names the
+// signer treats specially (managedHeader, isSignedHeader), and "" or the
+// lower-cased k otherwise; an ASCII k costs no allocation.
+func lowerName(k string) string {
+	for i := 0; i < len(k); i++ {
+		if k[i] >= utf8.RuneSelf {
+			return strings.ToLower(k) // Unicode rules: "İ" lower-cases to "i"
+		}
+	}
+	for _, name := range specialNames {
+		if len(k) == len(name) && asciiEqualFold(k, name) {
+			return name
+		}
+	}
+	return ""
+}
+
+var specialNames = [...]string{
+	"authorization", "x-amz-date", "x-amz-security-token", "host", "content-length",
+	"user-agent", "x-amzn-trace-id", "expect", "transfer-encoding",
+}
+
+func asciiEqualFold(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		ca, cb := a[i], b[i]
+		if 'A' <= ca && ca <= 'Z' {
+			ca += 'a' - 'A'
+		}
+		if 'A' <= cb && cb <= 'Z' {
+			cb += 'a' - 'A'
+		}
+		if ca != cb {
+			return false
+		}
+	}
+	return true
+}
+
+// isSignedHeaderKey is isSignedHeader(strings.ToLower(k)).
+func isSignedHeaderKey(k string) bool { return isSignedHeader(lowerName(k)) }
 
 // signDirect signs req with this package's canonicalization; prepare has run
 // and the Host and Content-Length headers are in the header map.
@@ -238,7 +300,7 @@ func isSignedHeader(h string) bool {
 // signedHeaderRule is isSignedHeader for aws-http-auth.
 type signedHeaderRule struct{}
 
-func (signedHeaderRule) IsSigned(h string) bool { return isSignedHeader(strings.ToLower(h)) }
+func (signedHeaderRule) IsSigned(h string) bool { return isSignedHeaderKey(h) }
 
 // stripDefaultPort drops ":443" from an https host and ":80" from an http
 // host, as clients do in the Host header.

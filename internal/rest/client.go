@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -71,6 +72,8 @@ type Client struct {
 	cfg       Config
 	http      *http.Client
 	userAgent string
+	prefix    string       // the endpoint's escaped path ("" or "/prefix")
+	host      string       // the request Host, as http.NewRequest would set it
 	skew      atomic.Int64 // server time minus local time, in ns, learnt from a ClockSkew answer
 }
 
@@ -96,7 +99,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.UserAgent != "" {
 		ua += " " + cfg.UserAgent
 	}
-	return &Client{cfg: cfg, http: safeHTTPClient(cfg.HTTPClient), userAgent: ua}, nil
+	host := cfg.Endpoint.Host
+	if strings.HasSuffix(host, ":") && strings.LastIndexByte(host, ':') > strings.LastIndexByte(host, ']') {
+		host = strings.TrimSuffix(host, ":") // as http.NewRequest: "host:" is "host"
+	}
+	return &Client{cfg: cfg, http: safeHTTPClient(cfg.HTTPClient), userAgent: ua,
+		prefix: cfg.Endpoint.EscapedPath(), host: host}, nil
 }
 
 // Endpoint returns the client's base URL.
@@ -190,6 +198,13 @@ type DecodeError struct {
 func (e *DecodeError) Error() string { return fmt.Sprintf("decoding %s response: %v", e.Op, e.Err) }
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+// BodyDecoder is implemented by a Request.Out that decodes a 2xx body
+// itself rather than through encoding/json.Unmarshal. Its error is handled
+// as an Unmarshal error would be (a *DecodeError, transient).
+type BodyDecoder interface {
+	DecodeBody(data []byte) error
+}
+
 // Do sends req, retrying as its Mode and the service's classification allow.
 // It returns the last attempt's Response whenever there was one, even with an
 // error. An HTTP error is returned exactly as Config.DecodeError built it; a
@@ -203,7 +218,8 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: encoding request: %w", req.Op, err)
 	}
-	u := c.buildURL(req)
+	var u url.URL
+	c.buildURL(req, &u)
 
 	var (
 		resp        *Response
@@ -215,13 +231,13 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	)
 	for attempt := 1; ; attempt++ {
 		var v Verdict
-		resp, lastErr, v = c.attempt(ctx, req, u, body)
+		resp, lastErr, v = c.attempt(ctx, req, &u, body)
 		if resp != nil {
 			resp.Attempts = attempt
 			resp.Ambiguous = ambiguousAt
 		}
 		if lastErr == nil {
-			c.log(ctx, req, u, resp, attempt, nil, v.Class, false, 0) // every attempt is logged, the good one too
+			c.log(ctx, req, &u, resp, attempt, nil, v.Class, false, 0) // every attempt is logged, the good one too
 			return resp, nil
 		}
 		if ambiguous(v.Class) {
@@ -255,7 +271,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 				lastErr = fmt.Errorf("%w (not retried: the %v backoff would pass the context deadline)", lastErr, delay)
 			}
 		}
-		c.log(ctx, req, u, resp, attempt, lastErr, v.Class, retry, delay)
+		c.log(ctx, req, &u, resp, attempt, lastErr, v.Class, retry, delay)
 		if !retry {
 			return resp, lastErr
 		}
@@ -287,7 +303,7 @@ func (c *Client) attempt(ctx context.Context, req *Request, u *url.URL, body []b
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", req.Op, req.Method, err), Verdict{Class: ClassifyTransport(ctx, err)}
 	}
-	data, rerr := readBounded(hresp.Body, c.cfg.MaxResponseBytes)
+	data, rerr := readBounded(hresp.Body, c.cfg.MaxResponseBytes, hresp.ContentLength)
 	hresp.Body.Close()
 	resp := &Response{StatusCode: hresp.StatusCode, Header: hresp.Header, Body: data, RequestID: c.requestID(hresp.Header)}
 	if rerr != nil {
@@ -309,7 +325,13 @@ func (c *Client) attempt(ctx context.Context, req *Request, u *url.URL, body []b
 		return resp, apiErr, v
 	}
 	if req.Out != nil && len(bytes.TrimSpace(data)) > 0 {
-		if err := json.Unmarshal(data, req.Out); err != nil {
+		var err error
+		if d, ok := req.Out.(BodyDecoder); ok {
+			err = d.DecodeBody(data)
+		} else {
+			err = json.Unmarshal(data, req.Out)
+		}
+		if err != nil {
 			return resp, &DecodeError{Op: req.Op, Err: err}, Verdict{Class: Transient}
 		}
 	}
@@ -321,21 +343,41 @@ func (c *Client) newHTTPRequest(ctx context.Context, req *Request, u *url.URL, b
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	hreq, err := http.NewRequestWithContext(ctx, req.Method, u.String(), rd)
+	// The URL is already built: NewRequestWithContext gets none to parse
+	// (an empty one parses to a zero URL, which is then overwritten), and
+	// does the rest as ever (context, body, GetBody, ContentLength).
+	hreq, err := http.NewRequestWithContext(ctx, req.Method, "", rd)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", req.Op, err)
 	}
+	*hreq.URL = *u
+	hreq.URL.Host = c.host
+	hreq.Host = c.host
+	// Every header value shares one array, each value slice capped at its
+	// own length so that an append by a later writer copies.
+	n := 1
+	for _, vs := range req.Header {
+		n += len(vs)
+	}
+	if body != nil {
+		n++
+	}
+	vals := make([]string, 0, n)
 	for k, vs := range req.Header {
-		hreq.Header[k] = append([]string(nil), vs...)
+		start := len(vals)
+		vals = append(vals, vs...)
+		hreq.Header[k] = vals[start:len(vals):len(vals)]
 	}
 	if body != nil {
 		ct := req.ContentType
 		if ct == "" {
 			ct = "application/json"
 		}
-		hreq.Header.Set("Content-Type", ct)
+		vals = append(vals, ct)
+		hreq.Header["Content-Type"] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
-	hreq.Header.Set("User-Agent", c.userAgent)
+	vals = append(vals, c.userAgent)
+	hreq.Header["User-Agent"] = vals[len(vals)-1 : len(vals) : len(vals)]
 	return hreq, nil
 }
 
@@ -360,14 +402,31 @@ func (c *Client) learnSkew(resp *Response) bool {
 // ClockSkew returns the server-minus-local clock offset learnt so far.
 func (c *Client) ClockSkew() time.Duration { return time.Duration(c.skew.Load()) }
 
-func (c *Client) buildURL(req *Request) *url.URL {
-	u := *c.cfg.Endpoint
-	u.RawPath = u.EscapedPath() + req.Path.String()
-	u.Path, _ = url.PathUnescape(u.RawPath)
-	if len(req.Query) > 0 {
-		u.RawQuery = req.Query.Encode()
+// buildURL sets *u to the request's URL: the endpoint, the escaped path
+// after the endpoint's own, and the query. Path and RawPath are what
+// url.Parse would give for the same URL written out, so that the request is
+// exactly the one a parsed URL string would make.
+func (c *Client) buildURL(req *Request, u *url.URL) {
+	*u = *c.cfg.Endpoint
+	var b strings.Builder
+	b.Grow(len(c.prefix) + req.Path.escapedLen())
+	b.WriteString(c.prefix)
+	req.Path.writeTo(&b)
+	raw := b.String()
+	u.Path, _ = url.PathUnescape(raw)
+	u.RawPath = raw
+	// As url.Parse: RawPath only when it differs from the default encoding
+	// of Path (EscapedPath first checks the raw form is a valid one).
+	if esc := u.EscapedPath(); esc != raw {
+		u.RawPath = esc
 	}
-	return &u
+	if (&url.URL{Path: u.Path}).EscapedPath() == u.RawPath {
+		u.RawPath = ""
+	}
+	u.RawQuery = ""
+	if len(req.Query) > 0 {
+		u.RawQuery = encodeQuery(req.Query)
+	}
 }
 
 func (c *Client) requestID(h http.Header) string {
@@ -384,6 +443,13 @@ func (c *Client) log(ctx context.Context, req *Request, u *url.URL, resp *Respon
 	if l == nil {
 		return
 	}
+	level := slog.LevelDebug
+	if retry {
+		level = slog.LevelInfo
+	}
+	if !l.Enabled(ctx, level) {
+		return // nothing would be written: build no record
+	}
 	attrs := []slog.Attr{
 		slog.String("service", c.cfg.Service), slog.String("op", req.Op),
 		slog.String("method", req.Method), slog.String("path", u.EscapedPath()),
@@ -397,10 +463,10 @@ func (c *Client) log(ctx context.Context, req *Request, u *url.URL, resp *Respon
 	}
 	if retry {
 		attrs = append(attrs, slog.Duration("delay", delay))
-		l.LogAttrs(ctx, slog.LevelInfo, "backupcopy: retrying", attrs...)
+		l.LogAttrs(ctx, level, "backupcopy: retrying", attrs...)
 		return
 	}
-	l.LogAttrs(ctx, slog.LevelDebug, "backupcopy: attempt", attrs...)
+	l.LogAttrs(ctx, level, "backupcopy: attempt", attrs...)
 }
 
 func encodeBody(b any) ([]byte, error) {
@@ -416,16 +482,50 @@ func encodeBody(b any) ([]byte, error) {
 }
 
 // readBounded reads r up to limit bytes and fails with *TooLargeError beyond.
-func readBounded(r io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return data, err
+// size is the announced length (-1: unknown); it only sizes the buffer.
+// The bytes and the error are those of io.ReadAll(io.LimitReader(r, limit+1)).
+func readBounded(r io.Reader, limit, size int64) ([]byte, error) {
+	if size < 0 || size >= maxPrealloc || size >= limit {
+		// Unknown or large: io.ReadAll grows its buffer more thriftily than
+		// appending does, which matters for a body that runs to the bound.
+		data, err := io.ReadAll(io.LimitReader(r, limit+1))
+		if err != nil {
+			return data, err
+		}
+		if int64(len(data)) > limit {
+			return nil, &TooLargeError{Limit: limit}
+		}
+		return data, nil
+	}
+	data := make([]byte, 0, size+1) // +1: the read that sees EOF needs no growth
+	left := limit + 1
+	for left > 0 {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)] // grow
+		}
+		buf := data[len(data):cap(data)]
+		if int64(len(buf)) > left {
+			buf = buf[:left]
+		}
+		m, err := r.Read(buf)
+		data = data[:len(data)+m]
+		left -= int64(m)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return data, err
+		}
 	}
 	if int64(len(data)) > limit {
 		return nil, &TooLargeError{Limit: limit}
 	}
 	return data, nil
 }
+
+// maxPrealloc bounds the buffer sized from a Content-Length, so that a
+// large announced length costs nothing until its bytes arrive.
+const maxPrealloc = 64 << 10
 
 func truncate(b []byte, n int) string {
 	if len(b) <= n {

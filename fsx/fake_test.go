@@ -445,7 +445,9 @@ func TestConcurrentWaitsSharePolls(t *testing.T) {
 	require.ErrorAs(t, missingErr, &nf)
 	requests := s.CountRequests("DescribeBackups")
 	t.Logf("%d polls answered by %d DescribeBackups requests", polls, requests)
-	assert.GreaterOrEqual(t, polls, 30)
+	// How many polls fit in the copies' second depends on the machine's load;
+	// each Wait polls at least once, and the polls share requests.
+	require.GreaterOrEqual(t, polls, len(ops))
 	assert.Less(t, requests, polls/2, "polls were shared")
 	batched := 0
 	for _, e := range s.Requests() {

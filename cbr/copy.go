@@ -174,6 +174,12 @@ func (c *Client) replicate(ctx context.Context, req *CopyBackupRequest, body []b
 		return nil, &rest.DecodeError{Op: "CopyBackup", Err: err}
 	}
 	r := *out.Replication
+	// The handle follows the backup and project asked for: an answer naming
+	// others is not this call's replication (it may still have started one,
+	// which the caller then looks for in the backup's records).
+	if (r.BackupID != "" && r.BackupID != req.BackupID) || (r.ProjectID != "" && r.ProjectID != c.projectID) {
+		return nil, &rest.DecodeError{Op: "CopyBackup", Err: fmt.Errorf("the response names backup %q of project %q, not the requested %q of %q", r.BackupID, r.ProjectID, req.BackupID, c.projectID)}
+	}
 	if r.BackupID == "" {
 		r.BackupID = req.BackupID
 	}
@@ -227,6 +233,9 @@ func (c *Client) findReplication(ctx context.Context, req *CopyBackupRequest, st
 	b, resp, err := c.getBackupResp(ctx, "CopyBackup.FindReplication", c.projectID, req.BackupID)
 	if err != nil {
 		return nil, err
+	}
+	if b.ID != req.BackupID {
+		return nil, &rest.DecodeError{Op: "CopyBackup.FindReplication", Err: fmt.Errorf("the response describes backup %q, not %q", b.ID, req.BackupID)}
 	}
 	since := start.Add(c.rest.ClockSkew()).Add(-lookupSlack)
 	if resp != nil {

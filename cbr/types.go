@@ -150,7 +150,10 @@ func parseWireTime(s string) time.Time {
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
 		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			return t.UTC()
+			if u := t.UTC(); u.Year() >= 1 && u.Year() <= 9999 {
+				return u // an offset may push it out of what the writer can write back
+			}
+			return time.Time{}
 		}
 	}
 	return time.Time{}

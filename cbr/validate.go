@@ -44,12 +44,14 @@ func (r *CopyBackupRequest) validate(sourceRegion string) error {
 	return checkDescription("CopyBackupRequest.Description", r.Description)
 }
 
-// checkID checks a required ID that travels in the body: present, no control
-// characters, no surrounding spaces.
+// checkID checks a required ID that travels in the body: present, valid
+// UTF-8, no control characters, no surrounding spaces.
 func checkID(field, v string) error {
 	switch {
 	case v == "":
 		return rest.Invalid(field, "is required", "")
+	case !utf8.ValidString(v): // the JSON body would carry U+FFFD instead
+		return rest.Invalid(field, "must be valid UTF-8", "")
 	case strings.TrimSpace(v) != v:
 		return rest.Invalid(field, "must not have leading or trailing spaces", v)
 	case strings.IndexFunc(v, unicode.IsControl) >= 0:

@@ -280,11 +280,33 @@ func DecodeAPIError(status int, header http.Header, body []byte) error {
 // error strings or logs.
 func trimSigningEcho(msg string) string {
 	for _, marker := range []string{"The Canonical String for this request", "The String-to-Sign should have been", "x-amz-security-token:"} {
-		if i := strings.Index(strings.ToLower(msg), strings.ToLower(marker)); i >= 0 {
+		if i := indexASCIIFold(msg, marker); i >= 0 {
 			msg = strings.TrimSpace(msg[:i]) + " (the request AWS expected is left out: it holds credentials)"
 		}
 	}
 	return msg
+}
+
+// indexASCIIFold is strings.Index ignoring ASCII letter case, with the index
+// into s itself (strings.ToLower(s) may be longer or shorter than s, so an
+// index into it does not locate the marker in s).
+func indexASCIIFold(s, marker string) int {
+	lower := func(c byte) byte {
+		if 'A' <= c && c <= 'Z' {
+			return c + 'a' - 'A'
+		}
+		return c
+	}
+	for i := 0; i+len(marker) <= len(s); i++ {
+		j := 0
+		for j < len(marker) && lower(s[i+j]) == lower(marker[j]) {
+			j++
+		}
+		if j == len(marker) {
+			return i
+		}
+	}
+	return -1
 }
 
 func typedError(d ErrorDetails, b errorBody) error {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
@@ -49,7 +50,14 @@ func checkBackupID(field, id string) error {
 	return nil
 }
 
-func checkName(field, value, pattern string) error { return rest.CheckName(field, value, pattern) }
+// checkName checks a resource name against pattern. Names also travel in
+// JSON bodies, where invalid UTF-8 would be replaced, so it is refused.
+func checkName(field, value, pattern string) error {
+	if !utf8.ValidString(value) {
+		return rest.Invalid(field, "must be valid UTF-8", "")
+	}
+	return rest.CheckName(field, value, pattern)
+}
 
 // checkBackupName checks a full backup name, including its id.
 func checkBackupName(field, name string) error {

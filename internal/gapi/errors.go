@@ -124,7 +124,7 @@ func DecodeError(service string) func(*rest.Response) error {
 			}
 		}
 		code, ok := codeByName[ws.Status]
-		if !ok {
+		if !ok || code == codes.OK { // an error answer is never OK, whatever its body says
 			code = codeFromHTTP(resp.StatusCode)
 		}
 		e := newError(service, resp.StatusCode, code, ws.Message, ws.Details, resp.Header)

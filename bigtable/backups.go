@@ -6,6 +6,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -192,10 +193,6 @@ type listBackupsResponse struct {
 	NextPageToken string    `json:"nextPageToken"`
 }
 
-// maxPages bounds a listing, so a service that keeps answering with a new
-// page token cannot keep a caller looping for ever.
-const maxPages = 10000
-
 // ListBackups returns every backup of a cluster, page after page
 // (GET /v2/{parent=projects/*/instances/*/clusters/*}/backups with
 // pageToken). A cluster id of "-" lists the backups of every cluster of the
@@ -211,45 +208,28 @@ func (c *Client) ListBackups(ctx context.Context, parent string) iter.Seq2[*Back
 			yield(nil, err)
 			return
 		}
-		token := ""
-		seen := map[string]bool{}
-		for page := 0; ; page++ {
-			if page == maxPages {
-				yield(nil, fmt.Errorf("bigtable: ListBackups: stopped after %d pages", maxPages))
-				return
-			}
-			q := url.Values{}
-			if token != "" {
-				q.Set("pageToken", token)
-			}
-			out, _, err := rest.Call[listBackupsResponse](ctx, c.rest, &rest.Request{
-				Op:     "ListBackups",
-				Method: http.MethodGet,
-				Path:   rest.NewPath("v2").Name("parent", parent, clusterPattern).Lit("backups"),
-				Query:  q,
-				Mode:   rest.Idempotent,
+		pages := rest.Pages("ListBackups", func(err error) error { return withOp("ListBackups", err) },
+			func(token string) ([]*Backup, string, error) {
+				q := url.Values{}
+				if token != "" {
+					q.Set("pageToken", token)
+				}
+				out, _, err := rest.Call[listBackupsResponse](ctx, c.rest, &rest.Request{
+					Op:     "ListBackups",
+					Method: http.MethodGet,
+					Path:   rest.NewPath("v2").Name("parent", parent, clusterPattern).Lit("backups"),
+					Query:  q,
+					Mode:   rest.Idempotent,
+				})
+				if err != nil {
+					return nil, "", withOp("ListBackups", err)
+				}
+				return slices.DeleteFunc(out.Backups, func(b *Backup) bool { return b == nil }), out.NextPageToken, nil
 			})
-			if err != nil {
-				yield(nil, withOp("ListBackups", err))
+		for b, err := range pages {
+			if !yield(b, err) {
 				return
 			}
-			for _, b := range out.Backups {
-				if b == nil {
-					continue
-				}
-				if !yield(b, nil) {
-					return
-				}
-			}
-			if out.NextPageToken == "" {
-				return
-			}
-			if seen[out.NextPageToken] {
-				yield(nil, fmt.Errorf("bigtable: ListBackups: the service repeated page token %q", out.NextPageToken))
-				return
-			}
-			seen[out.NextPageToken] = true
-			token = out.NextPageToken
 		}
 	}
 }

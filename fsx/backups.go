@@ -2,7 +2,6 @@ package fsx
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
 
@@ -39,9 +38,6 @@ type describeBackupsPage struct {
 	NextToken string   `json:"NextToken"`
 }
 
-// maxPages stops a listing whose NextToken never ends.
-const maxPages = 100000
-
 // DescribeBackups calls FSx DescribeBackups (POST / with X-Amz-Target
 // AWSSimbaAPIService_v20180301.DescribeBackups) page after page, following
 // NextToken until a page has none (a page may be short, or even empty, and
@@ -66,32 +62,23 @@ func (c *Client) DescribeBackups(ctx context.Context, req *DescribeBackupsReques
 				body.Filters = append(body.Filters, wireFilter(f))
 			}
 		}
-		seen := map[string]bool{}
-		for n := 0; ; n++ {
-			if n >= maxPages {
-				yield(nil, wrapOperation("DescribeBackups", errors.New("fsx: DescribeBackups: more than 100000 pages; stopping")))
-				return
-			}
-			page, err := c.describePage(ctx, body)
+		pages := rest.Pages("DescribeBackups", func(err error) error { return wrapOperation("DescribeBackups", err) },
+			func(token string) ([]Backup, string, error) {
+				body.NextToken = token
+				page, err := c.describePage(ctx, body)
+				if err != nil {
+					return nil, "", err
+				}
+				return page.Backups, page.NextToken, nil
+			})
+		for b, err := range pages {
 			if err != nil {
 				yield(nil, err)
 				return
 			}
-			for i := range page.Backups {
-				b := page.Backups[i]
-				if !yield(&b, nil) {
-					return
-				}
-			}
-			if page.NextToken == "" {
+			if !yield(&b, nil) {
 				return
 			}
-			if seen[page.NextToken] {
-				yield(nil, wrapOperation("DescribeBackups", &rest.DecodeError{Op: "DescribeBackups", Err: errors.New("the service returned a NextToken it had returned before")}))
-				return
-			}
-			seen[page.NextToken] = true
-			body.NextToken = page.NextToken
 		}
 	}
 }

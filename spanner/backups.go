@@ -215,40 +215,34 @@ type wireListBackups struct {
 // failures; an error ends the sequence with (nil, err).
 func (c *Client) ListBackups(ctx context.Context, parent string) iter.Seq2[*Backup, error] {
 	return func(yield func(*Backup, error) bool) {
-		seen := map[string]bool{}
-		token := ""
-		for {
-			q := url.Values{}
-			if token != "" {
-				q.Set("pageToken", token)
-			}
-			var page wireListBackups
-			_, err := c.do(ctx, &rest.Request{
-				Op:     "ListBackups",
-				Method: http.MethodGet,
-				Path:   rest.NewPath("v1").Name("parent", parent, instancePattern).Lit("backups"),
-				Query:  q,
-				Mode:   rest.Idempotent,
-				Out:    &page,
-			})
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for i := range page.Backups {
-				if !yield(page.Backups[i].fromWire(), nil) {
-					return
+		pages := rest.Pages("ListBackups", func(err error) error { return fmt.Errorf("spanner: ListBackups: %w", err) },
+			func(token string) ([]*Backup, string, error) {
+				q := url.Values{}
+				if token != "" {
+					q.Set("pageToken", token)
 				}
-			}
-			if page.NextPageToken == "" {
+				var page wireListBackups
+				_, err := c.do(ctx, &rest.Request{
+					Op:     "ListBackups",
+					Method: http.MethodGet,
+					Path:   rest.NewPath("v1").Name("parent", parent, instancePattern).Lit("backups"),
+					Query:  q,
+					Mode:   rest.Idempotent,
+					Out:    &page,
+				})
+				if err != nil {
+					return nil, "", err
+				}
+				out := make([]*Backup, len(page.Backups))
+				for i := range page.Backups {
+					out[i] = page.Backups[i].fromWire()
+				}
+				return out, page.NextPageToken, nil
+			})
+		for b, err := range pages {
+			if !yield(b, err) {
 				return
 			}
-			if seen[page.NextPageToken] {
-				yield(nil, fmt.Errorf("spanner: ListBackups: the service repeated page token %q", page.NextPageToken))
-				return
-			}
-			seen[page.NextPageToken] = true
-			token = page.NextPageToken
 		}
 	}
 }

@@ -1,0 +1,56 @@
+package rest
+
+import (
+	"fmt"
+	"iter"
+)
+
+// MaxPages bounds how many pages Pages follows before it gives up.
+const MaxPages = 100000
+
+// Pages returns the items of every page of a paged list call, fetching each
+// page only when the loop reaches it. fetch is given the previous page's
+// next-page token ("" for the first page) and returns the page's items and
+// its next-page token.
+//
+// The sequence ends after a page with an empty token; at the first error
+// from fetch, which is yielded as is with a zero item; when the service
+// returns a token it returned before (it would loop forever); or after
+// MaxPages pages. The last two end with a *DecodeError for op, passed
+// through wrap (nil: unchanged) so that each service can dress it as its
+// other errors.
+func Pages[T any](op string, wrap func(error) error, fetch func(token string) ([]T, string, error)) iter.Seq2[T, error] {
+	if wrap == nil {
+		wrap = func(err error) error { return err }
+	}
+	return func(yield func(T, error) bool) {
+		var zero T
+		seen := map[string]bool{}
+		token := ""
+		for page := 0; ; page++ {
+			if page == MaxPages {
+				yield(zero, wrap(&DecodeError{Op: op, Err: fmt.Errorf("stopped after %d pages", MaxPages)}))
+				return
+			}
+			items, next, err := fetch(token)
+			if err != nil {
+				yield(zero, err)
+				return
+			}
+			for _, it := range items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if next == "" {
+				return
+			}
+			if seen[next] {
+				yield(zero, wrap(&DecodeError{Op: op, Err: fmt.Errorf("the service repeated page token %q", next)}))
+				return
+			}
+			seen[next] = true
+			token = next
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
@@ -45,12 +44,8 @@ func checkBackupID(field, id string) error {
 	return nil
 }
 
-// checkName checks a resource name against pattern. Names also travel in
-// JSON bodies, where invalid UTF-8 would be replaced, so it is refused.
+// checkName checks a resource name against pattern.
 func checkName(field, name, pattern string) error {
-	if !utf8.ValidString(name) {
-		return rest.Invalid(field, "must be valid UTF-8", "")
-	}
 	return rest.CheckName(field, name, pattern)
 }
 

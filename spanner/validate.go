@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
@@ -50,14 +49,7 @@ func checkBackupID(field, id string) error {
 	return nil
 }
 
-// checkName checks a resource name against pattern. Names also travel in
-// JSON bodies, where invalid UTF-8 would be replaced, so it is refused.
-func checkName(field, value, pattern string) error {
-	if !utf8.ValidString(value) {
-		return rest.Invalid(field, "must be valid UTF-8", "")
-	}
-	return rest.CheckName(field, value, pattern)
-}
+func checkName(field, value, pattern string) error { return rest.CheckName(field, value, pattern) }
 
 // checkBackupName checks a full backup name, including its id.
 func checkBackupName(field, name string) error {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Path builds a request path one segment at a time. Literal segments come from
@@ -171,6 +172,10 @@ func CheckSegment(field, value string) error {
 		return &ValidationError{Field: field, Rule: `must not be "." or ".."`, Value: value}
 	case strings.ContainsAny(value, `/\?#`):
 		return &ValidationError{Field: field, Rule: `must be a single path segment (no '/', '\', '?' or '#')`, Value: value}
+	case !utf8.ValidString(value):
+		// IDs and names also travel in JSON bodies, where invalid UTF-8
+		// would arrive as U+FFFD: the service would see another value.
+		return &ValidationError{Field: field, Rule: "must be valid UTF-8"}
 	case strings.IndexFunc(value, unicode.IsControl) >= 0:
 		return &ValidationError{Field: field, Rule: "must not contain control characters", Value: value}
 	}

@@ -622,3 +622,15 @@ func TestErrorsAsThroughWrappers(t *testing.T) {
 	assert.ErrorIs(t, err, sentinel)
 	assert.ErrorIs(t, err, context.Canceled)
 }
+
+// IDs and names travel in JSON bodies too, where invalid UTF-8 would be
+// replaced, so a segment must be valid UTF-8 (and its bytes are not echoed).
+func TestSegmentMustBeUTF8(t *testing.T) {
+	err := CheckSegment("Req.ID", "backup\xff")
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "must be valid UTF-8", ve.Rule)
+	assert.Empty(t, ve.Value)
+	require.Error(t, CheckName("Parent", "projects/p\xc3/instances/i", "projects/*/instances/*"))
+	require.NoError(t, CheckSegment("Req.ID", "sauvegarde-été"))
+}

@@ -229,9 +229,10 @@ func (f *FleetCreate) Limit() fleet.Limit {
 		Source: "documented: only one pending backup creation per database"}
 }
 
-// Route returns the database, the instance and the new backup's name.
+// Route returns only the new backup's name: backups of one database taken
+// at different times are different backups, not the same copy twice.
 func (f *FleetCreate) Route() fleet.Route {
-	return fleet.Route{Source: f.Request.Database, Destination: f.Request.Parent, Target: backupName(f.Request.Parent, f.Request.BackupID)}
+	return fleet.Route{Target: backupName(f.Request.Parent, f.Request.BackupID)}
 }
 
 // Digest covers the request and ExpireAfter.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -222,6 +223,23 @@ func Plan(e *Env, c *Clients) fleet.Plan {
 		add(fmt.Sprintf("fsx-%02d", i), &fsx.FleetCopy{Client: c.FSx, Request: fsx.CopyBackupRequest{SourceBackupID: src, CopyTags: true}})
 	}
 	return p
+}
+
+// DefaultLimit returns the default limit of a group of the plan.
+func DefaultLimit(group string) int {
+	switch {
+	case strings.HasPrefix(group, "bigtable/"):
+		return bigtable.FleetCopyLimit
+	case strings.HasPrefix(group, "spanner-copy/"):
+		return spanner.FleetCopyLimit
+	case strings.HasPrefix(group, "spanner-create/"):
+		return spanner.FleetCreateLimit
+	case strings.HasPrefix(group, "cbr/"):
+		return cbr.FleetCopyLimit
+	case strings.HasPrefix(group, "fsx/"):
+		return fsx.FleetCopyLimit
+	}
+	return 0
 }
 
 // Made counts, per plan key of e's plan, the copies the fakes hold (they

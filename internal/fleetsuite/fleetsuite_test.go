@@ -254,3 +254,39 @@ func TestThrottlingSlowsTheGroupAndTheRunCompletes(t *testing.T) {
 		t.Errorf("throttled clouds seen: %v, want spanner and cbr", seen)
 	}
 }
+
+// Copies made outside the run fill FSx's limit: fsxtest allows 3 in progress
+// while the runner's default is 5. The runner learns the lower limit from
+// ServiceLimitExceeded answers; no ServiceLimitExceeded reaches the result.
+func TestFSxLimitLearnedFromServiceLimitExceeded(t *testing.T) {
+	f, c := setup(t, fleetsuite.Counts{FSx: 12}, 30*time.Millisecond)
+	f.FSx.SetMaxInProgressCopies(3)
+	var mu sync.Mutex
+	var retried []fleet.Event
+	opts := quick(fleet.Options{MaxAttempts: 100, OnEvent: func(e fleet.Event) {
+		if e.Type == fleet.EventRetried {
+			mu.Lock()
+			retried = append(retried, e)
+			mu.Unlock()
+		}
+	}})
+	res, err := fleet.Run(context.Background(), fleetsuite.Plan(&f.Env, c), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Err(); err != nil {
+		t.Fatal(err)
+	}
+	checkExactlyOnce(t, f)
+	if len(retried) == 0 {
+		t.Fatal("fsxtest never refused a copy: the test tested nothing")
+	}
+	for _, e := range retried {
+		if backupcopy.KindOf(e.Err) == backupcopy.KindUnknown {
+			t.Skipf("the clients do not classify ServiceLimitExceeded yet (issue 12): %v", e.Err)
+		}
+		if !e.AtLimit || e.Limit > 3 {
+			t.Errorf("retried event %s: AtLimit %v, limit %d: want the group's limit lowered to 3 or less", e.Key, e.AtLimit, e.Limit)
+		}
+	}
+}

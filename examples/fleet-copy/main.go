@@ -1,0 +1,240 @@
+// Command fleet-copy copies 40 backups on four clouds as one fleet run: within
+// each API's limits, with live progress per limit group, resumable from its
+// state file, and with every copy made exactly once.
+//
+// It runs offline, against the four in-process fakes (bigtabletest,
+// spannertest, cbrtest, fsxtest), and finishes in a few seconds:
+//
+//	go run ./examples/fleet-copy
+//
+// The plan has 10 Bigtable copies into two clusters, 6 Spanner copies into
+// two instances, 4 Spanner backups of two databases (one creation per
+// database at a time, as Spanner allows), 8 CBR replications into one
+// region, and 12 FSx copies into one region, more than its limit of 5 copies
+// in progress: the runner holds the others in the queue.
+//
+// Resume: press Ctrl-C during the run. The run stops at once, leaving its
+// state file (-state; by default a new file in the OS temp dir, whose path is
+// printed, removed when the program ends). The fakes live in this process and die with it, so the program
+// resumes right away from that state file against the same fakes, the way
+// rerunning it would against real clouds; a second Ctrl-C quits. For a
+// non-interactive demo, -interrupt-after N stops the run itself after N
+// copies have started, then resumes the same way. Against real clouds
+// (fleet.Run with your clients and journal.Open(path)), rerunning the same
+// program with the same state file after Ctrl-C, kill -9 or a reboot
+// resumes: copies found running are followed, copies caught between being
+// recorded and being answered are looked for before anything is sent again.
+//
+// The exit code is 0 when every copy is done, 1 otherwise, 2 for bad flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/backupcopy/backupcopy/bigtable"
+	"github.com/backupcopy/backupcopy/cbr"
+	"github.com/backupcopy/backupcopy/cbr/cbrtest"
+	"github.com/backupcopy/backupcopy/fleet"
+	"github.com/backupcopy/backupcopy/fleet/journal"
+	"github.com/backupcopy/backupcopy/fsx"
+	"github.com/backupcopy/backupcopy/internal/fleetsuite"
+	"github.com/backupcopy/backupcopy/lro"
+	"github.com/backupcopy/backupcopy/spanner"
+)
+
+type config struct {
+	state          string
+	fakeDuration   time.Duration
+	interruptAfter int
+	plain          bool
+	timeout        time.Duration
+}
+
+func main() {
+	interrupts := make(chan os.Signal, 2)
+	signal.Notify(interrupts, os.Interrupt)
+	os.Exit(run(context.Background(), os.Args[1:], interrupts, os.Stdout, os.Stderr))
+}
+
+func parseFlags(args []string, errOut io.Writer) (*config, error) {
+	var c config
+	fs := flag.NewFlagSet("fleet-copy", flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	fs.StringVar(&c.state, "state", "", "state file (default: a new file in "+os.TempDir()+")")
+	fs.DurationVar(&c.fakeDuration, "fake-duration", 2*time.Second, "how long each fake takes to finish a copy")
+	fs.IntVar(&c.interruptAfter, "interrupt-after", 0, "stop the run after this many copies have started, then resume it (0: only on Ctrl-C)")
+	fs.BoolVar(&c.plain, "plain", false, "print plain progress lines even on a terminal")
+	fs.DurationVar(&c.timeout, "timeout", 2*time.Minute, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if c.fakeDuration <= 0 || c.timeout <= 0 || c.interruptAfter < 0 {
+		return nil, errors.New("-fake-duration and -timeout must be positive, -interrupt-after not negative")
+	}
+	return &c, nil
+}
+
+// run is main without the process: interrupts delivers Ctrl-C.
+func run(ctx context.Context, args []string, interrupts <-chan os.Signal, out, errOut io.Writer) int {
+	cfg, err := parseFlags(args, errOut)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(errOut, "fleet-copy:", err)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
+	defer cancel()
+
+	fakes := fleetsuite.Start(fleetsuite.Forty, cfg.fakeDuration)
+	defer fakes.Close()
+	clients, err := fleetsuite.NewClients(ctx, &fakes.Env)
+	if err != nil {
+		fmt.Fprintln(errOut, "fleet-copy:", err)
+		return 1
+	}
+	defer clients.Close()
+	plan := buildPlan(&fakes.Env, clients)
+
+	state := cfg.state
+	if state == "" {
+		// The fakes die with the process, so a state file of theirs is of
+		// no use afterwards: the default one is removed at the end.
+		state = filepath.Join(os.TempDir(), "backupcopy-fleet-copy-"+strconv.FormatInt(time.Now().UnixNano(), 36)+".state")
+		defer os.Remove(state)
+	}
+	fmt.Fprintf(out, "offline: %d copies on four clouds against in-process fakes; state file %s\n", len(plan.Copies), state)
+
+	var res *fleet.Result
+	for pass := 1; ; pass++ {
+		var stopped bool
+		res, stopped, err = runOnce(ctx, plan, state, cfg, pass, interrupts, out)
+		if err != nil && !stopped {
+			fmt.Fprintln(errOut, "fleet-copy:", err)
+			return 1
+		}
+		if !stopped {
+			break
+		}
+		if pass > 1 {
+			fmt.Fprintln(out, "stopped again: quitting; the state file keeps where each copy stands")
+			return 1
+		}
+		if res == nil {
+			fmt.Fprintf(out, "stopped: before any copy started; resuming from %s (Ctrl-C again quits)\n", state)
+			continue
+		}
+		fmt.Fprintf(out, "stopped: %d done, %d running, %d queued; resuming from %s (Ctrl-C again quits)\n",
+			res.Totals.Done, res.Totals.Running+res.Totals.Starting, res.Totals.Queued, state)
+	}
+
+	summary(out, res)
+	made := fakes.Made()
+	once := 0
+	for _, n := range made {
+		if n == 1 {
+			once++
+		}
+	}
+	fmt.Fprintf(out, "the fakes hold exactly one copy for %d of %d plan items\n", once, len(made))
+	if err := res.Err(); err != nil {
+		fmt.Fprintln(errOut, "fleet-copy:", err)
+		return 1
+	}
+	return 0
+}
+
+// runOnce runs the plan with the state file until it ends, Ctrl-C arrives,
+// or (first pass) -interrupt-after copies have started. stopped reports an
+// interruption.
+func runOnce(ctx context.Context, plan fleet.Plan, state string, cfg *config, pass int, interrupts <-chan os.Signal, out io.Writer) (*fleet.Result, bool, error) {
+	st, err := journal.Open(state)
+	if err != nil {
+		return nil, false, err
+	}
+	defer st.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-interrupts:
+			stop()
+		case <-done:
+		}
+	}()
+
+	b := newBoard(out, !cfg.plain && isTerminal(out))
+	started := 0
+	opts := fleet.Options{
+		Store:       st,
+		WaitOptions: []lro.WaitOption{lro.WithPollInterval(cfg.fakeDuration/8, cfg.fakeDuration/2)},
+		Backoff:     cfg.fakeDuration / 8,
+		OnEvent: func(e fleet.Event) {
+			b.event(e)
+			if e.Type == fleet.EventStarted && pass == 1 && cfg.interruptAfter > 0 {
+				if started++; started == cfg.interruptAfter {
+					stop()
+				}
+			}
+		},
+	}
+	b.start()
+	res, err := fleet.Run(runCtx, plan, opts)
+	b.stop()
+	if err != nil && runCtx.Err() != nil && ctx.Err() == nil {
+		return res, true, err
+	}
+	return res, false, err
+}
+
+// buildPlan is the plan: one fleet.Copy per copy, each a key and a service
+// package's adapter around its usual request.
+func buildPlan(e *fleetsuite.Env, c *fleetsuite.Clients) fleet.Plan {
+	p := fleet.Plan{Name: "fleet-copy-demo"}
+	add := func(key string, a fleet.Adapter) { p.Copies = append(p.Copies, fleet.Copy{Key: key, Adapter: a}) }
+	week := 7 * 24 * time.Hour
+	for i, src := range e.BigtableSources {
+		add(fmt.Sprintf("bigtable-%02d", i), &bigtable.FleetCopy{Client: c.Bigtable, ExpireAfter: week, Request: bigtable.CopyBackupRequest{
+			Parent: e.BigtableClusters[i%2], BackupID: fmt.Sprintf("nightly-%02d-dr", i), SourceBackup: src}})
+	}
+	for i, src := range e.SpannerSources {
+		add(fmt.Sprintf("spanner-copy-%02d", i), &spanner.FleetCopy{Client: c.Spanner, ExpireAfter: week, Request: spanner.CopyBackupRequest{
+			Parent: e.SpannerInstances[i%2], BackupID: fmt.Sprintf("nightly-%02d-dr", i), SourceBackup: src}})
+	}
+	for i := range e.Counts.SpannerCreate {
+		add(fmt.Sprintf("spanner-create-%02d", i), &spanner.FleetCreate{Client: c.Spanner, ExpireAfter: week, Request: spanner.CreateBackupRequest{
+			Parent: "projects/demo/instances/orders", BackupID: fmt.Sprintf("hourly-%02d", i), Database: e.SpannerDatabases[i%2]}})
+	}
+	for i, src := range e.CBRSources {
+		add(fmt.Sprintf("cbr-%02d", i), &cbr.FleetCopy{Client: c.CBR, Request: cbr.CopyBackupRequest{
+			BackupID: src, DestinationProjectID: cbrtest.ProjectID, DestinationRegion: cbrtest.DestinationRegion, DestinationVaultID: e.CBRVault}})
+	}
+	for i, src := range e.FSxSources {
+		add(fmt.Sprintf("fsx-%02d", i), &fsx.FleetCopy{Client: c.FSx, Request: fsx.CopyBackupRequest{SourceBackupID: src, CopyTags: true}})
+	}
+	return p
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -6,22 +6,63 @@
 // Adapter: one service's copy request, as its package offers it
 // (bigtable.FleetCopy, spanner.FleetCopy, spanner.FleetCreate, cbr.FleetCopy,
 // fsx.FleetCopy). Run checks the plan, starts the copies as their limits
-// allow, waits on them and returns a CopyResult per copy:
+// allow, waits on them and returns a CopyResult per copy. A complete program
+// that copies the FSx backups named on its command line from us-east-1 into
+// eu-west-1, and that resumes when run again after Ctrl-C, a crash or a
+// reboot:
 //
-//	st, err := journal.Open("/var/lib/backups/nightly.state") // one file, locked while open
-//	if err != nil {
-//		log.Fatal(err) // corrupt, locked or not a state file: one line, the file is left alone
-//	}
-//	defer st.Close()
-//	res, err := fleet.Run(ctx, fleet.Plan{Name: "nightly", Copies: []fleet.Copy{
-//		{Key: "fs1", Adapter: &fsx.FleetCopy{Client: euWest1, Request: fsx.CopyBackupRequest{SourceBackupID: "backup-0123456789abcdef0", SourceRegion: "us-east-1"}}},
-//		{Key: "orders", Adapter: &spanner.FleetCopy{Client: sp, Request: spanner.CopyBackupRequest{...}}},
-//	}}, fleet.Options{Store: st, OnEvent: func(e fleet.Event) { log.Println(e.Key, e.Type, e.Percent) }})
-//	if err != nil {
-//		log.Fatal(err) // a bad plan (nothing started), another plan's state, or ctx ended (rerun resumes)
-//	}
-//	if err := res.Err(); err != nil {
-//		log.Print(err) // some copies failed for good; the others were made
+//	package main
+//
+//	import (
+//		"context"
+//		"log"
+//		"os"
+//		"os/signal"
+//
+//		"github.com/backupcopy/backupcopy/fleet"
+//		"github.com/backupcopy/backupcopy/fleet/journal"
+//		"github.com/backupcopy/backupcopy/fsx"
+//	)
+//
+//	func main() {
+//		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+//		defer stop()
+//		dst, err := fsx.NewClient(ctx, fsx.WithRegion("eu-west-1"))
+//		if err != nil {
+//			log.Fatal(err)
+//		}
+//		src, err := fsx.NewClient(ctx, fsx.WithRegion("us-east-1")) // reads the sources for the preflight check
+//		if err != nil {
+//			log.Fatal(err)
+//		}
+//		// One file holds the run's state; a second run on it fails at once.
+//		st, err := journal.Open("nightly.state")
+//		if err != nil {
+//			log.Fatal(err) // corrupt, locked or not a state file: one line, the file is left alone
+//		}
+//		defer st.Close()
+//
+//		plan := fleet.Plan{Name: "nightly"}
+//		for _, id := range os.Args[1:] {
+//			plan.Copies = append(plan.Copies, fleet.Copy{Key: id, Adapter: &fsx.FleetCopy{
+//				Client:       dst,
+//				SourceClient: src,
+//				Request:      fsx.CopyBackupRequest{SourceBackupID: id, SourceRegion: "us-east-1", CopyTags: true},
+//			}})
+//		}
+//		res, err := fleet.Run(ctx, plan, fleet.Options{
+//			Store: st,
+//			OnEvent: func(e fleet.Event) {
+//				log.Printf("%s %s %s %d%% (%d/%d done)", e.Key, e.Type, e.Name, e.Percent, e.Totals.Done, e.Totals.All())
+//			},
+//		})
+//		if err != nil {
+//			log.Print(err) // a bad plan (nothing started), another plan's state file, or Ctrl-C (run again to resume)
+//			return
+//		}
+//		if err := res.Err(); err != nil {
+//			log.Print(err) // some copies failed for good; the others were made
+//		}
 //	}
 //
 // The package imports lro and the root package backupcopy, and no service

@@ -25,7 +25,18 @@
 // resumes: copies found running are followed, copies caught between being
 // recorded and being answered are looked for before anything is sent again.
 //
-// The exit code is 0 when every copy is done, 1 otherwise, 2 for bad flags.
+// With -live it copies on the real clouds, with each cloud's default
+// credentials (Application Default Credentials, the AWS credential chain,
+// HUAWEICLOUD_SDK_AK/SK/PROJECT_ID), the sources named by flags, for example
+//
+//	go run ./examples/fleet-copy -live -fsx-region eu-west-1 -fsx-source-region us-east-1 \
+//		-fsx-sources backup-0123456789abcdef0,backup-0fedcba9876543210
+//
+// Its state file (-state) defaults to the same path in the OS temp dir on
+// every run, so after Ctrl-C running the same command again resumes.
+//
+// The exit code is 0 when every copy is done, 1 otherwise, 2 for bad flags
+// or a bad plan.
 package main
 
 import (
@@ -52,6 +63,8 @@ import (
 )
 
 type config struct {
+	live           bool
+	liveCfg        liveConfig
 	state          string
 	fakeDuration   time.Duration
 	interruptAfter int
@@ -69,19 +82,27 @@ func parseFlags(args []string, errOut io.Writer) (*config, error) {
 	var c config
 	fs := flag.NewFlagSet("fleet-copy", flag.ContinueOnError)
 	fs.SetOutput(errOut)
-	fs.StringVar(&c.state, "state", "", "state file (default: a new file in "+os.TempDir()+")")
+	fs.BoolVar(&c.live, "live", false, "copy on the real clouds, with each cloud's default credentials (default: in-process fakes, offline)")
+	fs.StringVar(&c.state, "state", "", "state file (default offline: a new file in "+os.TempDir()+", removed at the end; live: "+liveState()+")")
 	fs.DurationVar(&c.fakeDuration, "fake-duration", 2*time.Second, "how long each fake takes to finish a copy")
 	fs.IntVar(&c.interruptAfter, "interrupt-after", 0, "stop the run after this many copies have started, then resume it (0: only on Ctrl-C)")
 	fs.BoolVar(&c.plain, "plain", false, "print plain progress lines even on a terminal")
-	fs.DurationVar(&c.timeout, "timeout", 2*time.Minute, "give up after this long")
+	fs.DurationVar(&c.timeout, "timeout", 0, "give up after this long (default: 2m offline, 48h live)")
+	c.liveCfg.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	if c.fakeDuration <= 0 || c.timeout <= 0 || c.interruptAfter < 0 {
-		return nil, errors.New("-fake-duration and -timeout must be positive, -interrupt-after not negative")
+	if c.fakeDuration <= 0 || c.timeout < 0 || c.interruptAfter < 0 {
+		return nil, errors.New("-fake-duration must be positive, -timeout and -interrupt-after not negative")
+	}
+	if c.timeout == 0 {
+		c.timeout = 2 * time.Minute
+		if c.live {
+			c.timeout = 48 * time.Hour
+		}
 	}
 	return &c, nil
 }
@@ -98,6 +119,9 @@ func run(ctx context.Context, args []string, interrupts <-chan os.Signal, out, e
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
+	if cfg.live {
+		return runLive(ctx, cfg, interrupts, out, errOut)
+	}
 
 	fakes := fleetsuite.Start(fleetsuite.Forty, cfg.fakeDuration)
 	defer fakes.Close()
@@ -228,6 +252,46 @@ func buildPlan(e *fleetsuite.Env, c *fleetsuite.Clients) fleet.Plan {
 		add(fmt.Sprintf("fsx-%02d", i), &fsx.FleetCopy{Client: c.FSx, Request: fsx.CopyBackupRequest{SourceBackupID: src, CopyTags: true}})
 	}
 	return p
+}
+
+// liveState is the default state file of -live: the same path on every
+// run, so that running the same command again resumes.
+func liveState() string { return filepath.Join(os.TempDir(), "backupcopy-fleet-copy-live.state") }
+
+// runLive runs the plan the flags name on the real clouds. Ctrl-C stops it;
+// running the same command again resumes from the state file.
+func runLive(ctx context.Context, cfg *config, interrupts <-chan os.Signal, out, errOut io.Writer) int {
+	plan, closeAll, err := livePlan(ctx, &cfg.liveCfg)
+	if err != nil {
+		fmt.Fprintln(errOut, "fleet-copy:", err)
+		return 2
+	}
+	defer closeAll()
+	state := cfg.state
+	if state == "" {
+		state = liveState()
+	}
+	fmt.Fprintf(out, "live: %d copies; state file %s\n", len(plan.Copies), state)
+	res, stopped, err := runOnce(ctx, plan, state, cfg, 0, interrupts, out)
+	if stopped {
+		fmt.Fprintln(out, resumeHint(state))
+		return 1
+	}
+	var pe *fleet.PlanError
+	if errors.As(err, &pe) {
+		fmt.Fprintln(errOut, "fleet-copy:", err)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(errOut, "fleet-copy:", err)
+		return 1
+	}
+	summary(out, res)
+	if err := res.Err(); err != nil {
+		fmt.Fprintln(errOut, "fleet-copy:", err)
+		return 1
+	}
+	return 0
 }
 
 func isTerminal(w io.Writer) bool {

@@ -65,7 +65,7 @@ func TestCtrlC(t *testing.T) {
 func TestFlags(t *testing.T) {
 	code, _, _ := runExample(t, nil, "-h")
 	assert.Equal(t, 0, code)
-	for _, args := range [][]string{{"-fake-duration", "0"}, {"extra"}, {"-nope"}} {
+	for _, args := range [][]string{{"-fake-duration", "0"}, {"extra"}, {"-nope"}, {"-live"}} {
 		code, _, errOut := runExample(t, nil, args...)
 		assert.Equal(t, 2, code, args)
 		assert.NotEmpty(t, strings.TrimSpace(errOut), args)

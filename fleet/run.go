@@ -320,6 +320,8 @@ type runner struct {
 
 	emu    sync.Mutex // serializes events and guards totals
 	totals Totals
+
+	cancel context.CancelFunc // stops the workers
 }
 
 func newRunner(opts *Options, store Store, info RunInfo, items []item) *runner {
@@ -351,6 +353,7 @@ func newRunner(opts *Options, store Store, info RunInfo, items []item) *runner {
 func (r *runner) run(ctx context.Context) (*Result, error) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	r.cancel = cancel
 	// Copies already running are followed at once: they hold their
 	// group's slots whatever the limit.
 	for i := range r.items {
@@ -399,7 +402,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	res := r.result()
 	switch {
 	case r.fatal != nil:
-		return res, r.fatal
+		return res, fmt.Errorf("fleet: run %s stopped, recording a copy's state failed (fix the store, then run again to resume): %w", r.info.ID, r.fatal)
 	case r.pending > 0 && ctx.Err() != nil:
 		return res, fmt.Errorf("fleet: run %s stopped with %d of %d copies not finished (run again with the same store to resume): %w", r.info.ID, r.pending, len(r.items), ctx.Err())
 	}
@@ -483,6 +486,7 @@ func (r *runner) handle(ctx context.Context, m msg) {
 	r.active--
 	switch m.kind {
 	case msgDone:
+		it.err = nil
 		r.pending--
 		g.streak = 0
 		if g.cur < g.max {
@@ -498,6 +502,7 @@ func (r *runner) handle(ctx context.Context, m msg) {
 			r.fatal = m.err
 		}
 		r.stopping = true
+		r.cancel()
 	case msgLimit:
 		// The cloud refused the start: what is in progress is what fits
 		// (AtLimit); a throttled group halves.

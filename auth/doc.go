@@ -88,8 +88,9 @@
 //
 // # Dependencies
 //
-// This package needs only the standard library (and this module's internal
-// call path). The Google and SigV4 code sits
+// This package needs only the standard library (and this module's root
+// package and internal endpoint rules; it does not import the call path that
+// sits on it). The Google and SigV4 code sits
 // in the sub-packages, so that a program using one cloud links no other
 // cloud's libraries: cbr links neither x/oauth2 nor smithy-go, bigtable and
 // spanner link no smithy-go.

@@ -23,15 +23,10 @@ import (
 	"github.com/backupcopy/backupcopy"
 )
 
-// DefaultTimeout bounds one refresh, retries included, when Cache.Timeout is
-// zero: 30 seconds. A healthy token endpoint (Google's, Huawei IAM, the AWS
-// files and services) answers within a second or two; 30 s leaves room for a
-// slow network and a retry or two, and is the same figure as net/http's
-// default dial timeout. It is short enough that a hung endpoint fails the
-// calls waiting on it with a clear error long before any copy's deadline, and
-// it bounds the wait of callers whose context has no deadline at all
-// (context.Background()), who would otherwise wait for ever.
-const DefaultTimeout = 30 * time.Second
+// defaultTimeout bounds one refresh when Cache.Timeout is zero (the auth
+// packages always set it, to auth.DefaultRefreshTimeout, whose doc says why
+// 30 s, unless configured otherwise).
+const defaultTimeout = 30 * time.Second
 
 // Entry is one fetched credential and its timing, on the local clock.
 type Entry[T any] struct {
@@ -58,7 +53,7 @@ type Cache[T any] struct {
 	// that caller's cancellation. A Fetch that ignores ctx still has its
 	// callers released at the bound; its late result is dropped.
 	Fetch func(ctx context.Context) (Entry[T], error)
-	// Timeout bounds one refresh (zero: DefaultTimeout).
+	// Timeout bounds one refresh (zero: 30 s).
 	Timeout time.Duration
 	// Hold, if set, returns how long a failed refresh's error is returned
 	// again without a new fetch (zero: not at all). The Huawei IAM source
@@ -139,7 +134,7 @@ func (c *Cache[T]) Get(ctx context.Context) (T, error) {
 func (c *Cache[T]) run(ctx context.Context, f *flight[T], gen uint64) {
 	timeout := c.Timeout
 	if timeout <= 0 {
-		timeout = DefaultTimeout
+		timeout = defaultTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -146,7 +146,7 @@ func NewHuaweiIAMTokenSource(cfg HuaweiIAMConfig) (*HuaweiIAMTokenSource, error)
 		Endpoint:         u,
 		HTTPClient:       cfg.HTTPClient,
 		Service:          "iam",
-		DecodeError:      decodeHuaweiIAMError,
+		DecodeAPIError:   func(_ string, resp *rest.Response) error { return decodeHuaweiIAMError(resp) },
 		RequestIDHeaders: []string{"X-Request-Id", "X-IAM-Trace-Id"},
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/gapi"
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
@@ -168,6 +169,9 @@ func (e *recoveryError) Error() string {
 }
 
 func (e *recoveryError) Unwrap() []error { return []error{e.err, e.lookup} }
+
+// ErrorKind is OutcomeUnknown: the backup may be this call's own.
+func (e *recoveryError) ErrorKind() backupcopy.Kind { return backupcopy.OutcomeUnknown }
 
 // GetBackup returns a backup (GET /v2/{name=projects/*/instances/*/clusters/*/backups/*}).
 func (c *Client) GetBackup(ctx context.Context, name string) (*Backup, error) {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
 
@@ -90,6 +91,9 @@ func (e *DestinationError) Error() string {
 	return fmt.Sprintf("cbr: region %s cannot replicate backups to %s (allowed: %s)",
 		e.SourceRegion, e.DestinationRegion, strings.Join(e.Allowed, ", "))
 }
+
+// ErrorKind returns InvalidInput.
+func (e *DestinationError) ErrorKind() backupcopy.Kind { return backupcopy.InvalidInput }
 
 // Is makes errors.Is(err, ErrRegionNotSupported) true.
 func (e *DestinationError) Is(target error) bool { return target == ErrRegionNotSupported }

@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/gapi"
 	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/lro"
@@ -413,3 +414,6 @@ func (e *recoveryError) Error() string {
 }
 
 func (e *recoveryError) Unwrap() []error { return []error{e.conflict, e.lookup} }
+
+// ErrorKind is OutcomeUnknown: the backup may be this call's own.
+func (e *recoveryError) ErrorKind() backupcopy.Kind { return backupcopy.OutcomeUnknown }

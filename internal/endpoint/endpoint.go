@@ -10,7 +10,6 @@ package endpoint
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -103,33 +102,9 @@ func HTTPClient(base *http.Client) *http.Client {
 	return &hc
 }
 
-// ValidationError reports a request value that breaks a documented rule. It is
-// returned before any network I/O. The service packages export it under their
-// own name (for example bigtable.ValidationError).
-type ValidationError struct {
-	// Field names the offending field, e.g. "CopyBackupRequest.BackupID".
-	Field string
-	// Rule says what the value must satisfy.
-	Rule string
-	// Value is the offending value (quoted and shortened in Error); empty when
-	// the value is absent or must not be shown.
-	Value string
-}
-
-// Error returns "backupcopy: invalid FIELD "VALUE": RULE".
-func (e *ValidationError) Error() string {
-	if e.Value == "" {
-		return fmt.Sprintf("backupcopy: invalid %s: %s", e.Field, e.Rule)
-	}
-	v := e.Value
-	if len(v) > 80 {
-		v = v[:77] + "..."
-	}
-	return fmt.Sprintf("backupcopy: invalid %s %q: %s", e.Field, v, e.Rule)
-}
-
-// ErrorKind returns backupcopy.InvalidInput.
-func (e *ValidationError) ErrorKind() backupcopy.Kind { return backupcopy.InvalidInput }
+// ValidationError is backupcopy.ValidationError, the one validation error of
+// the four clients (and of auth).
+type ValidationError = backupcopy.ValidationError
 
 // Invalid returns a *ValidationError.
 func Invalid(field, rule, value string) error {

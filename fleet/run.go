@@ -236,6 +236,8 @@ type group struct {
 	head      int
 	notBefore time.Time
 	streak    int // limit answers in a row
+	okSince   int // copies done since the limit last changed
+	running   atomic.Int64 // copies known started and not ended (workers count them)
 	inReady   bool
 	timerAt   time.Time
 }
@@ -488,9 +490,12 @@ func (r *runner) handle(ctx context.Context, m msg) {
 	case msgDone:
 		it.err = nil
 		r.pending--
+		// Additive increase: one more once a limit's worth of copies
+		// has finished since the limit last changed.
 		g.streak = 0
-		if g.cur < g.max {
+		if g.okSince++; g.cur < g.max && g.okSince >= g.cur {
 			g.setCur(g.cur + 1)
+			g.okSince = 0
 		}
 		r.kick(g)
 	case msgFailed:
@@ -504,13 +509,14 @@ func (r *runner) handle(ctx context.Context, m msg) {
 		r.stopping = true
 		r.cancel()
 	case msgLimit:
-		// The cloud refused the start: what is in progress is what fits
-		// (AtLimit); a throttled group halves.
+		// The cloud refused the start: what is known to be in progress is
+		// what fits (AtLimit); a throttled group halves.
 		if m.throttled {
 			g.setCur(max(1, g.cur/2))
 		} else {
-			g.setCur(max(1, min(g.cur-1, g.inflight)))
+			g.setCur(max(1, min(g.cur-1, int(g.running.Load()))))
 		}
+		g.okSince = 0
 		g.streak++
 		delay := r.backoff(g.streak)
 		g.notBefore = time.Now().Add(delay)
@@ -636,6 +642,8 @@ func (r *runner) work(ctx context.Context, it *item, rec Record) {
 		r.emitMove(it, Starting, Running, ev(EventStarted))
 	}
 
+	g.running.Add(1)
+	defer g.running.Add(-1)
 	opts := make([]lro.WaitOption, 0, len(r.opts.WaitOptions)+1)
 	opts = append(opts, r.opts.WaitOptions...)
 	opts = append(opts, lro.WithProgress(func(p lro.Progress) {

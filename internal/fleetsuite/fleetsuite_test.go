@@ -153,7 +153,7 @@ func TestBadPlansStartNothing(t *testing.T) {
 		wants []string
 	}{
 		{"duplicate key", []fleet.Copy{dup}, []string{`"bigtable-00": key used by copies #1 and #9`}},
-		{"invalid request", []fleet.Copy{bt("bad-id", e.BigtableSources[1], "-starts-with-dash")}, []string{`"bad-id": backupcopy: invalid CopyBackupRequest.BackupID`}},
+		{"invalid request", []fleet.Copy{bt("bad-id", e.BigtableSources[1], "-starts-with-dash")}, []string{`"bad-id": bigtable: CopyBackup: invalid CopyBackupRequest.BackupID`}},
 		{"same source twice", []fleet.Copy{bt("again", e.BigtableSources[0], "other-id")}, []string{`"again": copies ` + e.BigtableSources[0]}},
 		{"not ready, copy of a copy, not available, replica, expire window", []fleet.Copy{
 			bt("creating", "projects/demo/instances/prod/clusters/prod-c1/backups/creating", "c1"),
@@ -281,12 +281,19 @@ func TestFSxLimitLearnedFromServiceLimitExceeded(t *testing.T) {
 	if len(retried) == 0 {
 		t.Fatal("fsxtest never refused a copy: the test tested nothing")
 	}
+	lowest := fleetsuite.DefaultLimit("fsx/")
 	for _, e := range retried {
-		if backupcopy.KindOf(e.Err) == backupcopy.KindUnknown {
-			t.Skipf("the clients do not classify ServiceLimitExceeded yet (issue 12): %v", e.Err)
+		if backupcopy.KindOf(e.Err) != backupcopy.AtLimit || !e.AtLimit {
+			t.Errorf("retried event %s: %v (kind %v, AtLimit %v), want an AtLimit answer", e.Key, e.Err, backupcopy.KindOf(e.Err), e.AtLimit)
 		}
-		if !e.AtLimit || e.Limit > 3 {
-			t.Errorf("retried event %s: AtLimit %v, limit %d: want the group's limit lowered to 3 or less", e.Key, e.AtLimit, e.Limit)
-		}
+		lowest = min(lowest, e.Limit)
+	}
+	if lowest > 3 {
+		t.Errorf("the group's limit went down to %d, want 3 or less", lowest)
+	}
+	// The learned limit holds: the fake is asked again only when the limit
+	// grows back after a limit's worth of copies has finished.
+	if len(retried) > 6 {
+		t.Errorf("%d refused starts for 12 copies: the runner did not learn the limit", len(retried))
 	}
 }

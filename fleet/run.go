@@ -235,8 +235,8 @@ type group struct {
 	queue     []*item
 	head      int
 	notBefore time.Time
-	streak    int // limit answers in a row
-	okSince   int // copies done since the limit last changed
+	streak    int          // limit answers in a row
+	okSince   int          // copies done since the limit last changed
 	running   atomic.Int64 // copies known started and not ended (workers count them)
 	inReady   bool
 	timerAt   time.Time

@@ -96,7 +96,8 @@ func listSome(s []string, n int) string {
 // An answer that a limit was reached or that the service throttles
 // (backupcopy.AtLimit, backupcopy.Throttled) puts the copy back at the head
 // of its group's queue, pauses the group with backoff and lowers its limit;
-// every copy that finishes raises it again by one, up to the group's limit.
+// it grows by one again each time a limit's worth of copies has finished,
+// up to the group's limit.
 // A copy that fails for good (backupcopy.GiveUp) does not stop the others.
 //
 // The error is nil when the run has gone through every copy, even if some

@@ -27,6 +27,7 @@ type Result struct {
 
 // CopyResult is where one copy stands at the end of a run.
 type CopyResult struct {
+	// Key is the copy's key; Cloud its adapter's Cloud().
 	Key   string
 	Cloud string
 	// Group is the copy's limit group.

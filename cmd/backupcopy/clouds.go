@@ -350,4 +350,3 @@ func describeErr(cloud string, err error) string {
 	}
 	return msg
 }
-

@@ -8,9 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
-	"github.com/mattn/go-isatty"
 
 	"github.com/backupcopy/backupcopy/lro"
 )

@@ -239,13 +239,16 @@ func (a *app) follow(ctx context.Context, cl *client, h handle, out, resume stri
 	pr := a.newProgress(ctx)
 	t := pr.add(cloud + " " + h.Name())
 	r, err := h.wait(ctx, t.update)
+	if err != nil && r.State != "running" && !cl.counter.sent() {
+		// A bad name: refused before any request.
+		t.end("")
+		pr.wait()
+		return usagef("%s", describeErr(cloud, err))
+	}
 	t.end(r.State)
 	pr.wait()
 	if r.State == "running" && err != nil {
 		return &interruptedError{resume: resume}
-	}
-	if err != nil && !cl.counter.sent() {
-		return usagef("%s", describeErr(cloud, err))
 	}
 	if out == "json" {
 		if werr := writeJSON(a.stdout, r); werr != nil {

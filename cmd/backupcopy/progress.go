@@ -97,18 +97,18 @@ func (t *task) update(p lro.Progress) {
 	fmt.Fprintf(t.pr.w, "%s %s %s (%s)\n", time.Now().UTC().Format(time.RFC3339), t.label, shown, time.Since(t.start).Round(time.Second))
 }
 
-// end marks the copy finished, well (ok) or not, or interrupted (neither:
-// the bar stays where it was).
+// end marks the copy done, failed or running (interrupted: the bar stays
+// where it was); "" removes it without a word (it never started).
 func (t *task) end(state string) {
 	if t.bar != nil {
-		switch state {
-		case "done":
+		if state == "done" {
 			t.bar.SetTotal(-1, true)
-		case "failed":
-			t.bar.Abort(false)
-		default:
-			t.bar.Abort(false)
+		} else {
+			t.bar.Abort(state == "")
 		}
+		return
+	}
+	if state == "" {
 		return
 	}
 	t.pr.mu.Lock()

@@ -21,7 +21,9 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
-// writeResult prints one copy's result, a field per line.
+// writeResult prints one copy's result, a field per line. The operation
+// name (the resume token, up to 170 characters on CBR) is not repeated: the
+// command printed it first, or was given it.
 func writeResult(w io.Writer, r result) {
 	fmt.Fprintf(w, "%-8s %s\n", "cloud", r.Cloud)
 	fmt.Fprintf(w, "%-8s %s\n", "state", r.State)
@@ -31,7 +33,6 @@ func writeResult(w io.Writer, r result) {
 	if r.Error != "" {
 		fmt.Fprintf(w, "%-8s %s\n", "error", r.Error)
 	}
-	fmt.Fprintf(w, "%-8s %s\n", "name", r.Name)
 }
 
 func (a *app) versionCommand() *cobra.Command {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,14 +23,24 @@ func isTerminal(f *os.File) bool { return isatty.IsTerminal(f.Fd()) }
 // percent, elapsed) fits a 100-column terminal.
 const labelWidth = 44
 
-// shorten cuts s to n runes, keeping its start and end around "...".
+// shorten cuts s to n runes, keeping its end (where names differ).
 func shorten(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s
 	}
-	keep := n - 3
-	return string(r[:keep/2]) + "..." + string(r[len(r)-(keep-keep/2):])
+	return "..." + string(r[len(r)-(n-3):])
+}
+
+// label names a copy in progress: the cloud and, for Google, the backup the
+// operation makes (operations/NAME/operations/ID or NAME/operations/ID),
+// else the resume token.
+func label(cloud, name string) string {
+	target := strings.TrimPrefix(name, "operations/")
+	if i := strings.Index(target, "/operations/"); i > 0 {
+		target = target[:i]
+	}
+	return cloud + " " + shorten(target, labelWidth-len(cloud)-1)
 }
 
 // progress shows how copies advance on standard error: live bars redrawn in

@@ -82,14 +82,17 @@ func newEmulator(d time.Duration) *emulator {
 }
 
 // seed makes n ready sources per cloud and the destinations, and returns
-// them as the -o json output lists them.
+// them as the -o json output lists them. The names are the same in every
+// run: source-1... on Google, backup-00000000000000001... on FSx, CBR ids
+// 00000000-0000-4000-8000-000000000001... (four apart), destination vaults
+// 00000001-0000-4000-9000-000000000000... in emuCBRRegions' order.
 func (e *emulator) seed(n int) (sources, destinations map[string]any) {
 	var btSrc, spSrc, cbSrc, fxSrc []string
 	for i := 1; i <= n; i++ {
 		btSrc = append(btSrc, e.bt.AddBackup(bigtable.Backup{Name: fmt.Sprintf("%s/backups/source-%d", emuBigtableSource, i), SourceTable: emuBigtableTable, SizeBytes: int64(i) << 30}).Name)
 		spSrc = append(spSrc, e.sp.AddBackup(spanner.Backup{Name: fmt.Sprintf("%s/backups/source-%d", emuSpannerSource, i), Database: emuSpannerDatabase, SizeBytes: int64(i) << 30}).Name)
 		cbSrc = append(cbSrc, e.cb.AddBackup(cbr.Backup{Name: fmt.Sprintf("source-%d", i)}).ID)
-		fxSrc = append(fxSrc, e.fx.AddBackup(fsx.Backup{SizeInBytes: int64(i) << 30}).BackupID)
+		fxSrc = append(fxSrc, e.fx.AddBackup(fsx.Backup{BackupID: fmt.Sprintf("backup-%017x", i), SizeInBytes: int64(i) << 30}).BackupID)
 	}
 	e.sp.AddDatabase(emuSpannerDatabase)
 	for _, c := range emuBigtableDestinations {
@@ -99,8 +102,8 @@ func (e *emulator) seed(n int) (sources, destinations map[string]any) {
 		e.sp.AddInstance(i)
 	}
 	var cbDst []cbrDestination
-	for _, r := range emuCBRRegions {
-		v := e.cb.AddVault(cbrtest.Vault{Region: r, ProjectID: cbrtest.ProjectID})
+	for i, r := range emuCBRRegions {
+		v := e.cb.AddVault(cbrtest.Vault{ID: fmt.Sprintf("%08x-0000-4000-9000-000000000000", i+1), Region: r, ProjectID: cbrtest.ProjectID})
 		cbDst = append(cbDst, cbrDestination{ProjectID: cbrtest.ProjectID, Region: r, VaultID: v.ID})
 	}
 	orEmpty := func(s []string) []string {

@@ -201,7 +201,7 @@ func TestBadPlansStartNothing(t *testing.T) {
 func TestThrottlingSlowsTheGroupAndTheRunCompletes(t *testing.T) {
 	f := fleetsuite.Start(fleetsuite.Counts{SpannerCopy: 6, CBR: 6}, 20*time.Millisecond)
 	t.Cleanup(f.Close)
-	f.Spanner.InjectFault(spannertest.Fault{Method: "POST", PathSuffix: "backups:copy", Times: 30, Status: "RESOURCE_EXHAUSTED"})
+	f.Spanner.InjectFault(spannertest.Fault{Operation: "CopyBackup", Kind: spannertest.Throttle, Times: 30})
 	proxy, err := faultproxy.New(f.Env.CBR)
 	if err != nil {
 		t.Fatal(err)
@@ -243,7 +243,7 @@ func TestThrottlingSlowsTheGroupAndTheRunCompletes(t *testing.T) {
 	seen := map[string]bool{}
 	for _, e := range retried {
 		if backupcopy.KindOf(e.Err) == backupcopy.KindUnknown {
-			t.Skipf("the clients do not classify throttling yet (issue 12): %v", e.Err)
+			t.Errorf("retried event %s: %v is not classified", e.Key, e.Err)
 		}
 		if !e.AtLimit || e.Limit >= fleetsuite.DefaultLimit(e.Group) {
 			t.Errorf("retried event %s in %s: AtLimit %v, limit %d: want a lowered limit", e.Key, e.Group, e.AtLimit, e.Limit)
@@ -285,6 +285,9 @@ func TestFSxLimitLearnedFromServiceLimitExceeded(t *testing.T) {
 	for _, e := range retried {
 		if backupcopy.KindOf(e.Err) != backupcopy.AtLimit || !e.AtLimit {
 			t.Errorf("retried event %s: %v (kind %v, AtLimit %v), want an AtLimit answer", e.Key, e.Err, backupcopy.KindOf(e.Err), e.AtLimit)
+		}
+		if e.Limit >= fleetsuite.DefaultLimit(e.Group) {
+			t.Errorf("retried event %s: limit %d: want the group's limit lowered", e.Key, e.Limit)
 		}
 		lowest = min(lowest, e.Limit)
 	}

@@ -472,3 +472,15 @@ func TestStoreFailureStopsTheRun(t *testing.T) {
 		t.Errorf("%d starts sent, only %d copies recorded as starting or running", starts, recorded)
 	}
 }
+
+func TestLimitOverrideBelowOneIsABadPlan(t *testing.T) {
+	c := newCloud(time.Millisecond)
+	_, err := fleet.Run(context.Background(), simPlan(c, 2, 1, 2), fast(fleet.Options{Limits: map[string]int{"g0": 0}}))
+	var pe *fleet.PlanError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), `"limit g0": limit 0 is below 1`) {
+		t.Errorf("err %v, want a PlanError naming the limit", err)
+	}
+	if starts, _, _ := c.stats(); starts != 0 {
+		t.Errorf("%d starts", starts)
+	}
+}

@@ -52,18 +52,31 @@ func checkExactlyOnce(t *testing.T, f *fleetsuite.Fakes) {
 }
 
 func TestFortyCopiesOnFourClouds(t *testing.T) {
-	f, c := setup(t, fleetsuite.Forty, 30*time.Millisecond)
+	f, c := setup(t, fleetsuite.Forty, 150*time.Millisecond)
 	st, err := journal.Open(filepath.Join(t.TempDir(), "run.state"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	res, err := fleet.Run(context.Background(), fleetsuite.Plan(&f.Env, c), quick(fleet.Options{Store: st}))
+	var mu sync.Mutex
+	progress := map[string]bool{} // clouds that reported a percent below 100
+	res, err := fleet.Run(context.Background(), fleetsuite.Plan(&f.Env, c), quick(fleet.Options{Store: st, OnEvent: func(e fleet.Event) {
+		if e.Type == fleet.EventProgress && e.Percent >= 0 && e.Percent < 100 {
+			mu.Lock()
+			progress[e.Cloud] = true
+			mu.Unlock()
+		}
+	}}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := res.Err(); err != nil {
 		t.Fatal(err)
+	}
+	for _, cloud := range []string{"bigtable", "cbr", "fsx"} { // Spanner's fake may finish between two polls
+		if !progress[cloud] {
+			t.Errorf("no progress event from %s", cloud)
+		}
 	}
 	if res.Totals.Done != 40 {
 		t.Errorf("totals %+v", res.Totals)

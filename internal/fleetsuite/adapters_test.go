@@ -112,3 +112,29 @@ func TestAdapterDigests(t *testing.T) {
 		t.Error("a changed expiry keeps the digest")
 	}
 }
+
+// A Google operation the service no longer knows (it forgets finished ones
+// after a while) is followed through the backup the request names.
+func TestGoogleWaitFallsBackToTheBackup(t *testing.T) {
+	f, c := setup(t, fleetsuite.Counts{Bigtable: 1, SpannerCopy: 1, SpannerCreate: 1}, 10*time.Millisecond)
+	ctx := context.Background()
+	poll := lro.WithPollInterval(5*time.Millisecond, 10*time.Millisecond)
+	for _, cp := range fleetsuite.Plan(&f.Env, c).Copies {
+		t.Run(cp.Key, func(t *testing.T) {
+			at := fleet.Attempt{RunID: "r", Key: cp.Key, Token: fleet.Token("r", cp.Key), Since: time.Now()}
+			name, err := cp.Adapter.Start(ctx, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := cp.Adapter.Wait(ctx, name, poll)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gone := name[:strings.LastIndex(name, "/")+1] + "999999" // same shape, unknown
+			got, err := cp.Adapter.Wait(ctx, gone, poll)
+			if err != nil || got != want {
+				t.Errorf("Wait(%s) = %q, %v; want %q", gone, got, err, want)
+			}
+		})
+	}
+}

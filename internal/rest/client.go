@@ -18,6 +18,7 @@ import (
 
 	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/clock"
+	"github.com/backupcopy/backupcopy/internal/endpoint"
 )
 
 // Version is the library version sent in the User-Agent.
@@ -110,36 +111,12 @@ func New(cfg Config) (*Client, error) {
 	if strings.HasSuffix(host, ":") && strings.LastIndexByte(host, ':') > strings.LastIndexByte(host, ']') {
 		host = strings.TrimSuffix(host, ":") // as http.NewRequest: "host:" is "host"
 	}
-	return &Client{cfg: cfg, http: safeHTTPClient(cfg.HTTPClient), userAgent: ua,
+	return &Client{cfg: cfg, http: endpoint.HTTPClient(cfg.HTTPClient), userAgent: ua,
 		prefix: cfg.Endpoint.EscapedPath(), host: host}, nil
 }
 
 // Endpoint returns the client's base URL.
 func (c *Client) Endpoint() *url.URL { u := *c.cfg.Endpoint; return &u }
-
-// safeHTTPClient copies base and refuses redirects that leave the original
-// scheme and host, so no credential header is ever sent elsewhere.
-func safeHTTPClient(base *http.Client) *http.Client {
-	var hc http.Client
-	if base != nil {
-		hc = *base
-	}
-	prev := hc.CheckRedirect
-	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		first := via[0].URL
-		if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
-			return http.ErrUseLastResponse
-		}
-		if prev != nil {
-			return prev(req, via)
-		}
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
-	}
-	return &hc
-}
 
 // Request is one logical call.
 type Request struct {

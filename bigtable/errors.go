@@ -4,12 +4,7 @@ import (
 	"errors"
 
 	"github.com/backupcopy/backupcopy/internal/gapi"
-	"github.com/backupcopy/backupcopy/internal/rest"
 )
-
-// ValidationError reports a request value that breaks a documented rule. It
-// is returned before any network I/O and names the field and the rule.
-type ValidationError = rest.ValidationError
 
 // Error is an error reported by the Bigtable Admin API, either for a call or
 // as a failed operation's result. status.Code(err) is its canonical code (a

@@ -11,10 +11,6 @@ import (
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
 
-// ValidationError reports a request value that breaks a documented rule. It
-// is returned before any network I/O and names the field and the rule.
-type ValidationError = rest.ValidationError
-
 // Error is an error answer from CBR or its API gateway.
 type Error struct {
 	// StatusCode is the HTTP status.

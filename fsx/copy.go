@@ -75,7 +75,7 @@ func NewClientRequestToken() (string, error) {
 // not retried. A signature refused for clock skew is signed again with the
 // server's time.
 //
-// Validation happens before any I/O (*ValidationError). API errors wrap a
+// Validation happens before any I/O (*backupcopy.ValidationError). API errors wrap a
 // typed error (*BackupNotFound, *ServiceLimitExceeded, ...) that satisfies
 // smithy.APIError, inside a *ResponseError and a *smithy.OperationError
 // (and a *backupcopy.CallError).
@@ -135,7 +135,7 @@ type CopyBackupOperation struct {
 // CopyBackupOperation returns a handle on the copy whose new BackupId is
 // backupID (from CopyBackupOperation.Name), for example in another process.
 // It makes no request. An id that is not a backup id makes Poll and Wait
-// fail with a *ValidationError.
+// fail with a *backupcopy.ValidationError.
 func (c *Client) CopyBackupOperation(backupID string) *CopyBackupOperation {
 	op := &CopyBackupOperation{}
 	if err := checkBackupID("backup ID", backupID); err != nil {

@@ -14,11 +14,6 @@ import (
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
 
-// ValidationError reports a request value that breaks a documented rule of
-// the FSx API. It is returned before any network I/O and names the field and
-// the rule.
-type ValidationError = rest.ValidationError
-
 // ErrorDetails is what every FSx API error carries. Each error type of this
 // package embeds it, so all of them satisfy smithy.APIError:
 //

@@ -23,10 +23,6 @@ const DefaultEndpoint = "https://spanner.googleapis.com"
 
 const service = "spanner"
 
-// ValidationError reports a request value that breaks a documented rule. It
-// is returned before any network I/O and names the field and the rule.
-type ValidationError = rest.ValidationError
-
 // Error is an error reported by the Spanner Database Admin API, either for a
 // call or as a failed operation's result: the HTTP status, the canonical
 // code, the message, the request id and the error details the service sent.

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/clock"
 )
 
@@ -153,7 +154,7 @@ func TestValidationSendsNothing(t *testing.T) {
 				tt.mod(req)
 			}
 			_, err := c.CreateBackup(ctx, req)
-			var ve *ValidationError
+			var ve *backupcopy.ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, tt.field, ve.Field)
 			assert.NotEmpty(t, ve.Rule)
@@ -190,7 +191,7 @@ func TestValidationSendsNothing(t *testing.T) {
 				tt.mod(req)
 			}
 			_, err := c.CopyBackup(ctx, req)
-			var ve *ValidationError
+			var ve *backupcopy.ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, tt.field, ve.Field)
 		})
@@ -214,7 +215,7 @@ func TestValidationSendsNothing(t *testing.T) {
 	}
 	for name, f := range others {
 		t.Run(name, func(t *testing.T) {
-			var ve *ValidationError
+			var ve *backupcopy.ValidationError
 			assert.ErrorAs(t, f(), &ve)
 		})
 	}
@@ -513,7 +514,7 @@ func TestBackupJSONRoundTrip(t *testing.T) {
 func TestNewClientOptions(t *testing.T) {
 	ctx := context.Background()
 	_, err := NewClient(ctx, WithEndpoint("http://spanner.example.com"), WithoutAuthentication())
-	var ve *ValidationError
+	var ve *backupcopy.ValidationError
 	assert.ErrorAs(t, err, &ve, "plain http only for loopback")
 	_, err = NewClient(ctx, WithEndpoint("https://spanner.example.com/"), WithoutAuthentication())
 	assert.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/gapi"
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
@@ -136,7 +137,7 @@ func metaStable[M any](t *testing.T, m M, typ string) {
 var fuzzNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 // FuzzValidateRequests: CreateBackupRequest and CopyBackupRequest validation
-// never panics and refuses only with a *ValidationError naming a field. An
+// never panics and refuses only with a *backupcopy.ValidationError naming a field. An
 // accepted request builds /v1/{parent}/backups[:copy] with the parent
 // filling exactly its pattern; its new backup name parent/backups/{id} is a
 // valid backup name (and a valid operation-handle name); a create's database
@@ -174,7 +175,7 @@ func FuzzValidateRequests(f *testing.F) {
 			err = r.validate(fuzzNow)
 		}
 		if err != nil {
-			var ve *rest.ValidationError
+			var ve *backupcopy.ValidationError
 			if !errors.As(err, &ve) || ve.Field == "" {
 				t.Fatalf("refused with %T %v", err, err)
 			}

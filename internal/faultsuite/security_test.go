@@ -19,6 +19,7 @@ import (
 	"github.com/jarcoal/httpmock"
 	"golang.org/x/oauth2"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/auth"
 	"github.com/backupcopy/backupcopy/auth/google"
 	"github.com/backupcopy/backupcopy/auth/sigv4"
@@ -380,9 +381,9 @@ func TestSecurityPlainHTTPRefused(t *testing.T) {
 	for name, nc := range newClients {
 		for _, ep := range refused {
 			err := nc(ep)
-			var ve *rest.ValidationError
+			var ve *backupcopy.ValidationError
 			if !errors.As(err, &ve) {
-				t.Errorf("%s: endpoint %q: want a *ValidationError, got %v", name, ep, err)
+				t.Errorf("%s: endpoint %q: want a *backupcopy.ValidationError, got %v", name, ep, err)
 			}
 		}
 		for _, ep := range accepted {
@@ -448,7 +449,7 @@ func TestSecurityBodyBound(t *testing.T) {
 
 // TestSecurityBadInputRefusedBeforeIO: ids and names that would change the
 // request path, add a query or fragment, or inject a header are refused with
-// a *ValidationError before any request is made (httpmock with no
+// a *backupcopy.ValidationError before any request is made (httpmock with no
 // responders counts every request). Values that are merely odd ("a b",
 // "a%2Fb") may be refused too, or sent, but then only as one escaped path
 // segment that reads back as the value.
@@ -555,9 +556,9 @@ func TestSecurityBadInputRefusedBeforeIO(t *testing.T) {
 			}
 			before := mt.GetTotalCallCount()
 			err := c.do(v)
-			var ve *rest.ValidationError
+			var ve *backupcopy.ValidationError
 			if !errors.As(err, &ve) {
-				t.Errorf("%s(%q): want a *ValidationError, got %v", c.name, v, err)
+				t.Errorf("%s(%q): want a *backupcopy.ValidationError, got %v", c.name, v, err)
 			}
 			if n := mt.GetTotalCallCount() - before; n != 0 {
 				t.Errorf("%s(%q): %d requests were sent", c.name, v, n)
@@ -571,7 +572,7 @@ func TestSecurityBadInputRefusedBeforeIO(t *testing.T) {
 			})
 			err := c.do(v)
 			mt.RegisterNoResponder(nil)
-			var ve *rest.ValidationError
+			var ve *backupcopy.ValidationError
 			if errors.As(err, &ve) {
 				if len(paths) > 0 {
 					t.Errorf("%s(%q): refused after %d requests", c.name, v, len(paths))

@@ -173,7 +173,7 @@ func checkOpState(t *testing.T, op *gapi.Operation, done bool, res *Backup, opEr
 	if ge.Code == codes.OK || gapi.Code(opErr) != ge.Code || status.Code(opErr) != ge.Code {
 		t.Fatalf("operation error code %v (gapi.Code %v, status.Code %v)", ge.Code, gapi.Code(opErr), status.Code(opErr))
 	}
-	if ge.Op != opName || ge.Service != service || opErr.Error() == "" {
+	if ge.Operation != opName || !strings.HasPrefix(opErr.Error(), service+": ") || opErr.Error() == "" {
 		t.Fatalf("operation error %#v", ge)
 	}
 }

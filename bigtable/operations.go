@@ -134,7 +134,7 @@ func operationStateWith[M any](op *gapi.Operation, meta *M, opName, metaType str
 		err := gapi.OperationError(service, op.Error)
 		var ge *Error
 		if errors.As(err, &ge) {
-			ge.Op = opName
+			ge.Operation = opName
 		}
 		st.Err = err
 		return st, nil

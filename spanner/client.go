@@ -2,7 +2,6 @@ package spanner
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 	"time"
 
@@ -14,14 +13,6 @@ import (
 )
 
 const service = "spanner"
-
-// Error is an error reported by the Spanner Database Admin API, either for a
-// call or as a failed operation's result: the HTTP status, the canonical
-// code, the message, the request id and the error details the service sent.
-// status.Code(err) is its canonical code (a 409 ALREADY_EXISTS is
-// codes.AlreadyExists), and errors.As(err, &ae) with ae *apierror.APIError
-// finds gax-go's view with Reason, Details and HTTPCode.
-type Error = gapi.Error
 
 // Client is a Cloud Spanner backup client. It is safe for concurrent use.
 type Client struct {
@@ -99,15 +90,6 @@ func (c *Client) do(ctx context.Context, req *rest.Request) (*rest.Response, err
 func (c *Client) send(ctx context.Context, req *rest.Request) (*rest.Response, error) {
 	resp, err := c.rest.Do(ctx, req)
 	return resp, withOp(req.Op, err)
-}
-
-// withOp sets the operation name on an API error.
-func withOp(op string, err error) error {
-	var ge *gapi.Error
-	if errors.As(err, &ge) && ge.Op == "" {
-		ge.Op = op
-	}
-	return err
 }
 
 func (c *Client) now() time.Time { return c.clock.Now() }

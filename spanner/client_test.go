@@ -310,7 +310,7 @@ func TestAPIErrors(t *testing.T) {
 	assert.Equal(t, "RESOURCE_EXISTS", ae.Reason())
 	var se *Error
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, "CreateBackup", se.Op)
+	assert.Equal(t, "CreateBackup", se.Operation)
 	assert.Equal(t, "req-7", se.RequestID)
 	assert.Equal(t, 409, se.HTTPStatus)
 	for _, want := range []string{"spanner", "CreateBackup", "AlreadyExists", "Backup already exists", "409", "req-7"} {
@@ -388,7 +388,7 @@ func TestRecoveryLookupFailureKeepsConflict(t *testing.T) {
 	assert.Contains(t, err.Error(), "no list permission")
 	var se *Error
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, "CopyBackup", se.Op)
+	assert.Equal(t, "CopyBackup", se.Operation)
 }
 
 func TestOperationFailureAndBadShapes(t *testing.T) {

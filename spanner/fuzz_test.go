@@ -107,11 +107,11 @@ func checkState(t *testing.T, op gapi.Operation, done bool, res *Backup, opErr e
 		}
 		return
 	}
-	var ge *gapi.Error
+	var ge *Error
 	if !errors.As(opErr, &ge) {
-		t.Fatalf("operation error %T is not a *gapi.Error", opErr)
+		t.Fatalf("operation error %T is not a *spanner.Error", opErr)
 	}
-	if ge.Code == codes.OK || gapi.Code(opErr) != ge.Code || status.Code(opErr) != ge.Code || ge.Op != opName || opErr.Error() == "" {
+	if ge.Code == codes.OK || gapi.Code(opErr) != ge.Code || status.Code(opErr) != ge.Code || ge.Operation != opName || opErr.Error() == "" {
 		t.Fatalf("operation error %#v (status.Code %v)", ge, status.Code(opErr))
 	}
 }

@@ -268,10 +268,10 @@ func (e EncryptionInfo) toWire() wireEncryptionInfo {
 	w := wireEncryptionInfo{EncryptionType: string(e.Type), KMSKeyVersion: e.KMSKeyVersion}
 	if e.Status != nil {
 		st := status.Convert(e.Status)
-		var ge *gapi.Error
+		var se *Error
 		ws := wireStatus{Code: int(st.Code()), Message: st.Message()}
-		if errors.As(e.Status, &ge) {
-			ws.Details = ge.RawDetails
+		if errors.As(e.Status, &se) {
+			ws.Details = se.Details
 		}
 		w.EncryptionStatus, _ = json.Marshal(ws)
 	}
@@ -284,7 +284,7 @@ func (w wireEncryptionInfo) fromWire() EncryptionInfo {
 		var ws wireStatus
 		// A status with code 0 is OK: no error to report.
 		if json.Unmarshal(w.EncryptionStatus, &ws) != nil || ws.Code != 0 {
-			e.Status = gapi.OperationError("spanner", w.EncryptionStatus)
+			e.Status = gapi.StatusError(service, w.EncryptionStatus)
 		}
 	}
 	return e

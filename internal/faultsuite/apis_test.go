@@ -16,7 +16,6 @@ import (
 	"github.com/backupcopy/backupcopy/cbr"
 	"github.com/backupcopy/backupcopy/cbr/cbrtest"
 	"github.com/backupcopy/backupcopy/internal/faultproxy"
-	"github.com/backupcopy/backupcopy/internal/gapi"
 	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/lro"
 	"github.com/backupcopy/backupcopy/spanner"
@@ -165,9 +164,13 @@ const (
 )
 
 func googleStatus(err error) int {
-	var e *gapi.Error
-	if errors.As(err, &e) {
-		return e.HTTPStatus
+	var be *bigtable.Error
+	if errors.As(err, &be) {
+		return be.HTTPStatus
+	}
+	var se *spanner.Error
+	if errors.As(err, &se) {
+		return se.HTTPStatus
 	}
 	return 0
 }

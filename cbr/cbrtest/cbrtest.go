@@ -54,7 +54,7 @@ const (
 
 // DefaultDuration is how long a replication takes unless
 // SetOperationDuration says otherwise.
-const DefaultDuration = fakesrv.DefaultDuration
+const DefaultDuration = 2 * time.Second
 
 // MaxClockSkew is how far X-Sdk-Date may be from the gateway's clock.
 const MaxClockSkew = 15 * time.Minute
@@ -179,11 +179,16 @@ func (s *Server) FailNextReplication(code, reason string) {
 
 // Request is one request the fake received.
 type Request struct {
+	// Method is the HTTP method.
 	Method string
-	// Path is the escaped path, RawQuery the raw query.
-	Path, RawQuery string
-	Header         http.Header
-	Body           []byte
+	// Path is the escaped path.
+	Path string
+	// RawQuery is the raw query, without '?'.
+	RawQuery string
+	// Header holds the request's headers, credentials included.
+	Header http.Header
+	// Body is the request body as sent.
+	Body []byte
 }
 
 // Requests returns the requests the fake received, oldest first.

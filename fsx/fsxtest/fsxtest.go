@@ -47,11 +47,11 @@ import (
 	"github.com/backupcopy/backupcopy/internal/fakesrv"
 )
 
-// Credentials and defaults the fake uses.
 // DefaultDuration is how long a copy takes unless SetOperationDuration says
 // otherwise.
-const DefaultDuration = fakesrv.DefaultDuration
+const DefaultDuration = 2 * time.Second
 
+// Credentials and places the fake uses.
 const (
 	// AccessKeyID and SecretAccessKey are the only key pair the fake accepts.
 	AccessKeyID     = "AKIAFSXTESTEXAMPLE01"
@@ -181,8 +181,28 @@ func (s *Server) RejectKMSKey(keyID string) {
 	s.mu.Unlock()
 }
 
-// Requests returns the log of requests the fake received.
-func (s *Server) Requests() []fakesrv.Entry { return s.fs.Requests() }
+// Request is one request the fake received.
+type Request struct {
+	// Method is the HTTP method.
+	Method string
+	// Path is the escaped path.
+	Path string
+	// RawQuery is the raw query, without '?'.
+	RawQuery string
+	// Header holds the request's headers, credentials included.
+	Header http.Header
+	// Body is the request body as sent.
+	Body []byte
+}
+
+// Requests returns the requests the fake received, oldest first.
+func (s *Server) Requests() []Request {
+	var out []Request
+	for _, e := range s.fs.Requests() {
+		out = append(out, Request{Method: e.Method, Path: e.Path, RawQuery: e.RawQuery, Header: e.Header, Body: e.Body})
+	}
+	return out
+}
 
 // CountRequests returns how many requests for operation op (e.g.
 // "CopyBackup") the fake received, accepted or not.

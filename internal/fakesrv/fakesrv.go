@@ -17,9 +17,6 @@ import (
 // MaxBody bounds request bodies a fake reads (1 MiB).
 const MaxBody = 1 << 20
 
-// DefaultDuration is how long a fake operation runs unless configured.
-const DefaultDuration = 2 * time.Second
-
 // Server is an httptest server plus what every fake needs around it.
 type Server struct {
 	srv *httptest.Server

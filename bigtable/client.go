@@ -12,7 +12,9 @@ import (
 )
 
 // ErrClosed is returned by calls made after Close.
-var ErrClosed = rest.Sentinel(backupcopy.InvalidInput, "bigtable: the client is closed")
+var ErrClosed error = errClosed
+
+var errClosed = rest.Sentinel(backupcopy.InvalidInput, "bigtable: the client is closed")
 
 // Client calls the Bigtable Admin API v2. It is safe for concurrent use.
 type Client struct {

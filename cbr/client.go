@@ -33,7 +33,9 @@ const (
 )
 
 // ErrClosed is returned by calls made after Close.
-var ErrClosed = rest.Sentinel(backupcopy.InvalidInput, "cbr: the client is closed")
+var ErrClosed error = errClosed
+
+var errClosed = rest.Sentinel(backupcopy.InvalidInput, "cbr: the client is closed")
 
 // Client calls the CBR v3 API of one region and project. It is safe for
 // concurrent use.

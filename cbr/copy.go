@@ -200,8 +200,13 @@ func mayHaveActed(err error) bool { return backupcopy.KindOf(err) == backupcopy.
 // started a replication which could not be confirmed (the context ended, or
 // the records could not be read). Look at the backup's ReplicationRecords
 // (GetBackup) before trying again.
-type OutcomeUnknownError struct{ Err error }
+type OutcomeUnknownError struct {
+	// Err is the replicate call's failure.
+	Err error
+}
 
+// Error returns "cbr: CopyBackup: the replicate request may have reached
+// CBR; check ...: " and Err's message.
 func (e *OutcomeUnknownError) Error() string {
 	return "cbr: CopyBackup: the replicate request may have reached CBR; check the backup's replication records before retrying: " + e.Err.Error()
 }

@@ -62,7 +62,9 @@ const (
 )
 
 // ErrClosed is returned by calls made after Close.
-var ErrClosed = rest.Sentinel(backupcopy.InvalidInput, "fsx: the client is closed")
+var ErrClosed error = errClosed
+
+var errClosed = rest.Sentinel(backupcopy.InvalidInput, "fsx: the client is closed")
 
 // Client calls the FSx API of one region. It is safe for concurrent use.
 type Client struct {

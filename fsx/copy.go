@@ -153,7 +153,9 @@ func (c *Client) CopyBackupOperation(backupID string) *CopyBackupOperation {
 // CopyFailedError is the error a finished copy reports: its backup ended
 // FAILED (Message is FailureDetails.Message) or DELETED.
 type CopyFailedError struct {
-	BackupID  string
+	// BackupID is the copy's new backup.
+	BackupID string
+	// Lifecycle is LifecycleFailed or LifecycleDeleted.
 	Lifecycle Lifecycle
 	// Message is the backup's FailureDetails.Message.
 	Message string
@@ -180,7 +182,9 @@ func (e *CopyFailedError) Is(target error) bool {
 }
 
 // ErrBackupDeleted matches the *CopyFailedError of a copy that was deleted.
-var ErrBackupDeleted = rest.Sentinel(backupcopy.CopyFailed, "fsx: backup deleted")
+var ErrBackupDeleted error = errBackupDeleted
+
+var errBackupDeleted = rest.Sentinel(backupcopy.CopyFailed, "fsx: backup deleted")
 
 // poller reads the backup with DescribeBackups(BackupIds=[id]); polls of
 // several operations of the client may share one request.

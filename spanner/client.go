@@ -23,7 +23,9 @@ type Client struct {
 }
 
 // ErrClosed is returned by calls made after Close.
-var ErrClosed = rest.Sentinel(backupcopy.InvalidInput, "spanner: the client is closed")
+var ErrClosed error = errClosed
+
+var errClosed = rest.Sentinel(backupcopy.InvalidInput, "spanner: the client is closed")
 
 // NewClient returns a client. Unless WithTokenSource or
 // WithoutAuthentication is given, it authenticates with Application Default

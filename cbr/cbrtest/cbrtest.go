@@ -67,7 +67,9 @@ const (
 
 // Vault is a vault the fake knows.
 type Vault struct {
-	ID     string
+	// ID is the vault ID (AddVault makes one up when empty).
+	ID string
+	// Region is the vault's region (AddVault: Region when empty).
 	Region string
 	// ProjectID, if set, must equal a replication's destination_project_id.
 	ProjectID string

@@ -62,7 +62,7 @@ type copyBackupBody struct {
 // (POST /v2/{parent=projects/*/instances/*/clusters/*}/backups:copy, body
 // {backupId, sourceBackup, expireTime}).
 //
-// The request is checked first; a broken rule returns a *ValidationError and
+// The request is checked first; a broken rule returns a *backupcopy.ValidationError and
 // nothing is sent. Failed attempts are retried as for reads, since the fixed
 // backup id keeps a retry from making a second copy: if a retry is answered
 // ALREADY_EXISTS after an earlier attempt's outcome was lost, and the existing

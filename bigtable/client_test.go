@@ -198,7 +198,7 @@ func TestCopyBackupErrors(t *testing.T) {
 			assert.Equal(t, tt.http, ae.HTTPCode())
 			var be *bigtable.Error
 			require.ErrorAs(t, err, &be)
-			assert.Equal(t, "CopyBackup", be.Op)
+			assert.Equal(t, "CopyBackup", be.Operation)
 			assert.Equal(t, tt.code, be.Code)
 			assert.NotEmpty(t, be.RequestID, "request id from X-Request-Id")
 			assert.Contains(t, err.Error(), tt.inText)
@@ -487,7 +487,7 @@ func TestOperationFailure(t *testing.T) {
 	assert.Equal(t, "SOURCE_GONE", ae.Reason())
 	var be *bigtable.Error
 	require.ErrorAs(t, err, &be)
-	assert.Equal(t, "CopyBackup", be.Op)
+	assert.Equal(t, "CopyBackup", be.Operation)
 	assert.True(t, op.Done())
 	assert.Equal(t, 40, op.Metadata().Progress.Percent)
 	// Done: no further round trip.

@@ -207,7 +207,7 @@ func ExampleClient_CopyBackup_alreadyExists() {
 	}
 	var be *bigtable.Error
 	if errors.As(err, &be) {
-		fmt.Println(be.Op, be.Message)
+		fmt.Println(be.Operation, be.Message)
 	}
 	// Output:
 	// already exists: choose another BackupID or delete the old copy

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/gapi"
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
@@ -172,7 +173,7 @@ func checkOpState(t *testing.T, op *gapi.Operation, done bool, res *Backup, opEr
 	if ge.Code == codes.OK || gapi.Code(opErr) != ge.Code || status.Code(opErr) != ge.Code {
 		t.Fatalf("operation error code %v (gapi.Code %v, status.Code %v)", ge.Code, gapi.Code(opErr), status.Code(opErr))
 	}
-	if ge.Op != opName || ge.Service != service || opErr.Error() == "" {
+	if ge.Operation != opName || !strings.HasPrefix(opErr.Error(), service+": ") || opErr.Error() == "" {
 		t.Fatalf("operation error %#v", ge)
 	}
 }
@@ -197,7 +198,7 @@ func metaRoundTrip[M any](t *testing.T, m M, typ string) {
 var fuzzNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 // FuzzValidateRequests: CopyBackupRequest and CreateBackupRequest validation
-// never panics and refuses with a *ValidationError only. An accepted request
+// never panics and refuses with a *backupcopy.ValidationError only. An accepted request
 // builds its path without error, each name filling its pattern's segments
 // (the path decodes back to /v2/{parent}/backups[:copy]); the new backup's
 // name parent/backups/{id} is itself a valid backup name (so Name()-based
@@ -224,7 +225,7 @@ func FuzzValidateRequests(f *testing.F) {
 			err = (&CreateBackupRequest{Parent: parent, BackupID: id, SourceTable: source, ExpireTime: expire, BackupType: BackupType(typ), HotToStandardTime: hot}).validate(fuzzNow)
 		}
 		if err != nil {
-			var ve *ValidationError
+			var ve *backupcopy.ValidationError
 			if !errors.As(err, &ve) || ve.Field == "" {
 				t.Fatalf("refused with %T %v", err, err)
 			}

@@ -46,7 +46,7 @@ type CreateBackupOperation struct {
 // GET /v2/{name=operations/**}. A backup's own name is accepted too: the
 // handle then follows the backup (GET /v2/{name=projects/*/instances/*/clusters/*/backups/*})
 // until it is READY, and Metadata stays nil.
-// An invalid name makes Poll and Wait fail with a *ValidationError.
+// An invalid name makes Poll and Wait fail with a *backupcopy.ValidationError.
 func (c *Client) CopyBackupOperation(name string) *CopyBackupOperation {
 	if backupNameOK(name) {
 		return &CopyBackupOperation{lro.New(name, backupPoller[CopyBackupMetadata](c), c.lroCfg)}
@@ -134,7 +134,7 @@ func operationStateWith[M any](op *gapi.Operation, meta *M, opName, metaType str
 		err := gapi.OperationError(service, op.Error)
 		var ge *Error
 		if errors.As(err, &ge) {
-			ge.Op = opName
+			ge.Operation = opName
 		}
 		st.Err = err
 		return st, nil

@@ -51,13 +51,16 @@ const (
 // Status is a google.rpc.Status reported inside a resource (not an error of
 // the call that read it).
 type Status struct {
-	Code    codes.Code
+	// Code is the canonical code.
+	Code codes.Code
+	// Message is the service's message.
 	Message string
 }
 
 // EncryptionInfo is the encryption of a backup. The zero value means the API
 // reported none.
 type EncryptionInfo struct {
+	// EncryptionType is how the backup is encrypted.
 	EncryptionType EncryptionType
 	// EncryptionStatus is the status of the key's encrypt/decrypt calls, if
 	// reported (for CMEK backups it is UNKNOWN).
@@ -83,10 +86,12 @@ type Backup struct {
 	StartTime, EndTime time.Time
 	// SizeBytes is the size of the backup.
 	SizeBytes int64
-	State     BackupState
+	// State is BackupCreating until the backup is ready, then BackupReady.
+	State BackupState
 	// EncryptionInfo is output only.
 	EncryptionInfo EncryptionInfo
-	BackupType     BackupType
+	// BackupType is STANDARD or HOT (empty: the service's default, STANDARD).
+	BackupType BackupType
 	// HotToStandardTime is when a hot backup becomes a standard one.
 	HotToStandardTime time.Time
 }
@@ -116,9 +121,11 @@ type OperationProgress struct {
 // (google.bigtable.admin.v2.CopyBackupMetadata).
 type CopyBackupMetadata struct {
 	// Name is the new backup's name.
-	Name             string
+	Name string
+	// SourceBackupInfo describes the backup being copied.
 	SourceBackupInfo BackupInfo
-	Progress         OperationProgress
+	// Progress is how far the copy has come.
+	Progress OperationProgress
 }
 
 // CreateBackupMetadata is the metadata of a create operation
@@ -126,7 +133,8 @@ type CopyBackupMetadata struct {
 // progress percent for it.
 type CreateBackupMetadata struct {
 	// Name is the new backup's name.
-	Name        string
+	Name string
+	// SourceTable is the table being backed up.
 	SourceTable string
 	// RequestTime is when the request was received; FinishTime when the
 	// operation ended (zero while it runs).

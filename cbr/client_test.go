@@ -177,13 +177,13 @@ func TestValidation(t *testing.T) {
 				}
 				return
 			}
-			var ve *ValidationError
+			var ve *backupcopy.ValidationError
 			if !errors.As(err, &ve) || ve.Field != tt.field || ve.Rule == "" {
-				t.Fatalf("validate = %v, want a *ValidationError on %s", err, tt.field)
+				t.Fatalf("validate = %v, want a *backupcopy.ValidationError on %s", err, tt.field)
 			}
 			before := hits.Load()
 			if _, err := c.CopyBackup(context.Background(), r); !errors.As(err, &ve) {
-				t.Fatalf("CopyBackup = %v, want *ValidationError", err)
+				t.Fatalf("CopyBackup = %v, want *backupcopy.ValidationError", err)
 			}
 			if hits.Load() != before {
 				t.Fatal("CopyBackup made a request for an invalid input")
@@ -742,9 +742,9 @@ func TestOperationNames(t *testing.T) {
 			t.Fatalf("Name() %q != %q", op.Name(), n)
 		}
 		_, err := op.Poll(context.Background())
-		var ve *ValidationError
+		var ve *backupcopy.ValidationError
 		if !errors.As(err, &ve) {
-			t.Fatalf("%q: Poll = %v, want *ValidationError", n, err)
+			t.Fatalf("%q: Poll = %v, want *backupcopy.ValidationError", n, err)
 		}
 		if _, err := op.Wait(context.Background()); !errors.As(err, &ve) {
 			t.Fatalf("%q: Wait = %v", n, err)

@@ -18,7 +18,7 @@ import (
 )
 
 // FuzzParseName: any string either parses into three single-segment ids that
-// encode back to the same name, or is refused with a *ValidationError.
+// encode back to the same name, or is refused with a *backupcopy.ValidationError.
 func FuzzParseName(f *testing.F) {
 	f.Add(opRef{"p", "b", "r"}.name())
 	f.Add("cbr1.")
@@ -27,7 +27,7 @@ func FuzzParseName(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name string) {
 		ref, err := parseName(name)
 		if err != nil {
-			var ve *ValidationError
+			var ve *backupcopy.ValidationError
 			if !errors.As(err, &ve) {
 				t.Fatalf("error %T %v", err, err)
 			}
@@ -76,7 +76,7 @@ func FuzzValidate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, backup, project, region, vault, name, desc string) {
 		r := &CopyBackupRequest{BackupID: backup, DestinationProjectID: project, DestinationRegion: region, DestinationVaultID: vault, Name: name, Description: desc}
 		if err := r.validate("cn-north-4"); err != nil {
-			var ve *ValidationError
+			var ve *backupcopy.ValidationError
 			if !errors.As(err, &ve) || !strings.HasPrefix(err.Error(), "cbr: CopyBackup: invalid ") {
 				t.Fatalf("error %T %v", err, err)
 			}

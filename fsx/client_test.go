@@ -445,7 +445,7 @@ func TestValidationBeforeIO(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := c.CopyBackup(context.Background(), tc.req)
-			var ve *ValidationError
+			var ve *backupcopy.ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.Contains(t, ve.Field, tc.field)
 			assert.NotEmpty(t, ve.Rule)
@@ -458,11 +458,11 @@ func TestValidationBeforeIO(t *testing.T) {
 		"empty name": {Filters: []Filter{{Values: []string{"x"}}}},
 	} {
 		for _, err := range c.DescribeBackups(context.Background(), req) {
-			var ve *ValidationError
+			var ve *backupcopy.ValidationError
 			assert.ErrorAs(t, err, &ve, name)
 		}
 	}
-	var ve *ValidationError
+	var ve *backupcopy.ValidationError
 	assert.ErrorAs(t, c.DeleteBackup(context.Background(), "fs-123"), &ve)
 	_, err := c.CopyBackupOperation("not-a-backup").Poll(context.Background())
 	assert.ErrorAs(t, err, &ve)

@@ -247,7 +247,7 @@ func FuzzDescribeBackupsPages(f *testing.F) {
 }
 
 // FuzzValidateRequests: CopyBackupRequest and DescribeBackupsRequest
-// validation never panics and refuses only with a *ValidationError naming
+// validation never panics and refuses only with a *backupcopy.ValidationError naming
 // a field; an accepted request's wire body is valid JSON that decodes back
 // to the same values (SetEscapeHTML(false) included).
 func FuzzValidateRequests(f *testing.F) {
@@ -286,7 +286,7 @@ func FuzzValidateRequests(f *testing.F) {
 
 func checkValidationError(t *testing.T, err error) {
 	t.Helper()
-	var ve *ValidationError
+	var ve *backupcopy.ValidationError
 	if !errors.As(err, &ve) || ve.Field == "" {
 		t.Fatalf("refused with %T %v", err, err)
 	}

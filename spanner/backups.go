@@ -85,7 +85,7 @@ func backupName(parent, id string) string { return parent + "/backups/" + id }
 // {database, expireTime, versionTime}); its Wait returns the READY backup.
 // Only one backup creation per database may be pending at a time.
 //
-// The request is checked first; a broken rule returns a *ValidationError and
+// The request is checked first; a broken rule returns a *backupcopy.ValidationError and
 // nothing is sent. Failed attempts are retried as for reads, since the fixed
 // backup id keeps a retry from making a second backup: if a retry is answered
 // ALREADY_EXISTS or FAILED_PRECONDITION after an earlier attempt's outcome
@@ -136,7 +136,7 @@ func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*C
 // sourceBackup, expireTime, encryptionConfig}); its Wait returns the READY
 // copy.
 //
-// The request is checked first; a broken rule returns a *ValidationError and
+// The request is checked first; a broken rule returns a *backupcopy.ValidationError and
 // nothing is sent. Failed attempts are retried as for reads, since the fixed
 // backup id keeps a retry from making a second copy: if a retry is answered
 // ALREADY_EXISTS (or FAILED_PRECONDITION) after an earlier attempt's outcome

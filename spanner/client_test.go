@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/clock"
 )
 
@@ -153,7 +154,7 @@ func TestValidationSendsNothing(t *testing.T) {
 				tt.mod(req)
 			}
 			_, err := c.CreateBackup(ctx, req)
-			var ve *ValidationError
+			var ve *backupcopy.ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, tt.field, ve.Field)
 			assert.NotEmpty(t, ve.Rule)
@@ -190,7 +191,7 @@ func TestValidationSendsNothing(t *testing.T) {
 				tt.mod(req)
 			}
 			_, err := c.CopyBackup(ctx, req)
-			var ve *ValidationError
+			var ve *backupcopy.ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, tt.field, ve.Field)
 		})
@@ -214,7 +215,7 @@ func TestValidationSendsNothing(t *testing.T) {
 	}
 	for name, f := range others {
 		t.Run(name, func(t *testing.T) {
-			var ve *ValidationError
+			var ve *backupcopy.ValidationError
 			assert.ErrorAs(t, f(), &ve)
 		})
 	}
@@ -309,7 +310,7 @@ func TestAPIErrors(t *testing.T) {
 	assert.Equal(t, "RESOURCE_EXISTS", ae.Reason())
 	var se *Error
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, "CreateBackup", se.Op)
+	assert.Equal(t, "CreateBackup", se.Operation)
 	assert.Equal(t, "req-7", se.RequestID)
 	assert.Equal(t, 409, se.HTTPStatus)
 	for _, want := range []string{"spanner", "CreateBackup", "AlreadyExists", "Backup already exists", "409", "req-7"} {
@@ -387,7 +388,7 @@ func TestRecoveryLookupFailureKeepsConflict(t *testing.T) {
 	assert.Contains(t, err.Error(), "no list permission")
 	var se *Error
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, "CopyBackup", se.Op)
+	assert.Equal(t, "CopyBackup", se.Operation)
 }
 
 func TestOperationFailureAndBadShapes(t *testing.T) {
@@ -513,7 +514,7 @@ func TestBackupJSONRoundTrip(t *testing.T) {
 func TestNewClientOptions(t *testing.T) {
 	ctx := context.Background()
 	_, err := NewClient(ctx, WithEndpoint("http://spanner.example.com"), WithoutAuthentication())
-	var ve *ValidationError
+	var ve *backupcopy.ValidationError
 	assert.ErrorAs(t, err, &ve, "plain http only for loopback")
 	_, err = NewClient(ctx, WithEndpoint("https://spanner.example.com/"), WithoutAuthentication())
 	assert.NoError(t, err)

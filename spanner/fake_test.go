@@ -196,7 +196,7 @@ func TestFakeCancel(t *testing.T) {
 	assert.Equal(t, codes.Canceled, status.Code(err))
 	var se *spanner.Error
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, "CreateBackup", se.Op)
+	assert.Equal(t, "CreateBackup", se.Operation)
 	assert.False(t, op.Metadata().CancelTime.IsZero())
 	_, ok := e.srv.Backup(inst + "/backups/doomed")
 	assert.False(t, ok, "cancelling deletes the backup")

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/gapi"
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
@@ -106,11 +107,11 @@ func checkState(t *testing.T, op gapi.Operation, done bool, res *Backup, opErr e
 		}
 		return
 	}
-	var ge *gapi.Error
+	var ge *Error
 	if !errors.As(opErr, &ge) {
-		t.Fatalf("operation error %T is not a *gapi.Error", opErr)
+		t.Fatalf("operation error %T is not a *spanner.Error", opErr)
 	}
-	if ge.Code == codes.OK || gapi.Code(opErr) != ge.Code || status.Code(opErr) != ge.Code || ge.Op != opName || opErr.Error() == "" {
+	if ge.Code == codes.OK || gapi.Code(opErr) != ge.Code || status.Code(opErr) != ge.Code || ge.Operation != opName || opErr.Error() == "" {
 		t.Fatalf("operation error %#v (status.Code %v)", ge, status.Code(opErr))
 	}
 }
@@ -136,7 +137,7 @@ func metaStable[M any](t *testing.T, m M, typ string) {
 var fuzzNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 // FuzzValidateRequests: CreateBackupRequest and CopyBackupRequest validation
-// never panics and refuses only with a *ValidationError naming a field. An
+// never panics and refuses only with a *backupcopy.ValidationError naming a field. An
 // accepted request builds /v1/{parent}/backups[:copy] with the parent
 // filling exactly its pattern; its new backup name parent/backups/{id} is a
 // valid backup name (and a valid operation-handle name); a create's database
@@ -174,7 +175,7 @@ func FuzzValidateRequests(f *testing.F) {
 			err = r.validate(fuzzNow)
 		}
 		if err != nil {
-			var ve *rest.ValidationError
+			var ve *backupcopy.ValidationError
 			if !errors.As(err, &ve) || ve.Field == "" {
 				t.Fatalf("refused with %T %v", err, err)
 			}

@@ -44,7 +44,7 @@ type CopyBackupOperation struct {
 // unknown until then. name may also be a backup name
 // (projects/*/instances/*/backups/*): the handle then watches the backup
 // itself (GET /v1/{name=projects/*/instances/*/backups/*}) and is done when it
-// is READY. An invalid name makes Poll and Wait fail with a *ValidationError,
+// is READY. An invalid name makes Poll and Wait fail with a *backupcopy.ValidationError,
 // without I/O.
 func (c *Client) CreateBackupOperation(name string) *CreateBackupOperation {
 	return &CreateBackupOperation{Operation: lro.New(name, c.pollCreate, c.lro), c: c}

@@ -18,7 +18,7 @@ import (
 
 // DefaultDuration is how long an operation runs unless SetOperationDuration
 // says otherwise.
-const DefaultDuration = fakesrv.DefaultDuration
+const DefaultDuration = 2 * time.Second
 
 // Server is a running fake. Its methods are safe for concurrent use.
 type Server struct {
@@ -67,9 +67,16 @@ type operation struct {
 
 // Request is one request the fake received.
 type Request struct {
-	Method, Path, RawQuery string
-	Header                 http.Header
-	Body                   []byte
+	// Method is the HTTP method.
+	Method string
+	// Path is the escaped path.
+	Path string
+	// RawQuery is the raw query, without '?'.
+	RawQuery string
+	// Header holds the request's headers, credentials included.
+	Header http.Header
+	// Body is the request body as sent.
+	Body []byte
 }
 
 // NewServer starts a fake with no clusters, tables or backups, listening on

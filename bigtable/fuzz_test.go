@@ -113,7 +113,7 @@ func FuzzOperationState(f *testing.F) {
 			return
 		}
 		if isCopy {
-			st, err := operationState(&op, "CopyBackup", copyMetadataType, copyPercent)
+			st, err := copyKind.StateOf(&op)
 			checkOpState(t, &op, st.Done, st.Result, st.Err, st.Percent, err, "CopyBackup")
 			if st.Metadata != nil {
 				if st.Percent < 0 || st.Percent > 100 {
@@ -123,8 +123,7 @@ func FuzzOperationState(f *testing.F) {
 				metaRoundTrip(t, *st.Metadata, copyMetadataType)
 			}
 		} else {
-			pct := func(*CreateBackupMetadata) int { return -1 }
-			st, err := operationState(&op, "CreateBackup", createMetadataType, pct)
+			st, err := createKind.StateOf(&op)
 			checkOpState(t, &op, st.Done, st.Result, st.Err, st.Percent, err, "CreateBackup")
 			if st.Metadata != nil {
 				checkTimes(t, "create metadata", st.Metadata.RequestTime, st.Metadata.FinishTime)

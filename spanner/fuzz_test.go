@@ -62,7 +62,7 @@ func FuzzOperationState(f *testing.F) {
 			return
 		}
 		if isCopy {
-			st, err := copyKind.state(op)
+			st, err := copyKind.StateOf(&op)
 			checkState(t, op, st.Done, st.Result, st.Err, st.Percent, err, "CopyBackup")
 			if err == nil && st.Metadata != nil {
 				metaStable(t, *st.Metadata, copyMetadataType)
@@ -71,7 +71,7 @@ func FuzzOperationState(f *testing.F) {
 				}
 			}
 		} else {
-			st, err := createKind.state(op)
+			st, err := createKind.StateOf(&op)
 			checkState(t, op, st.Done, st.Result, st.Err, st.Percent, err, "CreateBackup")
 			if err == nil && st.Metadata != nil {
 				metaStable(t, *st.Metadata, createMetadataType)

@@ -171,14 +171,19 @@ func TypeURL(fullName string) string { return "type.googleapis.com/" + fullName 
 // DecodeAny decodes an Any's JSON into v after checking its "@type" (when
 // present) is wantType.
 func DecodeAny(raw json.RawMessage, wantType string, v any) error {
+	return decodeAny(raw, TypeURL(wantType), v)
+}
+
+// decodeAny is DecodeAny with the type URL.
+func decodeAny(raw json.RawMessage, wantURL string, v any) error {
 	var head struct {
 		Type string `json:"@type"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
 		return err
 	}
-	if head.Type != "" && head.Type != TypeURL(wantType) {
-		return fmt.Errorf("got %s, want %s", head.Type, TypeURL(wantType))
+	if head.Type != "" && head.Type != wantURL {
+		return fmt.Errorf("got %s, want %s", head.Type, wantURL)
 	}
 	return json.Unmarshal(raw, v)
 }

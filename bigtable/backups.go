@@ -50,6 +50,15 @@ type CreateBackupRequest struct {
 	HotToStandardTime time.Time
 }
 
+// Request bodies carry their times as gapi.FormatTime writes them (UTC,
+// microseconds: what the service keeps).
+type createBackupBody struct {
+	SourceTable       string `json:"sourceTable"`
+	ExpireTime        string `json:"expireTime"`
+	BackupType        string `json:"backupType,omitempty"`
+	HotToStandardTime string `json:"hotToStandardTime,omitempty"`
+}
+
 type copyBackupBody struct {
 	BackupID     string `json:"backupId"`
 	SourceBackup string `json:"sourceBackup"`
@@ -76,7 +85,7 @@ func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyB
 	if err := req.validate(c.clock.Now()); err != nil {
 		return nil, err
 	}
-	expire := utc(req.ExpireTime)
+	expire := micro(req.ExpireTime)
 	op := copyKind.Body()
 	resp, err := c.rest.Do(ctx, &rest.Request{
 		Op:     "CopyBackup",
@@ -110,8 +119,11 @@ func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*C
 	if err := req.validate(c.clock.Now()); err != nil {
 		return nil, err
 	}
-	expire := utc(req.ExpireTime)
-	body := Backup{SourceTable: req.SourceTable, ExpireTime: expire, BackupType: req.BackupType, HotToStandardTime: utc(req.HotToStandardTime)}
+	expire := micro(req.ExpireTime)
+	body := createBackupBody{SourceTable: req.SourceTable, ExpireTime: gapi.FormatTime(expire), BackupType: string(req.BackupType)}
+	if !req.HotToStandardTime.IsZero() {
+		body.HotToStandardTime = gapi.FormatTime(req.HotToStandardTime)
+	}
 	op := createKind.Body()
 	resp, err := c.rest.Do(ctx, &rest.Request{
 		Op:     "CreateBackup",

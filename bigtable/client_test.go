@@ -647,7 +647,7 @@ func TestBackupJSON(t *testing.T) {
 	 "backupType":"HOT","hotToStandardTime":"2026-11-24T00:00:00Z","someFutureField":{"x":1}}`
 	var b bigtable.Backup
 	require.NoError(t, json.Unmarshal([]byte(raw), &b))
-	assert.Equal(t, time.Date(2026, 12, 1, 9, 0, 0, 123456000, time.UTC), b.ExpireTime, "UTC, microseconds")
+	assert.Equal(t, time.Date(2026, 12, 1, 9, 0, 0, 123456789, time.UTC), b.ExpireTime, "UTC, every digit kept")
 	assert.Equal(t, int64(123456789012), b.SizeBytes)
 	assert.Equal(t, bigtable.BackupReady, b.State)
 	assert.Equal(t, bigtable.BackupTypeHot, b.BackupType)
@@ -657,10 +657,10 @@ func TestBackupJSON(t *testing.T) {
 	out, err := json.Marshal(b)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"name":"projects/p/instances/i/clusters/c/backups/b","sourceTable":"projects/p/instances/i/tables/t",
-	 "sourceBackup":"projects/p/instances/i/clusters/c0/backups/a","expireTime":"2026-12-01T09:00:00.123456Z",
-	 "startTime":"2026-11-22T10:00:00.000000Z","endTime":"2026-11-22T10:05:00.500000Z","sizeBytes":"123456789012","state":"READY",
+	 "sourceBackup":"projects/p/instances/i/clusters/c0/backups/a","expireTime":"2026-12-01T09:00:00.123456789Z",
+	 "startTime":"2026-11-22T10:00:00Z","endTime":"2026-11-22T10:05:00.500Z","sizeBytes":"123456789012","state":"READY",
 	 "encryptionInfo":{"encryptionType":"CUSTOMER_MANAGED_ENCRYPTION","kmsKeyVersion":"projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1","encryptionStatus":{"code":2,"message":"unknown"}},
-	 "backupType":"HOT","hotToStandardTime":"2026-11-24T00:00:00.000000Z"}`, string(out))
+	 "backupType":"HOT","hotToStandardTime":"2026-11-24T00:00:00Z"}`, string(out), "written as Google writes timestamps: 0, 3, 6 or 9 digits")
 	var back bigtable.Backup
 	require.NoError(t, json.Unmarshal(out, &back))
 	assert.Equal(t, b, back)

@@ -55,10 +55,12 @@ type CopyBackupRequest struct {
 	Encryption *CopyEncryptionConfig
 }
 
+// Request bodies carry their times as gapi.FormatTime writes them (UTC,
+// microseconds: what the service keeps).
 type wireCreateBody struct {
-	Database    string     `json:"database"`
-	ExpireTime  *gapi.Time `json:"expireTime"`
-	VersionTime *gapi.Time `json:"versionTime,omitempty"`
+	Database    string `json:"database"`
+	ExpireTime  string `json:"expireTime"`
+	VersionTime string `json:"versionTime,omitempty"`
 }
 
 type wireCopyEncryption struct {
@@ -70,7 +72,7 @@ type wireCopyEncryption struct {
 type wireCopyBody struct {
 	BackupID         string              `json:"backupId"`
 	SourceBackup     string              `json:"sourceBackup"`
-	ExpireTime       *gapi.Time          `json:"expireTime"`
+	ExpireTime       string              `json:"expireTime"`
 	EncryptionConfig *wireCopyEncryption `json:"encryptionConfig,omitempty"`
 }
 
@@ -112,7 +114,7 @@ func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*C
 		Method: http.MethodPost,
 		Path:   rest.NewPath("v1").Name("CreateBackupRequest.Parent", req.Parent, instancePattern).Lit("backups"),
 		Query:  q,
-		Body:   wireCreateBody{Database: req.Database, ExpireTime: tp(req.ExpireTime), VersionTime: tp(req.VersionTime)},
+		Body:   wireCreateBody{Database: req.Database, ExpireTime: requestTime(req.ExpireTime), VersionTime: requestTime(req.VersionTime)},
 		// A replay cannot make a second backup: the backup id is the key, and a
 		// replay refused because of a lost first attempt is resolved below.
 		Mode: rest.Idempotent,
@@ -150,7 +152,7 @@ func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyB
 	if err := req.validate(c.now()); err != nil {
 		return nil, err
 	}
-	body := wireCopyBody{BackupID: req.BackupID, SourceBackup: req.SourceBackup, ExpireTime: tp(req.ExpireTime)}
+	body := wireCopyBody{BackupID: req.BackupID, SourceBackup: req.SourceBackup, ExpireTime: requestTime(req.ExpireTime)}
 	if e := req.Encryption; e != nil {
 		body.EncryptionConfig = &wireCopyEncryption{EncryptionType: string(e.Type), KMSKeyName: e.KMSKeyName, KMSKeyNames: e.KMSKeyNames}
 	}

@@ -501,14 +501,14 @@ func TestBackupJSONRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	var again Backup
 	require.NoError(t, json.Unmarshal(out, &again))
-	assert.Equal(t, b.CreateTime.Truncate(time.Microsecond), again.CreateTime)
-	again.CreateTime = b.CreateTime
+	assert.Equal(t, time.Date(2026, 11, 22, 10, 0, 1, 123456789, time.UTC), again.CreateTime, "every digit kept")
 	assert.Equal(t, status.Code(b.EncryptionInfo.Status), status.Code(again.EncryptionInfo.Status))
 	b.EncryptionInfo.Status, again.EncryptionInfo.Status = nil, nil
 	b.ExpireTime, again.ExpireTime = b.ExpireTime.UTC(), again.ExpireTime.UTC()
 	assert.Equal(t, b, again)
 	assert.Contains(t, string(out), `"sizeBytes":"123"`)
-	assert.Contains(t, string(out), `"createTime":"2026-11-22T10:00:01.123456Z"`)
+	assert.Contains(t, string(out), `"createTime":"2026-11-22T10:00:01.123456789Z"`)
+	assert.Contains(t, string(out), `"versionTime":"2026-11-22T10:00:00.123Z"`, "0, 3, 6 or 9 digits, as Google writes")
 	assert.NotContains(t, string(out), "sourceBackup")
 }
 

@@ -115,7 +115,7 @@ func TestTimeAndInt64(t *testing.T) {
 	assert.Equal(t, Int64(12), v.M)
 	out, err := json.Marshal(v)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"t":"2026-11-22T08:00:00.123456Z","n":"9007199254740993","m":"12"}`, string(out))
+	assert.JSONEq(t, `{"t":"2026-11-22T08:00:00.123456789Z","n":"9007199254740993","m":"12"}`, string(out), "every digit kept")
 	assert.Error(t, json.Unmarshal([]byte(`{"t":"yesterday"}`), &v))
 	assert.Error(t, json.Unmarshal([]byte(`{"n":"1x"}`), &v))
 }

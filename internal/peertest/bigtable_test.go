@@ -438,6 +438,8 @@ func TestBigtableDecodersMatchOfficialTypes(t *testing.T) {
 		  "encryptionInfo":{"encryptionType":"CUSTOMER_MANAGED_ENCRYPTION","kmsKeyVersion":"k/1","encryptionStatus":{"code":2,"message":"unknown"}},
 		  "backupType":"HOT","hotToStandardTime":"2026-11-24T00:00:00Z","unknownField":[1,2]}`,
 		`{"name":"projects/p/instances/i/clusters/c/backups/b","state":"CREATING","startTime":"2026-11-22T10:00:00.000Z"}`,
+		`{"name":"projects/p/instances/i/clusters/c/backups/b","state":"READY","startTime":"2026-11-22T10:00:00.123456789Z",
+		  "endTime":"2026-11-22T10:30:00.000000001Z","expireTime":"2026-12-01T10:00:00.999999999-05:00"}`,
 		`{"name":"n","state":"STATE_UNSPECIFIED","backupType":"BACKUP_TYPE_UNSPECIFIED","sizeBytes":"0"}`,
 		`{}`,
 	}
@@ -550,5 +552,5 @@ func btTime(t *testing.T, s string) time.Time {
 	if err != nil {
 		t.Fatalf("official time %q: %v", s, err)
 	}
-	return v.UTC().Truncate(time.Microsecond)
+	return v.UTC() // every digit, as the official client keeps the string
 }

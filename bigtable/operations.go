@@ -109,7 +109,7 @@ func (c *Client) copyOperationFrom(o *gapi.OperationOf[wireCopyMetadata]) (*Copy
 
 func (c *Client) copyOperationWith(name string, st lro.State[Backup, CopyBackupMetadata]) (*CopyBackupOperation, error) {
 	if name == "" {
-		return nil, &rest.DecodeError{Op: "CopyBackup", Err: errors.New("the operation has no name")}
+		return nil, c.rest.Malformed(&rest.Request{Op: "CopyBackup", Writes: true}, nil, errors.New("the operation has no name"))
 	}
 	return &CopyBackupOperation{lro.NewWithState(name, st, poller(c, copyKind), c.lroCfg), c}, nil
 }
@@ -125,7 +125,7 @@ func (c *Client) createOperationFrom(o *gapi.OperationOf[wireCreateMetadata]) (*
 
 func (c *Client) createOperationWith(name string, st lro.State[Backup, CreateBackupMetadata]) (*CreateBackupOperation, error) {
 	if name == "" {
-		return nil, &rest.DecodeError{Op: "CreateBackup", Err: errors.New("the operation has no name")}
+		return nil, c.rest.Malformed(&rest.Request{Op: "CreateBackup", Writes: true}, nil, errors.New("the operation has no name"))
 	}
 	return &CreateBackupOperation{lro.NewWithState(name, st, poller(c, createKind), c.lroCfg), c}, nil
 }

@@ -2,7 +2,6 @@ package spanner
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -112,6 +111,7 @@ func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*C
 	resp, err := c.do(ctx, &rest.Request{
 		Op:     "CreateBackup",
 		Method: http.MethodPost,
+		Writes: true,
 		Path:   rest.NewPath("v1").Name("CreateBackupRequest.Parent", req.Parent, instancePattern).Lit("backups"),
 		Query:  q,
 		Body:   wireCreateBody{Database: req.Database, ExpireTime: requestTime(req.ExpireTime), VersionTime: requestTime(req.VersionTime)},
@@ -160,6 +160,7 @@ func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyB
 	resp, err := c.do(ctx, &rest.Request{
 		Op:     "CopyBackup",
 		Method: http.MethodPost,
+		Writes: true,
 		Path:   rest.NewPath("v1").Name("CopyBackupRequest.Parent", req.Parent, instancePattern).Lit("backups").Verb("copy"),
 		Body:   body,
 		Mode:   rest.Idempotent, // as CreateBackup
@@ -223,7 +224,7 @@ type wireListBackups struct {
 // failures; an error ends the sequence with (nil, err).
 func (c *Client) ListBackups(ctx context.Context, parent string) iter.Seq2[*Backup, error] {
 	return func(yield func(*Backup, error) bool) {
-		pages := rest.Pages("ListBackups", func(err error) error { return fmt.Errorf("spanner: ListBackups: %w", err) },
+		pages := rest.Pages("ListBackups", c.rest.MalformedPage("ListBackups"),
 			func(token string) ([]*Backup, string, error) {
 				q := url.Values{}
 				if token != "" {
@@ -264,6 +265,7 @@ func (c *Client) DeleteBackup(ctx context.Context, name string) error {
 	resp, err := c.do(ctx, &rest.Request{
 		Op:     "DeleteBackup",
 		Method: http.MethodDelete,
+		Writes: true,
 		Path:   rest.NewPath("v1").Name("name", name, backupPattern),
 		Mode:   rest.Idempotent,
 	})

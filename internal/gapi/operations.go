@@ -61,7 +61,7 @@ func (k OperationKind[R, M, W]) state(op *Operation, meta *M) (lro.State[R, M], 
 	if meta == nil && len(op.Metadata) > 0 && string(op.Metadata) != "null" {
 		var w W
 		if err := decodeAny(op.Metadata, k.MetadataType, &w); err != nil {
-			return st, &rest.DecodeError{Op: k.Service + ": " + k.Op, Err: fmt.Errorf("operation %s is not a %s operation (metadata: %w)", op.Name, k.Op, err)}
+			return st, &rest.MalformedResponseError{Service: k.Service, Op: k.Op, Err: fmt.Errorf("operation %s is not a %s operation (metadata: %w)", op.Name, k.Op, err)}
 		}
 		meta = k.FromWire(&w)
 	}
@@ -93,7 +93,7 @@ func (k OperationKind[R, M, W]) state(op *Operation, meta *M) (lro.State[R, M], 
 
 // broken is the error for an operation body that does not decode.
 func (k OperationKind[R, M, W]) broken(name, part string, err error) error {
-	return &rest.DecodeError{Op: k.Service + ": " + k.Op, Err: fmt.Errorf("operation %s %s: %w", name, part, err)}
+	return &rest.MalformedResponseError{Service: k.Service, Op: k.Op, Err: fmt.Errorf("operation %s %s: %w", name, part, err)}
 }
 
 // Get polls the operation at path (GET /v{n}/{name}).
@@ -120,6 +120,7 @@ func CancelOperation(ctx context.Context, rc *rest.Client, path rest.Path) error
 	_, err := rc.Do(ctx, &rest.Request{
 		Op:     "CancelOperation",
 		Method: http.MethodPost,
+		Writes: true,
 		Path:   path,
 		Mode:   rest.Idempotent,
 	})
@@ -166,7 +167,7 @@ type listOperationsResponse struct {
 // after MaxOperationPages pages.
 func listOperations(ctx context.Context, rc *rest.Client, op string, path rest.Path, filter string) iter.Seq2[*Operation, error] {
 	pages := 0
-	return rest.Pages(op, nil, func(token string) ([]*Operation, string, error) {
+	return rest.Pages(op, rc.MalformedPage(op), func(token string) ([]*Operation, string, error) {
 		if pages == MaxOperationPages {
 			return nil, "", errPageLimit
 		}

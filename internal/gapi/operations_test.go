@@ -75,7 +75,7 @@ func listServer(t *testing.T, backup string, page func(n int, q url.Values) (int
 	}))
 	t.Cleanup(srv.Close)
 	u, _ := url.Parse(srv.URL)
-	rc, err := rest.New(rest.Config{Endpoint: u, Service: "test", DecodeError: DecodeError("test"), Classify: Classify})
+	rc, err := rest.New(rest.Config{Endpoint: u, Service: "test", DecodeAPIError: DecodeAPIError("test"), Hint: Hint})
 	require.NoError(t, err)
 	return rc, &queries
 }

@@ -70,7 +70,8 @@ type EncryptionInfo struct {
 }
 
 // Backup is a Cloud Bigtable backup (google.bigtable.admin.v2.Backup). Times
-// are UTC with microsecond precision; zero times were absent.
+// are UTC with every fraction digit the service wrote (up to nanoseconds);
+// zero times were absent.
 type Backup struct {
 	// Name is projects/{project}/instances/{instance}/clusters/{cluster}/backups/{backup}.
 	Name string
@@ -169,7 +170,16 @@ type wireBackup struct {
 	HotToStandardTime gapi.Time           `json:"hotToStandardTime,omitzero"`
 }
 
-func utc(t time.Time) time.Time {
+// inUTC is a decoded time in UTC, every digit kept (zero stays zero).
+func inUTC(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// micro is a request's time as the service keeps it: UTC, microseconds.
+func micro(t time.Time) time.Time {
 	if t.IsZero() {
 		return time.Time{}
 	}
@@ -205,9 +215,9 @@ func (b *Backup) UnmarshalJSON(data []byte) error {
 	}
 	*b = Backup{
 		Name: w.Name, SourceTable: w.SourceTable, SourceBackup: w.SourceBackup,
-		ExpireTime: utc(w.ExpireTime.Time), StartTime: utc(w.StartTime.Time), EndTime: utc(w.EndTime.Time),
+		ExpireTime: inUTC(w.ExpireTime.Time), StartTime: inUTC(w.StartTime.Time), EndTime: inUTC(w.EndTime.Time),
 		SizeBytes: int64(w.SizeBytes), State: BackupState(w.State), BackupType: BackupType(w.BackupType),
-		HotToStandardTime: utc(w.HotToStandardTime.Time),
+		HotToStandardTime: inUTC(w.HotToStandardTime.Time),
 	}
 	if e := w.EncryptionInfo; e != nil {
 		b.EncryptionInfo = EncryptionInfo{EncryptionType: EncryptionType(e.EncryptionType), KMSKeyVersion: e.KMSKeyVersion}
@@ -282,10 +292,10 @@ func (w wireCopyMetadata) AnyType() string { return w.Type }
 func (w *wireCopyMetadata) fromWire() *CopyBackupMetadata {
 	m := &CopyBackupMetadata{Name: w.Name}
 	if i := w.SourceBackupInfo; i != nil {
-		m.SourceBackupInfo = BackupInfo{Backup: i.Backup, SourceTable: i.SourceTable, SourceBackup: i.SourceBackup, StartTime: utc(i.StartTime.Time), EndTime: utc(i.EndTime.Time)}
+		m.SourceBackupInfo = BackupInfo{Backup: i.Backup, SourceTable: i.SourceTable, SourceBackup: i.SourceBackup, StartTime: inUTC(i.StartTime.Time), EndTime: inUTC(i.EndTime.Time)}
 	}
 	if p := w.Progress; p != nil {
-		m.Progress = OperationProgress{Percent: p.ProgressPercent, StartTime: utc(p.StartTime.Time), EndTime: utc(p.EndTime.Time)}
+		m.Progress = OperationProgress{Percent: p.ProgressPercent, StartTime: inUTC(p.StartTime.Time), EndTime: inUTC(p.EndTime.Time)}
 	}
 	return m
 }
@@ -327,12 +337,12 @@ func (m *CreateBackupMetadata) UnmarshalJSON(data []byte) error {
 func (w wireCreateMetadata) AnyType() string { return w.Type }
 
 func (w *wireCreateMetadata) fromWire() *CreateBackupMetadata {
-	m := &CreateBackupMetadata{Name: w.Name, SourceTable: w.SourceTable, RequestTime: utc(w.RequestTime.Time), FinishTime: utc(w.FinishTime.Time)}
+	m := &CreateBackupMetadata{Name: w.Name, SourceTable: w.SourceTable, RequestTime: inUTC(w.RequestTime.Time), FinishTime: inUTC(w.FinishTime.Time)}
 	if m.RequestTime.IsZero() {
-		m.RequestTime = utc(w.StartTime.Time)
+		m.RequestTime = inUTC(w.StartTime.Time)
 	}
 	if m.FinishTime.IsZero() {
-		m.FinishTime = utc(w.EndTime.Time)
+		m.FinishTime = inUTC(w.EndTime.Time)
 	}
 	return m
 }

@@ -152,14 +152,24 @@ type RegionCapability struct {
 }
 
 // wireTimeLayout is how CBR writes times: UTC, microseconds, no zone.
-const wireTimeLayout = "2006-01-02T15:04:05.000000"
+// wireTimeLayoutNano is the same with nanoseconds, for a time that has
+// digits beyond the microsecond (never from CBR, but kept when written).
+const (
+	wireTimeLayout     = "2006-01-02T15:04:05.000000"
+	wireTimeLayoutNano = "2006-01-02T15:04:05.000000000"
+)
 
 // wireTime reads the time formats CBR uses (zone-less UTC with or without a
-// fraction, a space instead of T, or RFC 3339) and writes the first.
+// fraction, a space instead of T, or RFC 3339), keeping every fraction
+// digit, and writes the first (with nine digits when six would lose some).
 type wireTime struct{ t time.Time }
 
 func (w wireTime) MarshalJSON() ([]byte, error) {
-	return json.Marshal(w.t.UTC().Format(wireTimeLayout))
+	t := w.t.UTC()
+	if t.Nanosecond()%1000 != 0 {
+		return json.Marshal(t.Format(wireTimeLayoutNano))
+	}
+	return json.Marshal(t.Format(wireTimeLayout))
 }
 
 func (w *wireTime) UnmarshalJSON(b []byte) error {

@@ -81,6 +81,7 @@ func FuzzBackupJSON(f *testing.F) {
 	f.Add([]byte(`{"CreationTime":1.7e9,"Tags":[{"Key":"a","Value":"b"}],"FileSystem":{"FileSystemId":"fs-1"}}`))
 	f.Add([]byte(`{"CreationTime":-0.5,"FailureDetails":{"Message":"m"},"SizeInBytes":9223372036854775807}`))
 	f.Add([]byte(`{"CreationTime":"2020-01-01T00:00:00Z"}`))
+	f.Add([]byte(`{"CreationTime":1764600000.123456789}`))
 	f.Add([]byte(`{"Tags":[]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var b Backup

@@ -275,6 +275,16 @@ func tp(t time.Time) *gapi.Time {
 	return &gapi.Time{Time: t.UTC()}
 }
 
+// requestTime is a request's time as sent: UTC with microseconds (expire
+// and version times have microsecond granularity), so a lost attempt's
+// backup is matched on what was sent; "" for the zero time.
+func requestTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return gapi.FormatTime(t)
+}
+
 func tv(t *gapi.Time) time.Time {
 	if t == nil {
 		return time.Time{}
@@ -357,7 +367,8 @@ func (w *wireBackup) fromWire() *Backup {
 }
 
 // MarshalJSON writes b as the REST API's Backup resource (timestamps in RFC
-// 3339 UTC with microseconds, int64 values as strings). SourceBackup, which
+// 3339 UTC with 0, 3, 6 or 9 fraction digits as Google writes them, every
+// digit kept; int64 values as strings). SourceBackup, which
 // the resource has no field for, is not written.
 func (b Backup) MarshalJSON() ([]byte, error) { return json.Marshal(b.toWire()) }
 

@@ -2,7 +2,6 @@ package bigtable
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -20,23 +19,6 @@ const (
 	DefaultPollMax     = time.Minute
 )
 
-// CopyBackupOperation is a running or finished backup copy. Name, Done, Poll,
-// Wait, Metadata and Progress come from lro.Operation: Wait returns the new
-// backup once it is READY, or the operation's error (an *Error whose
-// status.Code is the operation's code; codes.Canceled after Cancel).
-// Metadata carries the copy's progress.
-type CopyBackupOperation struct {
-	*lro.Operation[Backup, CopyBackupMetadata]
-	c *Client
-}
-
-// CreateBackupOperation is a running or finished backup creation. The API
-// reports no progress percent for it (Progress().Percent is -1 until done).
-type CreateBackupOperation struct {
-	*lro.Operation[Backup, CreateBackupMetadata]
-	c *Client
-}
-
 // The two kinds of operation, for the shared Google operation code.
 var (
 	copyKind = gapi.OperationKind[Backup, CopyBackupMetadata, wireCopyMetadata]{
@@ -49,45 +31,6 @@ var (
 	}
 )
 
-func copyPercent(m *CopyBackupMetadata) int { return min(max(m.Progress.Percent, 0), 100) }
-
-func createPercent(*CreateBackupMetadata) int { return -1 }
-
-// CopyBackupOperation returns a handle on the copy operation called name,
-// as returned by Name() (here or in another process), for example
-// "operations/projects/p/instances/i/clusters/c/backups/b/operations/123".
-// Nothing is sent until Poll or Wait, which send
-// GET /v2/{name=operations/**}. A backup's own name is accepted too: the
-// handle then follows the backup (GET /v2/{name=projects/*/instances/*/clusters/*/backups/*})
-// until it is READY, and Metadata stays nil.
-// An invalid name makes Poll and Wait fail with a *backupcopy.ValidationError.
-func (c *Client) CopyBackupOperation(name string) *CopyBackupOperation {
-	return &CopyBackupOperation{lro.New(name, poller(c, copyKind), c.lroCfg), c}
-}
-
-// CreateBackupOperation returns a handle on the create operation called name
-// (see CopyBackupOperation; Poll and Wait send GET /v2/{name=operations/**}).
-func (c *Client) CreateBackupOperation(name string) *CreateBackupOperation {
-	return &CreateBackupOperation{lro.New(name, poller(c, createKind), c.lroCfg), c}
-}
-
-// Cancel asks the service to stop the copy
-// (POST /v2/{name=operations/**}:cancel). The service stops it on a
-// best-effort basis and deletes the backup being made; the operation then
-// ends with a CANCELLED error (codes.Canceled), which the next Poll or Wait
-// returns; it may also complete despite the request. The handle itself is
-// not changed. A handle that follows a backup (resumed by the backup's
-// name) cannot cancel: Cancel returns a *ValidationError without I/O.
-func (op *CopyBackupOperation) Cancel(ctx context.Context) error {
-	return op.c.cancel(ctx, op.Name())
-}
-
-// Cancel asks the service to stop the creation and delete the backup
-// (POST /v2/{name=operations/**}:cancel), as CopyBackupOperation.Cancel does.
-func (op *CreateBackupOperation) Cancel(ctx context.Context) error {
-	return op.c.cancel(ctx, op.Name())
-}
-
 func (c *Client) cancel(ctx context.Context, name string) error {
 	if backupNameOK(name) {
 		return rest.Invalid("name", "Cancel needs an operation name (operations/...); this handle follows a backup", name)
@@ -96,38 +39,6 @@ func (c *Client) cancel(ctx context.Context, name string) error {
 		return err
 	}
 	return gapi.CancelOperation(ctx, c.rest, operationPath(name).Verb("cancel"))
-}
-
-// copyOperationFrom returns a handle on a copy operation decoded in one pass.
-func (c *Client) copyOperationFrom(o *gapi.OperationOf[wireCopyMetadata]) (*CopyBackupOperation, error) {
-	st, err := copyKind.State(o)
-	if err != nil {
-		return nil, err
-	}
-	return c.copyOperationWith(o.Name, st)
-}
-
-func (c *Client) copyOperationWith(name string, st lro.State[Backup, CopyBackupMetadata]) (*CopyBackupOperation, error) {
-	if name == "" {
-		return nil, c.rest.Malformed(&rest.Request{Op: "CopyBackup", Writes: true}, nil, errors.New("the operation has no name"))
-	}
-	return &CopyBackupOperation{lro.NewWithState(name, st, poller(c, copyKind), c.lroCfg), c}, nil
-}
-
-// createOperationFrom is copyOperationFrom for a create.
-func (c *Client) createOperationFrom(o *gapi.OperationOf[wireCreateMetadata]) (*CreateBackupOperation, error) {
-	st, err := createKind.State(o)
-	if err != nil {
-		return nil, err
-	}
-	return c.createOperationWith(o.Name, st)
-}
-
-func (c *Client) createOperationWith(name string, st lro.State[Backup, CreateBackupMetadata]) (*CreateBackupOperation, error) {
-	if name == "" {
-		return nil, c.rest.Malformed(&rest.Request{Op: "CreateBackup", Writes: true}, nil, errors.New("the operation has no name"))
-	}
-	return &CreateBackupOperation{lro.NewWithState(name, st, poller(c, createKind), c.lroCfg), c}, nil
 }
 
 // poller polls an operation (GET /v2/{name=operations/**}), or follows a
@@ -175,46 +86,4 @@ func recovery[M any](c *Client, name string, matches func(*Backup) bool, metadat
 		Matches:         matches,
 		MetadataMatches: metadataMatches,
 	}
-}
-
-// recoverCopy resolves an ALREADY_EXISTS answer to a retried copy (see
-// gapi's Recover): a handle on this request's operation, or on the backup
-// itself when the operation is not listed; or the error.
-func (c *Client) recoverCopy(ctx context.Context, req *CopyBackupRequest, expire time.Time, conflict error) (*CopyBackupOperation, error) {
-	name := req.Parent + "/backups/" + req.BackupID
-	op, b, err := copyKind.Recover(ctx, c.rest, conflict, recovery(c, name,
-		func(b *Backup) bool { return b.SourceBackup == req.SourceBackup && b.ExpireTime.Equal(expire) },
-		func(m *CopyBackupMetadata) bool {
-			return m.SourceBackupInfo.Backup == "" || m.SourceBackupInfo.Backup == req.SourceBackup
-		}))
-	switch {
-	case err != nil:
-		return nil, err
-	case op != nil:
-		st, err := copyKind.StateOf(op)
-		if err != nil {
-			return nil, err
-		}
-		return c.copyOperationWith(op.Name, st)
-	}
-	return c.copyOperationWith(name, backupState[CopyBackupMetadata](b))
-}
-
-// recoverCreate is recoverCopy for CreateBackup.
-func (c *Client) recoverCreate(ctx context.Context, req *CreateBackupRequest, expire time.Time, conflict error) (*CreateBackupOperation, error) {
-	name := req.Parent + "/backups/" + req.BackupID
-	op, b, err := createKind.Recover(ctx, c.rest, conflict, recovery(c, name,
-		func(b *Backup) bool { return b.SourceTable == req.SourceTable && b.ExpireTime.Equal(expire) },
-		func(m *CreateBackupMetadata) bool { return m.SourceTable == "" || m.SourceTable == req.SourceTable }))
-	switch {
-	case err != nil:
-		return nil, err
-	case op != nil:
-		st, err := createKind.StateOf(op)
-		if err != nil {
-			return nil, err
-		}
-		return c.createOperationWith(op.Name, st)
-	}
-	return c.createOperationWith(name, backupState[CreateBackupMetadata](b))
 }

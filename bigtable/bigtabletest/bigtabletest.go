@@ -843,6 +843,8 @@ func operationOf(r *http.Request) string {
 	switch {
 	case strings.HasPrefix(path, "operations/") && strings.HasSuffix(path, "/operations"):
 		return "ListOperations"
+	case strings.HasPrefix(path, "operations/") && strings.HasSuffix(path, ":cancel"):
+		return "CancelOperation"
 	case strings.HasPrefix(path, "operations/"):
 		return "GetOperation"
 	case strings.HasSuffix(path, "/backups:copy"):

@@ -62,9 +62,9 @@ func (s *Server) InjectFault(f Fault) error {
 func (s *Server) ClearFaults() { s.fs.ClearFaults() }
 
 // Operations returns the operation names the fake knows, for
-// CountRequests and Fault.Operation: "CopyBackup", "CreateBackup", "GetBackup", "ListBackups", "DeleteBackup", "GetOperation", "ListOperations".
+// CountRequests and Fault.Operation: "CopyBackup", "CreateBackup", "GetBackup", "ListBackups", "DeleteBackup", "GetOperation", "CancelOperation", "ListOperations".
 func Operations() []string {
-	return []string{"CopyBackup", "CreateBackup", "GetBackup", "ListBackups", "DeleteBackup", "GetOperation", "ListOperations"}
+	return []string{"CopyBackup", "CreateBackup", "GetBackup", "ListBackups", "DeleteBackup", "GetOperation", "CancelOperation", "ListOperations"}
 }
 
 // CountRequests returns how many requests for operation op (one of

@@ -45,14 +45,14 @@ type CopyBackupOperation struct {
 // is READY. An invalid name makes Poll and Wait fail with a *backupcopy.ValidationError,
 // without I/O.
 func (c *Client) CreateBackupOperation(name string) *CreateBackupOperation {
-	return &CreateBackupOperation{Operation: lro.New(name, c.pollCreate, c.lro), c: c}
+	return &CreateBackupOperation{Operation: lro.New(name, c.pollCreate, c.lroCfg), c: c}
 }
 
 // CopyBackupOperation returns a handle on the CopyBackup operation called
 // name, as CreateBackupOperation does (Poll and Wait send
 // GET /v1/{name=projects/*/instances/*/backups/*/operations/*}).
 func (c *Client) CopyBackupOperation(name string) *CopyBackupOperation {
-	return &CopyBackupOperation{Operation: lro.New(name, c.pollCopy, c.lro), c: c}
+	return &CopyBackupOperation{Operation: lro.New(name, c.pollCopy, c.lroCfg), c: c}
 }
 
 // Cancel asks the service to stop the operation
@@ -153,7 +153,7 @@ func (c *Client) newCreateOperation(name string, st lro.State[Backup, CreateBack
 	if err := checkOperationName("operation name", name); err != nil {
 		return nil, fmt.Errorf("spanner: CreateBackup: the service answered with an unexpected operation name: %w", err)
 	}
-	return &CreateBackupOperation{Operation: lro.NewWithState(name, st, c.pollCreate, c.lro), c: c}, nil
+	return &CreateBackupOperation{Operation: lro.NewWithState(name, st, c.pollCreate, c.lroCfg), c: c}, nil
 }
 
 // newCopyOperation is newCreateOperation for a copy.
@@ -161,7 +161,7 @@ func (c *Client) newCopyOperation(name string, st lro.State[Backup, CopyBackupMe
 	if err := checkOperationName("operation name", name); err != nil {
 		return nil, fmt.Errorf("spanner: CopyBackup: the service answered with an unexpected operation name: %w", err)
 	}
-	return &CopyBackupOperation{Operation: lro.NewWithState(name, st, c.pollCopy, c.lro), c: c}, nil
+	return &CopyBackupOperation{Operation: lro.NewWithState(name, st, c.pollCopy, c.lroCfg), c: c}, nil
 }
 
 // recovery describes the replay of a create or copy for gapi's Recover:
@@ -197,7 +197,7 @@ func (c *Client) recoverCreate(ctx context.Context, req *CreateBackupRequest, co
 		}
 		return c.newCreateOperation(op.Name, st)
 	}
-	return &CreateBackupOperation{Operation: lro.NewWithState(name, backupState(b, createMetadataOf), c.pollCreate, c.lro), c: c}, nil
+	return &CreateBackupOperation{Operation: lro.NewWithState(name, backupState(b, createMetadataOf), c.pollCreate, c.lroCfg), c: c}, nil
 }
 
 func (c *Client) recoverCopy(ctx context.Context, req *CopyBackupRequest, conflict error) (*CopyBackupOperation, error) {
@@ -219,5 +219,5 @@ func (c *Client) recoverCopy(ctx context.Context, req *CopyBackupRequest, confli
 		return c.newCopyOperation(op.Name, st)
 	}
 	b.SourceBackup = req.SourceBackup
-	return &CopyBackupOperation{Operation: lro.NewWithState(name, backupState(b, copyMetadataOf), c.pollCopy, c.lro), c: c}, nil
+	return &CopyBackupOperation{Operation: lro.NewWithState(name, backupState(b, copyMetadataOf), c.pollCopy, c.lroCfg), c: c}, nil
 }

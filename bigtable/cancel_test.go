@@ -29,6 +29,7 @@ func TestCancelCopyAgainstFake(t *testing.T) {
 	require.True(t, ok, "the copy is being made")
 
 	require.NoError(t, op.Cancel(ctx))
+	assert.Equal(t, 1, fake.CountRequests("CancelOperation"))
 	reqs := fake.Requests()
 	last := reqs[len(reqs)-1]
 	assert.Equal(t, http.MethodPost, last.Method)

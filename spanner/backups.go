@@ -14,17 +14,6 @@ import (
 
 func backupName(parent, id string) string { return parent + "/backups/" + id }
 
-// replayConflict reports whether err is what a replay of a create or copy
-// that had in fact succeeded gets: the backup exists, or (for a create) the
-// database already has a backup being created.
-func replayConflict(err error) bool {
-	switch gapi.Code(err) {
-	case codes.AlreadyExists, codes.FailedPrecondition:
-		return true
-	}
-	return false
-}
-
 // GetBackup returns a backup (GET /v1/{name=projects/*/instances/*/backups/*}).
 func (c *Client) GetBackup(ctx context.Context, name string) (*Backup, error) {
 	if err := c.check(); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"google.golang.org/grpc/codes"
+
 	"github.com/backupcopy/backupcopy/internal/gapi"
 	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/lro"
@@ -93,4 +95,15 @@ func recovery[M any](c *Client, parent, name string, expire time.Time, matches f
 		},
 		MetadataMatches: metadataMatches,
 	}
+}
+
+// replayConflict reports whether err is what a replay of a create or copy
+// that had in fact succeeded gets: the backup exists, or (for a create) the
+// database already has a backup being created.
+func replayConflict(err error) bool {
+	switch gapi.Code(err) {
+	case codes.AlreadyExists, codes.FailedPrecondition:
+		return true
+	}
+	return false
 }

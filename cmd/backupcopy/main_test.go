@@ -121,7 +121,7 @@ func (e *emu) run(t *testing.T, args ...string) (string, string, int) {
 func TestHelpEverywhere(t *testing.T) {
 	for _, args := range [][]string{
 		{"-h"}, {"--help"}, {"copy", "-h"}, {"copy", "bigtable", "-h"}, {"copy", "spanner", "-h"}, {"copy", "cbr", "-h"},
-		{"copy", "fsx", "-h"}, {"wait", "-h"}, {"emulator", "-h"}, {"version", "-h"}, {"completion", "-h"}, {"completion", "bash", "-h"},
+		{"copy", "fsx", "-h"}, {"wait", "-h"}, {"apply", "-h"}, {"status", "-h"}, {"emulator", "-h"}, {"version", "-h"}, {"completion", "-h"}, {"completion", "bash", "-h"},
 	} {
 		stdout, stderr, code := (*emu)(nil).run(t, args...)
 		assert.Equal(t, 0, code, "%v: %s", args, stderr)
@@ -129,7 +129,7 @@ func TestHelpEverywhere(t *testing.T) {
 	}
 	stdout, _, code := (*emu)(nil).run(t, "-h")
 	require.Equal(t, 0, code)
-	for _, c := range []string{"copy", "wait", "emulator", "version", "completion"} {
+	for _, c := range []string{"copy", "wait", "apply", "status", "emulator", "version", "completion"} {
 		assert.Contains(t, stdout, "\n  "+c+" ", "root help lists %s", c)
 	}
 }

@@ -188,7 +188,9 @@ twice to the same destination, a source that is not ready), 130 interrupted.`,
 			}
 			defer st.Close()
 			resume := "backupcopy apply -f " + shellQuote(plan) + " --state " + shellQuote(state)
-			res, err := fleet.Run(ctx, fp, fleet.Options{Store: st, OnEvent: a.fleetView(ctx), MaxAttempts: maxAttempts})
+			onEvent, endView := a.fleetView(ctx)
+			res, err := fleet.Run(ctx, fp, fleet.Options{Store: st, OnEvent: onEvent, MaxAttempts: maxAttempts})
+			endView()
 			var pe *fleet.PlanError
 			var se *fleet.StateError
 			switch {
@@ -235,10 +237,18 @@ func (a *app) printRun(res *fleet.Result, out string) {
 }
 
 // fleetView shows a run's events: a live bar per copy in progress on a
-// terminal, else a timestamped line per event.
-func (a *app) fleetView(ctx context.Context) func(fleet.Event) {
+// terminal, else a timestamped line per event. Call end once the run
+// returned, before printing anything else.
+func (a *app) fleetView(ctx context.Context) (onEvent func(fleet.Event), end func()) {
 	pr := a.newProgress(ctx)
 	tasks := map[string]*task{}
+	end = func() {
+		for k, t := range tasks {
+			t.end("running")
+			delete(tasks, k)
+		}
+		pr.wait()
+	}
 	return func(e fleet.Event) {
 		t := tasks[e.Key]
 		switch e.Type {
@@ -276,7 +286,7 @@ func (a *app) fleetView(ctx context.Context) func(fleet.Event) {
 				a.logf("%s %s failed: %s", e.Cloud, e.Key, oneLine(fmt.Sprint(e.Err)))
 			}
 		}
-	}
+	}, end
 }
 
 // logf writes a timestamped line on stderr.

@@ -155,9 +155,14 @@ func (f *FleetCopy) Find(ctx context.Context, a fleet.Attempt) (string, error) {
 }
 
 // Wait follows the operation (or backup) called name until the copy is
-// READY and returns the new backup's name.
+// READY and returns the new backup's name. If the operation is no longer
+// known (Bigtable forgets finished operations after a while, and a run may
+// resume late), it follows the backup the request names instead.
 func (f *FleetCopy) Wait(ctx context.Context, name string, opts ...lro.WaitOption) (string, error) {
 	b, err := f.Client.CopyBackupOperation(name).Wait(ctx, opts...)
+	if err != nil && name != f.target() && gapi.Code(err) == codes.NotFound && ctx.Err() == nil {
+		b, err = f.Client.CopyBackupOperation(f.target()).Wait(ctx, opts...)
+	}
 	if err != nil {
 		return "", err
 	}

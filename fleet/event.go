@@ -37,7 +37,9 @@ func (t EventType) String() string {
 
 // Event is something that happened to one copy of a run.
 type Event struct {
-	Type  EventType
+	// Type says what happened.
+	Type EventType
+	// Key is the copy's key; Cloud its adapter's Cloud().
 	Key   string
 	Cloud string
 	// Group is the copy's limit group; Limit is the group's current limit.
@@ -65,6 +67,8 @@ type Event struct {
 
 // Totals counts a run's copies by state.
 type Totals struct {
+	// Queued, Starting, Running, Done and Failed count the copies in each
+	// State.
 	Queued, Starting, Running, Done, Failed int
 }
 

@@ -204,7 +204,7 @@ func TestAPIErrorsExitOne(t *testing.T) {
 	}{
 		{[]string{"copy", "fsx", "--source", "backup-0000000000000000f"}, []string{"BackupNotFound", "RequestID: "}},
 		{[]string{"copy", "bigtable", "--source", emuBigtableSource + "/backups/none", "--parent", emuBigtableDestinations[0], "--backup-id", "x", "--expire-after", "168h"}, []string{"NotFound", "request id"}},
-		{[]string{"copy", "spanner", "--source", e.sources("spanner")[0], "--parent", "projects/" + emuProject + "/instances/nowhere", "--backup-id", "xx", "--expire-after", "168h"}, []string{"NotFound", "Instance not found"}},
+		{[]string{"copy", "spanner", "--source", e.sources("spanner")[0], "--parent", "projects/" + emuProject + "/instances/nowhere", "--backup-id", "xx", "--expire-after", "168h"}, []string{"NotFound", "Instance not found", "request id fake-"}},
 		{[]string{"copy", "cbr", "--source", e.sources("cbr")[0], "--destination-project-id", "p", "--destination-region", "cn-east-3", "--destination-vault-id", "00000000-0000-4000-8000-999999999999"}, []string{"BackupService.6105"}},
 	} {
 		stdout, stderr, code := e.run(t, tc.args...)

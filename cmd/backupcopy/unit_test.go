@@ -14,12 +14,12 @@ func TestWaitCommandCarriesClientFlags(t *testing.T) {
 
 func TestShellQuote(t *testing.T) {
 	for in, want := range map[string]string{
-		"backup-0123":                         "backup-0123",
+		"backup-0123":                          "backup-0123",
 		"operations/projects/p/x/operations/1": "operations/projects/p/x/operations/1",
-		"it's":                                `'it'\''s'`,
-		"":                                    "''",
-		"a b":                                 "'a b'",
-		"$(rm)":                               "'$(rm)'",
+		"it's":                                 `'it'\''s'`,
+		"":                                     "''",
+		"a b":                                  "'a b'",
+		"$(rm)":                                "'$(rm)'",
 	} {
 		assert.Equal(t, want, shellQuote(in), in)
 	}

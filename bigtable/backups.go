@@ -2,7 +2,6 @@ package bigtable
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -11,7 +10,6 @@ import (
 
 	"google.golang.org/grpc/codes"
 
-	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/gapi"
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
@@ -52,6 +50,15 @@ type CreateBackupRequest struct {
 	HotToStandardTime time.Time
 }
 
+// Request bodies carry their times as gapi.FormatTime writes them (UTC,
+// microseconds: what the service keeps).
+type createBackupBody struct {
+	SourceTable       string `json:"sourceTable"`
+	ExpireTime        string `json:"expireTime"`
+	BackupType        string `json:"backupType,omitempty"`
+	HotToStandardTime string `json:"hotToStandardTime,omitempty"`
+}
+
 type copyBackupBody struct {
 	BackupID     string `json:"backupId"`
 	SourceBackup string `json:"sourceBackup"`
@@ -62,7 +69,7 @@ type copyBackupBody struct {
 // (POST /v2/{parent=projects/*/instances/*/clusters/*}/backups:copy, body
 // {backupId, sourceBackup, expireTime}).
 //
-// The request is checked first; a broken rule returns a *ValidationError and
+// The request is checked first; a broken rule returns a *backupcopy.ValidationError and
 // nothing is sent. Failed attempts are retried as for reads, since the fixed
 // backup id keeps a retry from making a second copy: if a retry is answered
 // ALREADY_EXISTS after an earlier attempt's outcome was lost, and the existing
@@ -78,8 +85,8 @@ func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyB
 	if err := req.validate(c.clock.Now()); err != nil {
 		return nil, err
 	}
-	expire := utc(req.ExpireTime)
-	op := copyOperationJSON{Want: copyMetadataTypeURL}
+	expire := micro(req.ExpireTime)
+	op := copyKind.Body()
 	resp, err := c.rest.Do(ctx, &rest.Request{
 		Op:     "CopyBackup",
 		Method: http.MethodPost,
@@ -87,23 +94,16 @@ func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyB
 		Path:   rest.NewPath("v2").Name("CopyBackupRequest.Parent", req.Parent, clusterPattern).Lit("backups").Verb("copy"),
 		Body:   copyBackupBody{BackupID: req.BackupID, SourceBackup: req.SourceBackup, ExpireTime: gapi.FormatTime(expire)},
 		Mode:   rest.Idempotent,
-		Out:    &op,
+		Out:    op,
 	})
 	if err != nil {
 		err = withOp(opName, err)
 		if resp != nil && resp.Ambiguous && gapi.Code(err) == codes.AlreadyExists {
-			name := req.Parent + "/backups/" + req.BackupID
-			h, rerr := c.recoverCopy(ctx, name, func(b *Backup) bool {
-				return b.SourceBackup == req.SourceBackup && b.ExpireTime.Equal(expire)
-			})
-			if h != nil {
-				return h, nil
-			}
-			return nil, recoveryFailed(err, rerr)
+			return c.recoverCopy(ctx, req, expire, err)
 		}
 		return nil, err
 	}
-	return c.copyOperationFrom(&op.Operation, decoded(&op, (*wireCopyMetadata).fromWire))
+	return c.copyOperationFrom(op)
 }
 
 // CreateBackup starts a backup of a table and returns its operation at once
@@ -120,9 +120,12 @@ func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*C
 	if err := req.validate(c.clock.Now()); err != nil {
 		return nil, err
 	}
-	expire := utc(req.ExpireTime)
-	body := Backup{SourceTable: req.SourceTable, ExpireTime: expire, BackupType: req.BackupType, HotToStandardTime: utc(req.HotToStandardTime)}
-	op := createOperationJSON{Want: createMetadataTypeURL}
+	expire := micro(req.ExpireTime)
+	body := createBackupBody{SourceTable: req.SourceTable, ExpireTime: gapi.FormatTime(expire), BackupType: string(req.BackupType)}
+	if !req.HotToStandardTime.IsZero() {
+		body.HotToStandardTime = gapi.FormatTime(req.HotToStandardTime)
+	}
+	op := createKind.Body()
 	resp, err := c.rest.Do(ctx, &rest.Request{
 		Op:     "CreateBackup",
 		Method: http.MethodPost,
@@ -131,47 +134,17 @@ func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*C
 		Query:  url.Values{"backupId": {req.BackupID}},
 		Body:   body,
 		Mode:   rest.Idempotent,
-		Out:    &op,
+		Out:    op,
 	})
 	if err != nil {
 		err = withOp(opName, err)
 		if resp != nil && resp.Ambiguous && gapi.Code(err) == codes.AlreadyExists {
-			name := req.Parent + "/backups/" + req.BackupID
-			h, rerr := c.recoverCreate(ctx, name, func(b *Backup) bool {
-				return b.SourceTable == req.SourceTable && b.ExpireTime.Equal(expire)
-			})
-			if h != nil {
-				return h, nil
-			}
-			return nil, recoveryFailed(err, rerr)
+			return c.recoverCreate(ctx, req, expire, err)
 		}
 		return nil, err
 	}
-	return c.createOperationFrom(&op.Operation, decoded(&op, (*wireCreateMetadata).fromWire))
+	return c.createOperationFrom(op)
 }
-
-// recoveryFailed returns the ALREADY_EXISTS error, noting why it could not be
-// matched to the call's own lost attempt if a look-up failed.
-func recoveryFailed(err, lookup error) error {
-	if lookup == nil {
-		return err
-	}
-	return &recoveryError{err: err, lookup: lookup}
-}
-
-// recoveryError is an ALREADY_EXISTS answer to a retried create or copy that
-// could not be checked against the existing backup. It unwraps to the API
-// error (so status.Code and errors.As see ALREADY_EXISTS) and the look-up error.
-type recoveryError struct{ err, lookup error }
-
-func (e *recoveryError) Error() string {
-	return fmt.Sprintf("%v (an earlier attempt may have succeeded; checking the existing backup failed: %v)", e.err, e.lookup)
-}
-
-func (e *recoveryError) Unwrap() []error { return []error{e.err, e.lookup} }
-
-// ErrorKind is OutcomeUnknown: the backup may be this call's own.
-func (e *recoveryError) ErrorKind() backupcopy.Kind { return backupcopy.OutcomeUnknown }
 
 // GetBackup returns a backup (GET /v2/{name=projects/*/instances/*/clusters/*/backups/*}).
 func (c *Client) GetBackup(ctx context.Context, name string) (*Backup, error) {

@@ -2,8 +2,6 @@ package spanner
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -11,10 +9,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 
-	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/gapi"
 	"github.com/backupcopy/backupcopy/internal/rest"
-	"github.com/backupcopy/backupcopy/lro"
 )
 
 // CreateBackupRequest asks for a backup of a database.
@@ -58,10 +54,12 @@ type CopyBackupRequest struct {
 	Encryption *CopyEncryptionConfig
 }
 
+// Request bodies carry their times as gapi.FormatTime writes them (UTC,
+// microseconds: what the service keeps).
 type wireCreateBody struct {
-	Database    string     `json:"database"`
-	ExpireTime  *gapi.Time `json:"expireTime"`
-	VersionTime *gapi.Time `json:"versionTime,omitempty"`
+	Database    string `json:"database"`
+	ExpireTime  string `json:"expireTime"`
+	VersionTime string `json:"versionTime,omitempty"`
 }
 
 type wireCopyEncryption struct {
@@ -73,7 +71,7 @@ type wireCopyEncryption struct {
 type wireCopyBody struct {
 	BackupID         string              `json:"backupId"`
 	SourceBackup     string              `json:"sourceBackup"`
-	ExpireTime       *gapi.Time          `json:"expireTime"`
+	ExpireTime       string              `json:"expireTime"`
 	EncryptionConfig *wireCopyEncryption `json:"encryptionConfig,omitempty"`
 }
 
@@ -85,7 +83,7 @@ func backupName(parent, id string) string { return parent + "/backups/" + id }
 // {database, expireTime, versionTime}); its Wait returns the READY backup.
 // Only one backup creation per database may be pending at a time.
 //
-// The request is checked first; a broken rule returns a *ValidationError and
+// The request is checked first; a broken rule returns a *backupcopy.ValidationError and
 // nothing is sent. Failed attempts are retried as for reads, since the fixed
 // backup id keeps a retry from making a second backup: if a retry is answered
 // ALREADY_EXISTS or FAILED_PRECONDITION after an earlier attempt's outcome
@@ -109,14 +107,14 @@ func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*C
 			q["encryptionConfig.kmsKeyNames"] = append([]string(nil), e.KMSKeyNames...)
 		}
 	}
-	op := createKind.body()
+	op := createKind.Body()
 	resp, err := c.do(ctx, &rest.Request{
 		Op:     "CreateBackup",
 		Method: http.MethodPost,
 		Writes: true,
 		Path:   rest.NewPath("v1").Name("CreateBackupRequest.Parent", req.Parent, instancePattern).Lit("backups"),
 		Query:  q,
-		Body:   wireCreateBody{Database: req.Database, ExpireTime: tp(req.ExpireTime), VersionTime: tp(req.VersionTime)},
+		Body:   wireCreateBody{Database: req.Database, ExpireTime: requestTime(req.ExpireTime), VersionTime: requestTime(req.VersionTime)},
 		// A replay cannot make a second backup: the backup id is the key, and a
 		// replay refused because of a lost first attempt is resolved below.
 		Mode: rest.Idempotent,
@@ -128,7 +126,11 @@ func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*C
 		}
 		return nil, err
 	}
-	return c.newCreateOperationWith(op.Operation, createKind.meta(op))
+	st, err := createKind.State(op)
+	if err != nil {
+		return nil, err
+	}
+	return c.newCreateOperation(op.Name, st)
 }
 
 // CopyBackup starts copying a backup and returns its operation at once
@@ -136,7 +138,7 @@ func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*C
 // sourceBackup, expireTime, encryptionConfig}); its Wait returns the READY
 // copy.
 //
-// The request is checked first; a broken rule returns a *ValidationError and
+// The request is checked first; a broken rule returns a *backupcopy.ValidationError and
 // nothing is sent. Failed attempts are retried as for reads, since the fixed
 // backup id keeps a retry from making a second copy: if a retry is answered
 // ALREADY_EXISTS (or FAILED_PRECONDITION) after an earlier attempt's outcome
@@ -150,11 +152,11 @@ func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyB
 	if err := req.validate(c.now()); err != nil {
 		return nil, err
 	}
-	body := wireCopyBody{BackupID: req.BackupID, SourceBackup: req.SourceBackup, ExpireTime: tp(req.ExpireTime)}
+	body := wireCopyBody{BackupID: req.BackupID, SourceBackup: req.SourceBackup, ExpireTime: requestTime(req.ExpireTime)}
 	if e := req.Encryption; e != nil {
 		body.EncryptionConfig = &wireCopyEncryption{EncryptionType: string(e.Type), KMSKeyName: e.KMSKeyName, KMSKeyNames: e.KMSKeyNames}
 	}
-	op := copyKind.body()
+	op := copyKind.Body()
 	resp, err := c.do(ctx, &rest.Request{
 		Op:     "CopyBackup",
 		Method: http.MethodPost,
@@ -170,7 +172,11 @@ func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyB
 		}
 		return nil, err
 	}
-	return c.newCopyOperationWith(op.Operation, copyKind.meta(op))
+	st, err := copyKind.State(op)
+	if err != nil {
+		return nil, err
+	}
+	return c.newCopyOperation(op.Name, st)
 }
 
 // replayConflict reports whether err is what a replay of a create or copy
@@ -268,152 +274,3 @@ func (c *Client) DeleteBackup(ctx context.Context, name string) error {
 	}
 	return err
 }
-
-// ---- finding the operation a lost attempt started ----
-
-type wireListOperations struct {
-	Operations    []gapi.Operation `json:"operations"`
-	NextPageToken string           `json:"nextPageToken"`
-}
-
-// backupOperations returns the backup operations of an instance that match
-// filter: GET /v1/{parent=projects/*/instances/*}/backupOperations.
-func (c *Client) backupOperations(ctx context.Context, parent, filter string) ([]gapi.Operation, error) {
-	var all []gapi.Operation
-	seen := map[string]bool{}
-	token := ""
-	for {
-		q := url.Values{"filter": {filter}}
-		if token != "" {
-			q.Set("pageToken", token)
-		}
-		var page wireListOperations
-		if _, err := c.do(ctx, &rest.Request{
-			Op:     "ListBackupOperations",
-			Method: http.MethodGet,
-			Path:   rest.NewPath("v1").Name("parent", parent, instancePattern).Lit("backupOperations"),
-			Query:  q,
-			Mode:   rest.Idempotent,
-			Out:    &page,
-		}); err != nil {
-			return nil, err
-		}
-		all = append(all, page.Operations...)
-		if page.NextPageToken == "" || seen[page.NextPageToken] {
-			return all, nil
-		}
-		seen[page.NextPageToken] = true
-		token = page.NextPageToken
-	}
-}
-
-// operationFilter selects the operations of one metadata type whose
-// metadata names the backup.
-func operationFilter(typeURL, backup string) string {
-	return fmt.Sprintf("(metadata.@type=%s) AND (metadata.name:%q)", typeURL, backup)
-}
-
-// pickOperation returns the operation among ops that match reports as ours,
-// preferring one still running, then one that succeeded.
-func pickOperation(ops []gapi.Operation, match func(gapi.Operation) bool) (gapi.Operation, bool) {
-	var done *gapi.Operation
-	for i := range ops {
-		op := ops[i]
-		if !match(op) {
-			continue
-		}
-		if !op.Done {
-			return op, true
-		}
-		if len(op.Error) == 0 && done == nil {
-			done = &ops[i]
-		}
-	}
-	if done != nil {
-		return *done, true
-	}
-	return gapi.Operation{}, false
-}
-
-func (c *Client) recoverCreate(ctx context.Context, req *CreateBackupRequest, conflict error) (*CreateBackupOperation, error) {
-	name := backupName(req.Parent, req.BackupID)
-	ops, err := c.backupOperations(ctx, req.Parent, operationFilter(CreateBackupMetadataTypeURL, name))
-	if err != nil {
-		return nil, lookupFailed(conflict, err)
-	}
-	op, ok := pickOperation(ops, func(op gapi.Operation) bool {
-		var m CreateBackupMetadata
-		return json.Unmarshal(op.Metadata, &m) == nil && m.Name == name && m.Database == req.Database
-	})
-	if ok {
-		return c.newCreateOperation(op)
-	}
-	b, err := c.matchingBackup(ctx, name, req.ExpireTime, func(b *Backup) bool { return b.Database == req.Database })
-	if err != nil {
-		return nil, lookupFailed(conflict, err)
-	}
-	if b == nil {
-		return nil, conflict
-	}
-	return &CreateBackupOperation{Operation: lro.NewWithState(name, backupState(b, createMetadataOf), c.pollCreate, c.lro), c: c}, nil
-}
-
-func (c *Client) recoverCopy(ctx context.Context, req *CopyBackupRequest, conflict error) (*CopyBackupOperation, error) {
-	name := backupName(req.Parent, req.BackupID)
-	ops, err := c.backupOperations(ctx, req.Parent, operationFilter(CopyBackupMetadataTypeURL, name))
-	if err != nil {
-		return nil, lookupFailed(conflict, err)
-	}
-	op, ok := pickOperation(ops, func(op gapi.Operation) bool {
-		var m CopyBackupMetadata
-		return json.Unmarshal(op.Metadata, &m) == nil && m.Name == name && m.SourceBackup == req.SourceBackup
-	})
-	if ok {
-		return c.newCopyOperation(op)
-	}
-	b, err := c.matchingBackup(ctx, name, req.ExpireTime, nil)
-	if err != nil {
-		return nil, lookupFailed(conflict, err)
-	}
-	if b == nil {
-		return nil, conflict
-	}
-	b.SourceBackup = req.SourceBackup
-	return &CopyBackupOperation{Operation: lro.NewWithState(name, backupState(b, copyMetadataOf), c.pollCopy, c.lro), c: c}, nil
-}
-
-// matchingBackup returns the backup called name if it carries exactly the
-// expire time the request asked for (and passes match): the sign that a lost
-// attempt of this very request made it. It returns nil if there is no such
-// backup.
-func (c *Client) matchingBackup(ctx context.Context, name string, expire time.Time, match func(*Backup) bool) (*Backup, error) {
-	b, err := c.GetBackup(ctx, name)
-	if gapi.Code(err) == codes.NotFound {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !b.ExpireTime.Equal(expire.Truncate(time.Microsecond)) || (match != nil && !match(b)) {
-		return nil, nil
-	}
-	return b, nil
-}
-
-func lookupFailed(conflict, lookup error) error {
-	return &recoveryError{conflict: conflict, lookup: lookup}
-}
-
-// recoveryError is a replay conflict that could not be resolved because
-// looking for the earlier attempt's operation failed. errors.As finds the
-// conflict (the API error) first.
-type recoveryError struct{ conflict, lookup error }
-
-func (e *recoveryError) Error() string {
-	return fmt.Sprintf("%v (an earlier attempt's answer was lost, and looking up the operation it may have started failed: %v)", e.conflict, e.lookup)
-}
-
-func (e *recoveryError) Unwrap() []error { return []error{e.conflict, e.lookup} }
-
-// ErrorKind is OutcomeUnknown: the backup may be this call's own.
-func (e *recoveryError) ErrorKind() backupcopy.Kind { return backupcopy.OutcomeUnknown }

@@ -2,9 +2,7 @@ package spanner
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/backupcopy/backupcopy/internal/gapi"
@@ -44,7 +42,7 @@ type CopyBackupOperation struct {
 // unknown until then. name may also be a backup name
 // (projects/*/instances/*/backups/*): the handle then watches the backup
 // itself (GET /v1/{name=projects/*/instances/*/backups/*}) and is done when it
-// is READY. An invalid name makes Poll and Wait fail with a *ValidationError,
+// is READY. An invalid name makes Poll and Wait fail with a *backupcopy.ValidationError,
 // without I/O.
 func (c *Client) CreateBackupOperation(name string) *CreateBackupOperation {
 	return &CreateBackupOperation{Operation: lro.New(name, c.pollCreate, c.lro), c: c}
@@ -78,96 +76,29 @@ func (c *Client) cancel(ctx context.Context, name string) error {
 	if rest.CheckName("name", name, backupPattern) == nil {
 		return rest.Invalid("name", "Cancel needs an operation name ("+operationPattern+"); this handle watches a backup", name)
 	}
-	_, err := c.send(ctx, &rest.Request{
-		Op:     "CancelOperation",
-		Method: http.MethodPost,
-		Writes: true,
-		Path:   rest.NewPath("v1").Name("name", name, operationPattern).Verb("cancel"),
-		Mode:   rest.Idempotent,
-	})
-	return err
+	return gapi.CancelOperation(ctx, c.rest, rest.NewPath("v1").Name("name", name, operationPattern).Verb("cancel"))
 }
 
-// kind describes one of the two operation types.
-type kind[M any] struct {
-	op       string // "CreateBackup"
-	typeURL  string
-	progress func(*M) OperationProgress
-	// finish completes a result from the metadata.
-	finish func(*Backup, *M)
-	// fromWire converts decoded wire metadata.
-	fromWire func(*wireMetadata) *M
-}
-
-// operationJSON is an operation body, decoded with its metadata in one pass.
-type operationJSON = gapi.OperationOf[wireMetadata]
-
-// body returns an empty operation body for k's operations.
-func (k kind[M]) body() *operationJSON { return &operationJSON{Want: k.typeURL} }
-
-// stateOf reads an operation body decoded by body().
-func (k kind[M]) stateOf(o *operationJSON) (lro.State[Backup, M], error) {
-	return k.stateWith(o.Operation, k.meta(o))
-}
-
-var createKind = kind[CreateBackupMetadata]{
-	op: "CreateBackup", typeURL: CreateBackupMetadataTypeURL,
-	progress: func(m *CreateBackupMetadata) OperationProgress { return m.Progress },
-	finish:   func(*Backup, *CreateBackupMetadata) {},
-	fromWire: (*wireMetadata).createFromWire,
-}
-
-var copyKind = kind[CopyBackupMetadata]{
-	op: "CopyBackup", typeURL: CopyBackupMetadataTypeURL,
-	progress: func(m *CopyBackupMetadata) OperationProgress { return m.Progress },
-	finish: func(b *Backup, m *CopyBackupMetadata) {
-		if b.SourceBackup == "" {
-			b.SourceBackup = m.SourceBackup
-		}
-	},
-	fromWire: (*wireMetadata).copyFromWire,
-}
-
-// state reads an Operation's JSON.
-func (k kind[M]) state(op gapi.Operation) (lro.State[Backup, M], error) { return k.stateWith(op, nil) }
-
-// stateWith is state for an operation whose metadata, if meta is not nil,
-// is already decoded.
-func (k kind[M]) stateWith(op gapi.Operation, meta *M) (lro.State[Backup, M], error) {
-	st := lro.State[Backup, M]{Percent: -1}
-	if meta != nil {
-		st.Metadata = meta
-		st.Percent = k.progress(meta).Percent
-	} else if len(op.Metadata) > 0 && string(op.Metadata) != "null" {
-		m := new(M)
-		if err := json.Unmarshal(op.Metadata, m); err != nil {
-			return st, &rest.MalformedResponseError{Service: service, Op: k.op, Err: fmt.Errorf("operation %s is not a %s operation (metadata: %v)", op.Name, k.op, err)}
-		}
-		st.Metadata = m
-		st.Percent = k.progress(m).Percent
+// The two kinds of operation, for the shared Google operation code.
+var (
+	createKind = gapi.OperationKind[Backup, CreateBackupMetadata, wireMetadata]{
+		Service: service, Op: "CreateBackup", MetadataType: CreateBackupMetadataTypeURL, ResultType: backupType,
+		FromWire: (*wireMetadata).createFromWire,
+		Percent:  func(m *CreateBackupMetadata) int { return m.Progress.Percent },
 	}
-	if !op.Done {
-		return st, nil
+	copyKind = gapi.OperationKind[Backup, CopyBackupMetadata, wireMetadata]{
+		Service: service, Op: "CopyBackup", MetadataType: CopyBackupMetadataTypeURL, ResultType: backupType,
+		FromWire: (*wireMetadata).copyFromWire,
+		Percent:  func(m *CopyBackupMetadata) int { return m.Progress.Percent },
+		// The Backup resource does not name its source: take it from the
+		// operation's metadata.
+		Finish: func(b *Backup, m *CopyBackupMetadata) {
+			if b.SourceBackup == "" {
+				b.SourceBackup = m.SourceBackup
+			}
+		},
 	}
-	st.Done = true
-	if len(op.Error) > 0 && string(op.Error) != "null" {
-		st.Err = withOp(k.op, gapi.OperationError(service, op.Error))
-		return st, nil
-	}
-	if len(op.Response) == 0 {
-		return st, &rest.MalformedResponseError{Service: service, Op: k.op, Err: fmt.Errorf("operation %s is done with neither response nor error", op.Name)}
-	}
-	var w wireBackup
-	if err := gapi.DecodeAny(op.Response, backupType, &w); err != nil {
-		return st, &rest.MalformedResponseError{Service: service, Op: k.op, Err: fmt.Errorf("operation %s response: %w", op.Name, err)}
-	}
-	st.Result = w.fromWire()
-	if st.Metadata != nil {
-		k.finish(st.Result, st.Metadata)
-	}
-	st.Percent = 100
-	return st, nil
-}
+)
 
 func createMetadataOf(b *Backup) *CreateBackupMetadata {
 	return &CreateBackupMetadata{Name: b.Name, Database: b.Database, Progress: backupProgress(b)}
@@ -194,7 +125,7 @@ func backupState[M any](b *Backup, meta func(*Backup) *M) lro.State[Backup, M] {
 	return st
 }
 
-func pollWith[M any](ctx context.Context, c *Client, k kind[M], name string, meta func(*Backup) *M) (lro.State[Backup, M], error) {
+func pollWith[M any](ctx context.Context, c *Client, k gapi.OperationKind[Backup, M, wireMetadata], name string, meta func(*Backup) *M) (lro.State[Backup, M], error) {
 	if rest.CheckName("name", name, backupPattern) == nil {
 		b, err := c.getBackup(ctx, name)
 		if err != nil {
@@ -205,17 +136,7 @@ func pollWith[M any](ctx context.Context, c *Client, k kind[M], name string, met
 	if err := checkOperationName("name", name); err != nil {
 		return lro.State[Backup, M]{}, err
 	}
-	op := k.body()
-	if _, err := c.send(ctx, &rest.Request{
-		Op:     "GetOperation",
-		Method: http.MethodGet,
-		Path:   rest.NewPath("v1").Name("name", name, operationPattern),
-		Mode:   rest.Idempotent,
-		Out:    op,
-	}); err != nil {
-		return lro.State[Backup, M]{}, err
-	}
-	return k.stateOf(op)
+	return k.Get(ctx, c.rest, rest.NewPath("v1").Name("name", name, operationPattern))
 }
 
 func (c *Client) pollCreate(ctx context.Context, name string) (lro.State[Backup, CreateBackupMetadata], error) {
@@ -226,44 +147,77 @@ func (c *Client) pollCopy(ctx context.Context, name string) (lro.State[Backup, C
 	return pollWith(ctx, c, copyKind, name, copyMetadataOf)
 }
 
-func (c *Client) newCreateOperation(op gapi.Operation) (*CreateBackupOperation, error) {
-	return c.newCreateOperationWith(op, nil)
-}
-
-// meta returns the metadata o's one pass decoded, or nil.
-func (k kind[M]) meta(o *operationJSON) *M {
-	if o.Slow || o.Meta == nil {
-		return nil
-	}
-	return k.fromWire(o.Meta)
-}
-
-// newCreateOperationWith is newCreateOperation for an operation whose
-// metadata, if meta is not nil, is already decoded.
-func (c *Client) newCreateOperationWith(op gapi.Operation, meta *CreateBackupMetadata) (*CreateBackupOperation, error) {
-	st, err := createKind.stateWith(op, meta)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkOperationName("operation name", op.Name); err != nil {
+// newCreateOperation returns a handle on an operation the service answered
+// with, in state st.
+func (c *Client) newCreateOperation(name string, st lro.State[Backup, CreateBackupMetadata]) (*CreateBackupOperation, error) {
+	if err := checkOperationName("operation name", name); err != nil {
 		return nil, fmt.Errorf("spanner: CreateBackup: the service answered with an unexpected operation name: %w", err)
 	}
-	return &CreateBackupOperation{Operation: lro.NewWithState(op.Name, st, c.pollCreate, c.lro), c: c}, nil
+	return &CreateBackupOperation{Operation: lro.NewWithState(name, st, c.pollCreate, c.lro), c: c}, nil
 }
 
-func (c *Client) newCopyOperation(op gapi.Operation) (*CopyBackupOperation, error) {
-	return c.newCopyOperationWith(op, nil)
-}
-
-// newCopyOperationWith is newCopyOperation for an operation whose metadata,
-// if meta is not nil, is already decoded.
-func (c *Client) newCopyOperationWith(op gapi.Operation, meta *CopyBackupMetadata) (*CopyBackupOperation, error) {
-	st, err := copyKind.stateWith(op, meta)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkOperationName("operation name", op.Name); err != nil {
+// newCopyOperation is newCreateOperation for a copy.
+func (c *Client) newCopyOperation(name string, st lro.State[Backup, CopyBackupMetadata]) (*CopyBackupOperation, error) {
+	if err := checkOperationName("operation name", name); err != nil {
 		return nil, fmt.Errorf("spanner: CopyBackup: the service answered with an unexpected operation name: %w", err)
 	}
-	return &CopyBackupOperation{Operation: lro.NewWithState(op.Name, st, c.pollCopy, c.lro), c: c}, nil
+	return &CopyBackupOperation{Operation: lro.NewWithState(name, st, c.pollCopy, c.lro), c: c}, nil
+}
+
+// recovery describes the replay of a create or copy for gapi's Recover:
+// the operations are listed in the instance
+// (GET /v1/{parent=projects/*/instances/*}/backupOperations).
+func recovery[M any](c *Client, parent, name string, expire time.Time, matches func(*Backup) bool, metadataMatches func(*M) bool) gapi.Recovery[Backup, M] {
+	expire = expire.Truncate(time.Microsecond) // what the service keeps
+	return gapi.Recovery[Backup, M]{
+		Backup: name,
+		List:   rest.NewPath("v1").Name("parent", parent, instancePattern).Lit("backupOperations"),
+		ListOp: "ListBackupOperations",
+		Get:    func(ctx context.Context) (*Backup, error) { return c.getBackup(ctx, name) },
+		Ready:  func(b *Backup) bool { return b.State == BackupReady },
+		Matches: func(b *Backup) bool {
+			return b.ExpireTime.Equal(expire) && matches(b)
+		},
+		MetadataMatches: metadataMatches,
+	}
+}
+
+func (c *Client) recoverCreate(ctx context.Context, req *CreateBackupRequest, conflict error) (*CreateBackupOperation, error) {
+	name := backupName(req.Parent, req.BackupID)
+	op, b, err := createKind.Recover(ctx, c.rest, conflict, recovery(c, req.Parent, name, req.ExpireTime,
+		func(b *Backup) bool { return b.Database == req.Database },
+		func(m *CreateBackupMetadata) bool { return m.Database == req.Database }))
+	switch {
+	case err != nil:
+		return nil, err
+	case op != nil:
+		st, err := createKind.StateOf(op)
+		if err != nil {
+			return nil, err
+		}
+		return c.newCreateOperation(op.Name, st)
+	}
+	return &CreateBackupOperation{Operation: lro.NewWithState(name, backupState(b, createMetadataOf), c.pollCreate, c.lro), c: c}, nil
+}
+
+func (c *Client) recoverCopy(ctx context.Context, req *CopyBackupRequest, conflict error) (*CopyBackupOperation, error) {
+	name := backupName(req.Parent, req.BackupID)
+	// The Backup resource does not name its source; the operation's
+	// metadata does (and is checked), and a backup without a listed
+	// operation is matched on its expire time.
+	op, b, err := copyKind.Recover(ctx, c.rest, conflict, recovery(c, req.Parent, name, req.ExpireTime,
+		func(b *Backup) bool { return b.SourceBackup == "" || b.SourceBackup == req.SourceBackup },
+		func(m *CopyBackupMetadata) bool { return m.SourceBackup == req.SourceBackup }))
+	switch {
+	case err != nil:
+		return nil, err
+	case op != nil:
+		st, err := copyKind.StateOf(op)
+		if err != nil {
+			return nil, err
+		}
+		return c.newCopyOperation(op.Name, st)
+	}
+	b.SourceBackup = req.SourceBackup
+	return &CopyBackupOperation{Operation: lro.NewWithState(name, backupState(b, copyMetadataOf), c.pollCopy, c.lro), c: c}, nil
 }

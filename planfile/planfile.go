@@ -303,6 +303,8 @@ var where = map[string]string{
 	"tagYAML":            "an fsx tag (known: key, value)",
 }
 
+var intoRE = regexp.MustCompile(`into \w+`)
+
 var unknownFieldRE = regexp.MustCompile(`^line (\d+): field (.+) not found in type planfile\.(\w+)$`)
 
 // yamlError rewrites yaml's errors into ours: an unknown field is named with
@@ -318,7 +320,13 @@ func yamlError(err error) error {
 			msgs = append(msgs, fmt.Sprintf("line %s: unknown field %q in %s", m[1], m[2], where[m[3]]))
 			continue
 		}
-		msgs = append(msgs, strings.ReplaceAll(e, "planfile.", ""))
+		e = intoRE.ReplaceAllStringFunc(strings.ReplaceAll(e, "planfile.", ""), func(m string) string {
+			if w, ok := where[strings.TrimPrefix(m, "into ")]; ok {
+				return "into " + w
+			}
+			return m
+		})
+		msgs = append(msgs, strings.ReplaceAll(e, "\n", `\n`))
 	}
 	return fmt.Errorf("planfile: %s", strings.Join(msgs, "; "))
 }

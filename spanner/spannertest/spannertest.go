@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/backupcopy/backupcopy/internal/fakesrv"
@@ -37,6 +38,7 @@ type Server struct {
 	opOrder    []string
 	opSeq      int
 	noListener bool
+	nextReq    atomic.Int64
 }
 
 type operation struct {
@@ -289,6 +291,7 @@ func (s *Server) checkAuth(r *http.Request) *apiError {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte, err error) {
+	w.Header().Set("X-Request-Id", "fake-"+strconv.FormatInt(s.nextReq.Add(1), 10))
 	if err != nil {
 		writeError(w, errf("INVALID_ARGUMENT", "reading the request body: %v", err))
 		return

@@ -151,7 +151,8 @@ type Request struct {
 	// Mode says whether the request is safe to send again.
 	Mode Mode
 	// Out, if non-nil, receives the JSON of a 2xx body. A body that does not
-	// decode is a transient failure for Idempotent requests.
+	// decode, or an empty one (every answer with a result has at least "{}"),
+	// is a *DecodeError, a transient failure for Idempotent requests.
 	Out any
 }
 
@@ -194,6 +195,11 @@ type DecodeError struct {
 	Op  string
 	Err error
 }
+
+// ErrEmptyBody is the Err of the *DecodeError for a 2xx answer with an
+// empty body to a call that expects a result: a broken answer (for a list,
+// not an empty page).
+var ErrEmptyBody = errors.New("the body is empty")
 
 func (e *DecodeError) Error() string { return fmt.Sprintf("decoding %s response: %v", e.Op, e.Err) }
 func (e *DecodeError) Unwrap() error { return e.Err }
@@ -324,9 +330,11 @@ func (c *Client) attempt(ctx context.Context, req *Request, u *url.URL, body []b
 		}
 		return resp, apiErr, v
 	}
-	if req.Out != nil && len(bytes.TrimSpace(data)) > 0 {
+	if req.Out != nil {
 		var err error
-		if d, ok := req.Out.(BodyDecoder); ok {
+		if len(bytes.TrimSpace(data)) == 0 {
+			err = ErrEmptyBody
+		} else if d, ok := req.Out.(BodyDecoder); ok {
 			err = d.DecodeBody(data)
 		} else {
 			err = json.Unmarshal(data, req.Out)

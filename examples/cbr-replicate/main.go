@@ -128,7 +128,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		last = p.Percent
 		status := "?"
 		if m := op.Metadata(); m != nil {
-			status = m.Status
+			status = string(m.Status)
 		}
 		fmt.Fprintf(out, "  %3d%%  %-17s (%s)\n", max(p.Percent, 0), status, p.Elapsed.Round(100*time.Millisecond))
 	}))

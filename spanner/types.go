@@ -215,8 +215,8 @@ type wireStatus struct {
 }
 
 type wireEncryptionInfo struct {
-	EncryptionType   string          `json:"encryptionType,omitempty"`
-	KMSKeyVersion    string          `json:"kmsKeyVersion,omitempty"`
+	EncryptionType   string      `json:"encryptionType,omitempty"`
+	KMSKeyVersion    string      `json:"kmsKeyVersion,omitempty"`
 	EncryptionStatus *wireStatus `json:"encryptionStatus,omitempty"`
 }
 

@@ -11,9 +11,13 @@
 //	case backupcopy.CheckFirst: // the outcome is unknown: find out whether the copy started before retrying
 //	}
 //
-// KindOf says why, with one Kind per reason. The ecosystem-specific views stay
-// next to it: status.Code and *apierror.APIError for Bigtable and Spanner,
-// smithy.APIError for FSx, *cbr.Error for CBR.
+// KindOf says why, with one Kind per reason. A failed call also carries a
+// *CallError (errors.As) with what a caller may log or decide on: whether the
+// request reached the service (Sent), the attempts made, the operation, the
+// HTTP status and the request id. Bad input found before any I/O is a
+// *ValidationError naming the field and the rule. The ecosystem-specific
+// views stay next to these: status.Code and *apierror.APIError for Bigtable
+// and Spanner, smithy.APIError for FSx, *cbr.Error for CBR.
 //
 // These types live here, in the module's root package, because they are the
 // one vocabulary of all four clients (and of the fleet runner built on them):
@@ -25,6 +29,7 @@ package backupcopy
 import (
 	"context"
 	"errors"
+	"strconv"
 )
 
 // Class is what a caller should do after an error: the decision that works
@@ -167,3 +172,35 @@ func KindOf(err error) Kind {
 
 // ClassOf returns what to do after err: KindOf(err).Class().
 func ClassOf(err error) Class { return KindOf(err).Class() }
+
+// ValidationError reports a request value that breaks a documented rule. It
+// is returned before any network I/O (Kind InvalidInput, class GiveUp) and
+// names the field and the rule. It lives here rather than in each service
+// package because the four clients check their requests with the same
+// shared validators, so a program that copies on several clouds handles bad
+// input with one type.
+type ValidationError struct {
+	// Field names the offending field, e.g. "CopyBackupRequest.BackupID".
+	Field string
+	// Rule says what the value must satisfy.
+	Rule string
+	// Value is the offending value (quoted and shortened in Error); empty when
+	// the value is absent or must not be shown.
+	Value string
+}
+
+// Error returns "invalid Field "Value": Rule". The client that returns it
+// puts its package and operation in front ("fsx: CopyBackup: invalid ...").
+func (e *ValidationError) Error() string {
+	if e.Value == "" {
+		return "invalid " + e.Field + ": " + e.Rule
+	}
+	v := e.Value
+	if len(v) > 80 {
+		v = v[:77] + "..."
+	}
+	return "invalid " + e.Field + " " + strconv.Quote(v) + ": " + e.Rule
+}
+
+// ErrorKind returns InvalidInput.
+func (e *ValidationError) ErrorKind() Kind { return InvalidInput }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/backupcopy/backupcopy"
@@ -73,4 +74,42 @@ func ExampleClassOf() {
 		fmt.Println("check whether the copy exists first")
 	}
 	// Output: retry later: canceled
+}
+
+func TestCallError(t *testing.T) {
+	inner := errors.New("cbr: CopyBackup: HTTP 400 BackupService.1009: already replicated")
+	ce := &backupcopy.CallError{Service: "cbr", Operation: "CopyBackup", Kind: backupcopy.Conflict, Sent: backupcopy.SentYes,
+		Attempts: 1, HTTPStatus: 400, RequestID: "rid", Err: inner}
+	err := fmt.Errorf("wrapped: %w", ce)
+	if ce.Error() != inner.Error() {
+		t.Errorf("Error() = %q, want the wrapped message", ce.Error())
+	}
+	if !errors.Is(err, inner) || backupcopy.KindOf(err) != backupcopy.Conflict || backupcopy.ClassOf(err) != backupcopy.GiveUp {
+		t.Errorf("chain: Is %v, kind %v", errors.Is(err, inner), backupcopy.KindOf(err))
+	}
+	if got := (&backupcopy.CallError{Service: "fsx", Operation: "CopyBackup", Kind: backupcopy.Transient}).Error(); got != "fsx: CopyBackup: transient" {
+		t.Errorf("no Err: %q", got)
+	}
+	for s, want := range map[backupcopy.Sent]string{backupcopy.SentMaybe: "maybe", backupcopy.SentNever: "never", backupcopy.SentYes: "yes"} {
+		if s.String() != want {
+			t.Errorf("%d: %q, want %q", s, s.String(), want)
+		}
+	}
+}
+
+func TestValidationError(t *testing.T) {
+	err := fmt.Errorf("fsx: CopyBackup: %w", &backupcopy.ValidationError{Field: "CopyBackupRequest.SourceBackupID", Rule: "must start with backup-", Value: "b1"})
+	if got, want := err.Error(), `fsx: CopyBackup: invalid CopyBackupRequest.SourceBackupID "b1": must start with backup-`; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if backupcopy.KindOf(err) != backupcopy.InvalidInput {
+		t.Errorf("kind %v", backupcopy.KindOf(err))
+	}
+	long := (&backupcopy.ValidationError{Field: "F", Rule: "r", Value: strings.Repeat("x", 100)}).Error()
+	if want := `invalid F "` + strings.Repeat("x", 77) + `...": r`; long != want {
+		t.Errorf("got %q", long)
+	}
+	if got := (&backupcopy.ValidationError{Field: "F", Rule: "is required"}).Error(); got != "invalid F: is required" {
+		t.Errorf("got %q", got)
+	}
 }

@@ -42,5 +42,18 @@ func WithSigningTime(ctx context.Context, t time.Time) context.Context {
 // the time set by [WithSigningTime], else the current time.
 func SigningTime(ctx context.Context) time.Time { return clock.SigningTime(ctx) }
 
+// DefaultRefreshTimeout bounds one refresh of a cached credential (a Huawei
+// IAM token, AWS credentials from CachedAWSCredentials, a Google OAuth2 token),
+// its retries included, when no other bound is set: 30 seconds. A healthy
+// token endpoint answers within a second or two; 30 s leaves room for a slow
+// network and a retry or two (it is also net/http's default dial timeout). It
+// is short enough that a hung endpoint fails the calls waiting on it with a
+// clear, Transient error long before any copy's deadline, and it bounds the
+// wait of a caller whose context has no deadline (context.Background()), which
+// would otherwise have no end. The refresh is shared by the callers waiting
+// for it and runs on its own context: a caller whose context ends stops
+// waiting without cancelling it for the others.
+const DefaultRefreshTimeout = 30 * time.Second
+
 // redacted is what every credential type prints in place of a secret.
 const redacted = "[REDACTED]"

@@ -7,6 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/backupcopy/backupcopy"
+	"github.com/backupcopy/backupcopy/auth/internal/credcache"
 )
 
 // SharedAWSCredentials reads static credentials for one profile from the AWS
@@ -31,8 +34,16 @@ type SharedAWSCredentials struct {
 }
 
 // Retrieve reads the files. Its errors name the files and the profile, never
-// a value read from them.
+// a value read from them; their Kind is backupcopy.PermissionDenied.
 func (s SharedAWSCredentials) Retrieve(context.Context) (AWSCredentials, error) {
+	c, err := s.retrieve()
+	if err != nil {
+		return AWSCredentials{}, &credcache.Error{Kind: backupcopy.PermissionDenied, Err: err}
+	}
+	return c, nil
+}
+
+func (s SharedAWSCredentials) retrieve() (AWSCredentials, error) {
 	profile := awsProfileName(s.Profile)
 	credPath, credErr := awsFilePath(s.CredentialsFile, "AWS_SHARED_CREDENTIALS_FILE", "credentials")
 	cfgPath, cfgErr := awsFilePath(s.ConfigFile, "AWS_CONFIG_FILE", "config")

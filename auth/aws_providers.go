@@ -1,14 +1,17 @@
 package auth
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/backupcopy/backupcopy"
+	"github.com/backupcopy/backupcopy/auth/internal/credcache"
 )
 
 // StaticAWSCredentials returns a provider of fixed credentials. sessionToken
@@ -27,11 +30,11 @@ type staticAWSCredentials struct{ c AWSCredentials }
 func (s staticAWSCredentials) Retrieve(context.Context) (AWSCredentials, error) {
 	switch {
 	case s.c.AccessKeyID == "" && s.c.SecretAccessKey == "":
-		return AWSCredentials{}, errors.New("auth: static AWS credentials: access key id and secret access key are empty")
+		return AWSCredentials{}, credcache.Errorf(backupcopy.PermissionDenied, "auth: static AWS credentials: access key id and secret access key are empty")
 	case s.c.AccessKeyID == "":
-		return AWSCredentials{}, errors.New("auth: static AWS credentials: access key id is empty")
+		return AWSCredentials{}, credcache.Errorf(backupcopy.PermissionDenied, "auth: static AWS credentials: access key id is empty")
 	case s.c.SecretAccessKey == "":
-		return AWSCredentials{}, fmt.Errorf("auth: static AWS credentials: secret access key for %q is empty", s.c.AccessKeyID)
+		return AWSCredentials{}, credcache.Errorf(backupcopy.PermissionDenied, "auth: static AWS credentials: secret access key for %q is empty", s.c.AccessKeyID)
 	}
 	return s.c, nil
 }
@@ -63,11 +66,11 @@ func (EnvAWSCredentials) Retrieve(context.Context) (AWSCredentials, error) {
 	secret := firstAWSEnv("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY")
 	switch {
 	case id == "" && secret == "":
-		return AWSCredentials{}, errors.New("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
+		return AWSCredentials{}, credcache.Errorf(backupcopy.PermissionDenied, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
 	case id == "":
-		return AWSCredentials{}, errors.New("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not")
+		return AWSCredentials{}, credcache.Errorf(backupcopy.PermissionDenied, "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not")
 	case secret == "":
-		return AWSCredentials{}, errors.New("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")
+		return AWSCredentials{}, credcache.Errorf(backupcopy.PermissionDenied, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")
 	}
 	return AWSCredentials{
 		AccessKeyID:     id,
@@ -104,7 +107,7 @@ type AWSCredentialsChain []AWSCredentialsProvider
 // fail, the error lists why each one failed. A cancelled ctx stops the chain.
 func (c AWSCredentialsChain) Retrieve(ctx context.Context) (AWSCredentials, error) {
 	if len(c) == 0 {
-		return AWSCredentials{}, errors.New("auth: empty AWS credentials chain")
+		return AWSCredentials{}, credcache.Errorf(backupcopy.PermissionDenied, "auth: empty AWS credentials chain")
 	}
 	var reasons []string
 	for _, p := range c {
@@ -124,7 +127,7 @@ func (c AWSCredentialsChain) Retrieve(ctx context.Context) (AWSCredentials, erro
 	if err := ctx.Err(); err != nil {
 		return AWSCredentials{}, err
 	}
-	return AWSCredentials{}, fmt.Errorf("auth: no AWS credentials found (%s)", strings.Join(reasons, "; "))
+	return AWSCredentials{}, credcache.Errorf(backupcopy.PermissionDenied, "auth: no AWS credentials found (%s)", strings.Join(reasons, "; "))
 }
 
 // String lists the providers without their secrets.
@@ -164,31 +167,26 @@ const DefaultAWSCredentialsExpiryWindow = 5 * time.Minute
 // CachedAWSCredentials wraps a provider and reuses the credentials it returns
 // until ExpiryWindow before they expire (credentials without an expiry are
 // kept until [CachedAWSCredentials.Invalidate]). Concurrent callers share one
-// refresh. Use it by pointer; it must not be copied after first use.
+// refresh, which runs on its own context bounded by RefreshTimeout: a caller
+// whose context ends stops waiting without cancelling it for the others, and
+// a provider that hangs fails the callers with a Transient error at the
+// bound, whatever their own context. A failed refresh is not cached. Use it by
+// pointer; set its fields before first use; it must not be copied after
+// first use.
 type CachedAWSCredentials struct {
 	// Provider supplies the credentials.
 	Provider AWSCredentialsProvider
 	// ExpiryWindow is how early expiring credentials are refreshed; zero
 	// means DefaultAWSCredentialsExpiryWindow.
 	ExpiryWindow time.Duration
+	// RefreshTimeout bounds one call of Provider; zero means
+	// DefaultRefreshTimeout (30 s).
+	RefreshTimeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
-	mu       sync.Mutex
-	creds    AWSCredentials
-	have     bool
-	inflight *awsRefresh
-}
-
-// awsRefresh is one call to the wrapped provider, shared by every caller that
-// arrives while it runs.
-type awsRefresh struct {
-	done  chan struct{}
-	creds AWSCredentials
-	err   error
-	// ctxErr is set when the refresh failed because the context of the
-	// caller that ran it ended; the others then try again with their own.
-	ctxErr bool
+	once  sync.Once
+	cache credcache.Cache[AWSCredentials]
 }
 
 // NewCachedAWSCredentials returns a cache around p with the default window.
@@ -202,80 +200,41 @@ func NewCachedAWSCredentials(p AWSCredentialsProvider) *CachedAWSCredentials {
 // window), the old credentials are returned.
 func (c *CachedAWSCredentials) Retrieve(ctx context.Context) (AWSCredentials, error) {
 	if c.Provider == nil {
-		return AWSCredentials{}, errors.New("auth: CachedAWSCredentials has no Provider")
+		return AWSCredentials{}, credcache.Errorf(backupcopy.PermissionDenied, "auth: CachedAWSCredentials has no Provider")
 	}
-	for {
-		c.mu.Lock()
-		now := c.now()
-		if c.have && !c.creds.Expired(now.Add(c.window())) {
-			creds := c.creds
-			c.mu.Unlock()
-			return creds, nil
-		}
-		r := c.inflight
-		leader := r == nil
-		if leader {
-			r = &awsRefresh{done: make(chan struct{})}
-			c.inflight = r
-		}
-		c.mu.Unlock()
-
-		if leader {
-			c.refresh(ctx, r)
-		} else {
-			select {
-			case <-r.done:
-			case <-ctx.Done():
-				return AWSCredentials{}, ctx.Err()
-			}
-		}
-		if r.ctxErr && !leader {
-			continue // the leader gave up; refresh under our own context
-		}
-		return r.creds, r.err
-	}
+	c.once.Do(func() {
+		c.cache.Name = "auth: AWS credentials"
+		c.cache.Fetch = c.fetch
+		c.cache.Timeout = cmp.Or(c.RefreshTimeout, DefaultRefreshTimeout)
+		c.cache.Now = c.Now
+	})
+	return c.cache.Get(ctx)
 }
 
-// refresh runs the wrapped provider for r and publishes the result.
-func (c *CachedAWSCredentials) refresh(ctx context.Context, r *awsRefresh) {
+// fetch calls the provider. An error that does not say its Kind is
+// PermissionDenied: no credentials could be had.
+func (c *CachedAWSCredentials) fetch(ctx context.Context) (credcache.Entry[AWSCredentials], error) {
 	creds, err := c.Provider.Retrieve(ctx)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch {
-	case err == nil:
-		c.creds, c.have = creds, true
-		r.creds = creds
-	case c.have && !c.creds.Expired(c.now()):
-		r.creds = c.creds // still valid: keep using it, try again next call
-	default:
-		r.err = err
-		r.ctxErr = ctx.Err() != nil
+	if err != nil {
+		if backupcopy.KindOf(err) == backupcopy.KindUnknown {
+			err = &credcache.Error{Kind: backupcopy.PermissionDenied, Err: err}
+		}
+		return credcache.Entry[AWSCredentials]{}, err
 	}
-	c.inflight = nil
-	close(r.done)
+	e := credcache.Entry[AWSCredentials]{Value: creds, Expires: creds.Expires}
+	if !creds.Expires.IsZero() {
+		window := c.ExpiryWindow
+		if window <= 0 {
+			window = DefaultAWSCredentialsExpiryWindow
+		}
+		e.RefreshAt = creds.Expires.Add(-window)
+	}
+	return e, nil
 }
 
 // Invalidate drops the cached credentials, so the next Retrieve refreshes.
 // The call path calls it when the service reports expired credentials.
-func (c *CachedAWSCredentials) Invalidate() {
-	c.mu.Lock()
-	c.creds, c.have = AWSCredentials{}, false
-	c.mu.Unlock()
-}
-
-func (c *CachedAWSCredentials) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
-}
-
-func (c *CachedAWSCredentials) window() time.Duration {
-	if c.ExpiryWindow > 0 {
-		return c.ExpiryWindow
-	}
-	return DefaultAWSCredentialsExpiryWindow
-}
+func (c *CachedAWSCredentials) Invalidate() { c.cache.Invalidate() }
 
 // String describes the cache and its provider, never a secret.
 func (c *CachedAWSCredentials) String() string {

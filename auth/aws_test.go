@@ -11,6 +11,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/backupcopy/backupcopy"
+	"github.com/backupcopy/backupcopy/auth/internal/credcache"
 )
 
 const (
@@ -250,6 +253,25 @@ func TestCachedAWSCredentialsFailures(t *testing.T) {
 	t.Run("no provider", func(t *testing.T) {
 		_, err := (&CachedAWSCredentials{}).Retrieve(context.Background())
 		assert.ErrorContains(t, err, "no Provider")
+		assert.Equal(t, backupcopy.PermissionDenied, backupcopy.KindOf(err))
+	})
+
+	t.Run("kinds", func(t *testing.T) {
+		c := &CachedAWSCredentials{Provider: fixedAWS(AWSCredentials{}, boom)}
+		_, err := c.Retrieve(context.Background())
+		assert.ErrorIs(t, err, boom)
+		assert.EqualError(t, err, boom.Error())
+		assert.Equal(t, backupcopy.PermissionDenied, backupcopy.KindOf(err), "a provider's plain error")
+		throttled := &credcache.Error{Kind: backupcopy.Throttled, Err: boom}
+		c = &CachedAWSCredentials{Provider: fixedAWS(AWSCredentials{}, throttled)}
+		_, err = c.Retrieve(context.Background())
+		assert.Equal(t, backupcopy.Throttled, backupcopy.KindOf(err), "a provider's own Kind is kept")
+		for _, p := range []AWSCredentialsProvider{StaticAWSCredentials("", "", ""), AWSCredentialsChain{}, EnvAWSCredentials{},
+			SharedAWSCredentials{CredentialsFile: "/nonexistent/c", ConfigFile: "/nonexistent/f"}, AWSCredentialsChain{EnvAWSCredentials{}}} {
+			isolateAWSEnv(t, "", "")
+			_, err := p.Retrieve(context.Background())
+			assert.Equal(t, backupcopy.PermissionDenied, backupcopy.KindOf(err), "%v", p)
+		}
 	})
 }
 
@@ -309,27 +331,48 @@ func TestCachedAWSCredentialsSharedFailure(t *testing.T) {
 }
 
 func TestCachedAWSCredentialsContexts(t *testing.T) {
-	t.Run("leader cancelled: a waiter refreshes with its own context", func(t *testing.T) {
-		leaderCtx, cancelLeader := context.WithCancel(context.Background())
-		leaderIn := make(chan struct{})
+	t.Run("first caller cancelled: the shared refresh goes on for the others", func(t *testing.T) {
+		firstCtx, cancelFirst := context.WithCancel(context.Background())
+		firstIn := make(chan struct{})
+		release := make(chan struct{})
 		p := &fakeAWSProvider{fn: func(ctx context.Context, call int32) (AWSCredentials, error) {
-			if call == 1 {
-				close(leaderIn)
-				<-ctx.Done()
+			close(firstIn)
+			select {
+			case <-release:
+			case <-ctx.Done():
 				return AWSCredentials{}, ctx.Err()
 			}
-			return AWSCredentials{AccessKeyID: "AK2", SecretAccessKey: "s"}, nil
+			return AWSCredentials{AccessKeyID: fmt.Sprintf("AK%d", call), SecretAccessKey: "s"}, nil
 		}}
 		c := NewCachedAWSCredentials(p)
-		leaderErr := make(chan error, 1)
-		go func() { _, err := c.Retrieve(leaderCtx); leaderErr <- err }()
-		<-leaderIn
+		firstErr := make(chan error, 1)
+		go func() { _, err := c.Retrieve(firstCtx); firstErr <- err }()
+		<-firstIn
 		waiter := make(chan AWSCredentials, 1)
 		go func() { creds, _ := c.Retrieve(context.Background()); waiter <- creds }()
-		time.Sleep(20 * time.Millisecond)
-		cancelLeader()
-		assert.ErrorIs(t, <-leaderErr, context.Canceled)
-		assert.Equal(t, "AK2", (<-waiter).AccessKeyID)
+		cancelFirst()
+		err := <-firstErr
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, backupcopy.Canceled, backupcopy.KindOf(err))
+		close(release)
+		assert.Equal(t, "AK1", (<-waiter).AccessKeyID)
+		assert.EqualValues(t, 1, p.calls.Load())
+	})
+	t.Run("hung provider: context.Background() fails at the bound", func(t *testing.T) {
+		stuck := make(chan struct{})
+		defer close(stuck)
+		p := &fakeAWSProvider{fn: func(ctx context.Context, call int32) (AWSCredentials, error) {
+			<-stuck // ignores ctx, as a provider blocked on a dead connection
+			return AWSCredentials{}, errors.New("late")
+		}}
+		c := &CachedAWSCredentials{Provider: p, RefreshTimeout: 50 * time.Millisecond}
+		_, err := c.Retrieve(context.Background())
+		require.Error(t, err)
+		assert.Equal(t, backupcopy.Transient, backupcopy.KindOf(err))
+		assert.EqualError(t, err, "auth: AWS credentials: no answer within 50ms: the endpoint is slow, down or unreachable; later calls try again")
+		_, err = c.Retrieve(context.Background())
+		require.Error(t, err)
+		assert.EqualValues(t, 2, p.calls.Load(), "a timed-out refresh is not cached")
 	})
 	t.Run("waiter cancelled while the refresh runs", func(t *testing.T) {
 		release := make(chan struct{})

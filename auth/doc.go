@@ -80,6 +80,23 @@
 //     (an [Invalidator]). [VerifyHuaweiSignature] checks a signature the way
 //     the API Gateway does, for fakes.
 //
+// # Refreshes and errors
+//
+// The sources that cache a credential ([HuaweiIAMTokenSource],
+// [CachedAWSCredentials], and the Google authenticators) share one design:
+// concurrent callers share one refresh, which runs on its own context and is
+// bounded by [DefaultRefreshTimeout] (30 s), so a hung token endpoint fails
+// the calls waiting on it instead of hanging them, even a call made with
+// context.Background(); a caller whose context ends stops waiting without
+// cancelling the refresh for the others; a failed refresh is not kept (the
+// next call tries again); Invalidate drops the credential.
+//
+// Every error of a credential source or signer says why it happened through
+// backupcopy.KindOf: PermissionDenied when credentials are missing or
+// refused, Transient when a refresh timed out, could not reach its endpoint
+// or got a 5xx answer, Throttled for a 429, InvalidInput for a request that
+// cannot be signed; a caller's own ended context stays Canceled.
+//
 // # Secrets
 //
 // No credential type prints its secrets: String, GoString and every fmt verb
@@ -88,8 +105,9 @@
 //
 // # Dependencies
 //
-// This package needs only the standard library (and this module's internal
-// call path). The Google and SigV4 code sits
+// This package needs only the standard library (and this module's root
+// package and internal endpoint rules; it does not import the call path that
+// sits on it). The Google and SigV4 code sits
 // in the sub-packages, so that a program using one cloud links no other
 // cloud's libraries: cbr links neither x/oauth2 nor smithy-go, bigtable and
 // spanner link no smithy-go.

@@ -17,6 +17,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/backupcopy/backupcopy"
+	"github.com/backupcopy/backupcopy/auth/internal/credcache"
 )
 
 // Huawei Cloud API Gateway header names.
@@ -94,7 +97,7 @@ func HuaweiCredentialsFromEnv() (HuaweiCredentials, error) {
 		missing = append(missing, huaweiEnvSK)
 	}
 	if len(missing) > 0 {
-		return HuaweiCredentials{}, fmt.Errorf("auth: Huawei Cloud credentials not found in the environment: %s not set "+
+		return HuaweiCredentials{}, credcache.Errorf(backupcopy.PermissionDenied, "auth: Huawei Cloud credentials not found in the environment: %s not set "+
 			"(set %s and %s; also %s for temporary credentials and %s for the project)",
 			strings.Join(missing, " and "), huaweiEnvAK, huaweiEnvSK, huaweiEnvToken, huaweiEnvProject)
 	}
@@ -147,16 +150,16 @@ func NewHuaweiSigner(creds HuaweiCredentials, opts ...HuaweiSignerOption) *Huawe
 // Authenticate signs req, whose body is exactly body.
 func (s *HuaweiSigner) Authenticate(ctx context.Context, req *http.Request, body []byte) error {
 	if s.creds.AccessKey == "" || s.creds.SecretKey == "" {
-		return errors.New("auth: Huawei AK/SK signing needs an access key and a secret key")
+		return credcache.Errorf(backupcopy.PermissionDenied, "auth: Huawei AK/SK signing needs an access key and a secret key")
 	}
 	if req.URL == nil {
-		return errors.New("auth: Huawei AK/SK signing: the request has no URL")
+		return credcache.Errorf(backupcopy.InvalidInput, "auth: Huawei AK/SK signing: the request has no URL")
 	}
 	var query url.Values
 	if req.URL.RawQuery != "" {
 		q, strict, err := huaweiParseQuery(req.URL.RawQuery)
 		if err != nil {
-			return fmt.Errorf("auth: Huawei AK/SK signing: %w", err)
+			return credcache.Errorf(backupcopy.InvalidInput, "auth: Huawei AK/SK signing: %w", err)
 		}
 		req.URL.RawQuery = strict
 		query = q
@@ -621,7 +624,7 @@ type huaweiStaticToken struct{ token, projectID string }
 
 func (h huaweiStaticToken) Authenticate(_ context.Context, req *http.Request, _ []byte) error {
 	if h.token == "" {
-		return errors.New("auth: the Huawei IAM token is empty")
+		return credcache.Errorf(backupcopy.PermissionDenied, "auth: the Huawei IAM token is empty")
 	}
 	if req.Header == nil {
 		req.Header = make(http.Header)
@@ -678,12 +681,16 @@ type HuaweiSignatureError struct {
 	Detail string
 }
 
+// Error returns "auth: Huawei signature refused: KIND: DETAIL".
 func (e *HuaweiSignatureError) Error() string {
 	return "auth: Huawei signature refused: " + e.Kind.Error() + ": " + e.Detail
 }
 
 // Unwrap returns Kind.
 func (e *HuaweiSignatureError) Unwrap() error { return e.Kind }
+
+// ErrorKind returns backupcopy.PermissionDenied: the signature was refused.
+func (e *HuaweiSignatureError) ErrorKind() backupcopy.Kind { return backupcopy.PermissionDenied }
 
 // Code returns the API Gateway error code, HuaweiGatewayAuthCode.
 func (e *HuaweiSignatureError) Code() string { return HuaweiGatewayAuthCode }

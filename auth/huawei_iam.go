@@ -1,17 +1,21 @@
 package auth
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/backupcopy/backupcopy/internal/rest"
+	"github.com/backupcopy/backupcopy"
+	"github.com/backupcopy/backupcopy/auth/internal/credcache"
+	"github.com/backupcopy/backupcopy/internal/endpoint"
 )
 
 // Timing of HuaweiIAMTokenSource.
@@ -21,12 +25,18 @@ const (
 	HuaweiIAMRefreshMargin = time.Hour
 	// huaweiIAMMinValidity: a token closer than this to its expiry is never used.
 	huaweiIAMMinValidity = time.Minute
-	// huaweiIAMFetchTimeout bounds one token request, all its retries included.
-	huaweiIAMFetchTimeout = 2 * time.Minute
 	// huaweiIAMFailureHold: after IAM refused the credentials (a 4xx other than
 	// 408 and 429), the same error is returned for this long without asking
 	// again, so that a wrong password does not run into IAM's lockout.
 	huaweiIAMFailureHold = time.Minute
+	// huaweiIAMAttempts and huaweiIAMBackoff: a token request that fails
+	// with a 5xx, 408 or 429 or cannot connect is sent again, up to three
+	// times in all, after 0.5 s and 1 s, within the refresh's time bound.
+	huaweiIAMAttempts = 3
+	huaweiIAMBackoff  = 500 * time.Millisecond
+	// huaweiIAMMaxResponse bounds the answer read (1 MiB): with nocatalog the
+	// token answer is about 1 KB.
+	huaweiIAMMaxResponse = 1 << 20
 )
 
 // HuaweiIAMConfig configures a HuaweiIAMTokenSource. Printing it with any fmt
@@ -49,6 +59,10 @@ type HuaweiIAMConfig struct {
 	HTTPClient *http.Client
 	// Now is the clock that judges token lifetimes (nil: time.Now).
 	Now func() time.Time
+	// Timeout bounds one refresh, its retries included (zero:
+	// DefaultRefreshTimeout, 30 s). Calls waiting for a token fail with a
+	// Transient error when it runs out, whatever their own context.
+	Timeout time.Duration
 }
 
 // String shows the config without the password.
@@ -78,33 +92,25 @@ func (c HuaweiIAMConfig) Format(f fmt.State, verb rune) { huaweiFormat(f, verb, 
 // never in the first half of its life: a 24-hour token is replaced after 18
 // hours. If that early refresh fails, the current token is used as long as it
 // has more than a minute left. Concurrent callers share one refresh, which
-// runs on its own (bounded) context, and each waits no longer than its own
-// context. A refusal from IAM (wrong password, unknown user) is remembered for
-// a minute, so that retrying callers do not run into IAM's lockout.
+// runs on its own context bounded by HuaweiIAMConfig.Timeout (30 s by
+// default), and each waits no longer than its own context. A failed refresh
+// is not cached, except that a refusal from IAM (wrong password, unknown
+// user) is remembered for a minute, so that retrying callers do not run into
+// IAM's lockout.
+//
+// The token request goes to https (or http on a loopback host) and follows
+// no redirect to another host.
 //
 // Invalidate drops the cached token; the call path does this when a service
 // answers that the token has expired. Printing the source with any fmt verb
 // hides the password and the token.
 type HuaweiIAMTokenSource struct {
-	cfg  HuaweiIAMConfig
-	rc   *rest.Client
-	now  func() time.Time
-	body []byte // holds the password
-
-	mu        sync.Mutex
-	token     string
-	expires   time.Time // on the local clock
-	refreshAt time.Time // on the local clock
-	flight    *huaweiIAMFlight
-	failErr   error
-	failUntil time.Time
-}
-
-// huaweiIAMFlight is one token request that callers share.
-type huaweiIAMFlight struct {
-	done  chan struct{}
-	token string
-	err   error
+	cfg   HuaweiIAMConfig
+	url   string // the token request's URL
+	hc    *http.Client
+	body  []byte // holds the password
+	now   func() time.Time
+	cache credcache.Cache[string]
 }
 
 var (
@@ -117,41 +123,35 @@ var (
 func NewHuaweiIAMTokenSource(cfg HuaweiIAMConfig) (*HuaweiIAMTokenSource, error) {
 	switch {
 	case cfg.DomainName == "":
-		return nil, rest.Invalid("HuaweiIAMConfig.DomainName", "is required (the account name)", "")
+		return nil, endpoint.Invalid("HuaweiIAMConfig.DomainName", "is required (the account name)", "")
 	case cfg.UserName == "":
-		return nil, rest.Invalid("HuaweiIAMConfig.UserName", "is required", "")
+		return nil, endpoint.Invalid("HuaweiIAMConfig.UserName", "is required", "")
 	case cfg.Password == "":
-		return nil, rest.Invalid("HuaweiIAMConfig.Password", "is required", "")
+		return nil, endpoint.Invalid("HuaweiIAMConfig.Password", "is required", "")
 	case cfg.ProjectID == "":
-		return nil, rest.Invalid("HuaweiIAMConfig.ProjectID", "is required (the token's scope)", "")
+		return nil, endpoint.Invalid("HuaweiIAMConfig.ProjectID", "is required (the token's scope)", "")
+	case cfg.Timeout < 0:
+		return nil, endpoint.Invalid("HuaweiIAMConfig.Timeout", "must not be negative", cfg.Timeout.String())
 	}
-	if err := rest.CheckHeaderValue("HuaweiIAMConfig.ProjectID", cfg.ProjectID); err != nil {
+	if err := endpoint.CheckHeaderValue("HuaweiIAMConfig.ProjectID", cfg.ProjectID); err != nil {
 		return nil, err
 	}
-	endpoint := cfg.Endpoint
-	if endpoint == "" {
+	base := cfg.Endpoint
+	if base == "" {
 		if cfg.Region == "" {
-			return nil, rest.Invalid("HuaweiIAMConfig.Region", "is required when Endpoint is not set", "")
+			return nil, endpoint.Invalid("HuaweiIAMConfig.Region", "is required when Endpoint is not set", "")
 		}
 		if !huaweiRegionName(cfg.Region) {
-			return nil, rest.Invalid("HuaweiIAMConfig.Region", "must be a region id such as cn-north-4 (letters, digits and '-')", cfg.Region)
+			return nil, endpoint.Invalid("HuaweiIAMConfig.Region", "must be a region id such as cn-north-4 (letters, digits and '-')", cfg.Region)
 		}
-		endpoint = "https://iam." + cfg.Region + ".myhuaweicloud.com"
+		base = "https://iam." + cfg.Region + ".myhuaweicloud.com"
 	}
-	u, err := rest.ParseEndpoint(endpoint)
+	u, err := endpoint.Parse(base)
 	if err != nil {
 		return nil, err
 	}
-	rc, err := rest.New(rest.Config{
-		Endpoint:         u,
-		HTTPClient:       cfg.HTTPClient,
-		Service:          "iam",
-		DecodeError:      decodeHuaweiIAMError,
-		RequestIDHeaders: []string{"X-Request-Id", "X-IAM-Trace-Id"},
-	})
-	if err != nil {
-		return nil, err
-	}
+	u = u.JoinPath("v3", "auth", "tokens")
+	u.RawQuery = "nocatalog=true" // the service catalog is large and unused
 	type name struct {
 		Name string `json:"name"`
 	}
@@ -187,7 +187,15 @@ func NewHuaweiIAMTokenSource(cfg HuaweiIAMConfig) (*HuaweiIAMTokenSource, error)
 	if now == nil {
 		now = time.Now
 	}
-	return &HuaweiIAMTokenSource{cfg: cfg, rc: rc, now: now, body: body}, nil
+	s := &HuaweiIAMTokenSource{cfg: cfg, url: u.String(), hc: endpoint.HTTPClient(cfg.HTTPClient), body: body, now: now}
+	s.cache = credcache.Cache[string]{
+		Name:    "auth: Huawei IAM token",
+		Fetch:   s.fetch,
+		Timeout: cmp.Or(cfg.Timeout, DefaultRefreshTimeout),
+		Hold:    huaweiIAMHold,
+		Now:     now,
+	}
+	return s, nil
 }
 
 func huaweiRegionName(s string) bool {
@@ -217,118 +225,107 @@ func (s *HuaweiIAMTokenSource) Authenticate(ctx context.Context, req *http.Reque
 // Token returns a token that is not due for refresh, fetching a new one (or
 // waiting for the refresh another caller started) if needed.
 func (s *HuaweiIAMTokenSource) Token(ctx context.Context) (string, error) {
-	s.mu.Lock()
-	now := s.now()
-	if s.token != "" && now.Before(s.refreshAt) {
-		tok := s.token
-		s.mu.Unlock()
-		return tok, nil
-	}
-	f := s.flight
-	if f == nil {
-		if s.failErr != nil && now.Before(s.failUntil) {
-			err := s.failErr
-			tok, ok := s.usableLocked(now)
-			s.mu.Unlock()
-			if ok {
-				return tok, nil
-			}
-			return "", err
-		}
-		f = &huaweiIAMFlight{done: make(chan struct{})}
-		s.flight = f
-		go s.refresh(context.WithoutCancel(ctx), f)
-	}
-	s.mu.Unlock()
-
-	select {
-	case <-f.done:
-		if f.err == nil {
-			return f.token, nil
-		}
-		if tok, ok := s.usable(); ok {
-			return tok, nil
-		}
-		return "", f.err
-	case <-ctx.Done():
-		if tok, ok := s.usable(); ok {
-			return tok, nil
-		}
-		return "", fmt.Errorf("auth: waiting for a Huawei IAM token: %w", ctx.Err())
-	}
-}
-
-// refresh runs one token request for f and records its outcome.
-func (s *HuaweiIAMTokenSource) refresh(ctx context.Context, f *huaweiIAMFlight) {
-	ctx, cancel := context.WithTimeout(ctx, huaweiIAMFetchTimeout)
-	defer cancel()
-	tok, expires, refreshAt, err := s.fetch(ctx)
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f.token, f.err = tok, err
-	if err == nil {
-		s.token, s.expires, s.refreshAt = tok, expires, refreshAt
-		s.failErr = nil
-	} else if huaweiIAMRefused(err) {
-		s.failErr, s.failUntil = err, s.now().Add(huaweiIAMFailureHold)
-	}
-	s.flight = nil
-	close(f.done)
-}
-
-// usable returns the cached token if it has more than a minute left.
-func (s *HuaweiIAMTokenSource) usable() (string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.usableLocked(s.now())
-}
-
-func (s *HuaweiIAMTokenSource) usableLocked(now time.Time) (string, bool) {
-	if s.token != "" && now.Add(huaweiIAMMinValidity).Before(s.expires) {
-		return s.token, true
-	}
-	return "", false
+	return s.cache.Get(ctx)
 }
 
 // Invalidate drops the cached token, so that the next call fetches a new one.
-func (s *HuaweiIAMTokenSource) Invalidate() {
-	s.mu.Lock()
-	s.token, s.expires, s.refreshAt = "", time.Time{}, time.Time{}
-	s.mu.Unlock()
+func (s *HuaweiIAMTokenSource) Invalidate() { s.cache.Invalidate() }
+
+// huaweiIAMHold is how long a failed refresh's error is returned again:
+// a minute when IAM refused the credentials, else not at all.
+func huaweiIAMHold(err error) time.Duration {
+	var ie *HuaweiIAMError
+	if errors.As(err, &ie) && ie.ErrorKind() == backupcopy.PermissionDenied {
+		return huaweiIAMFailureHold
+	}
+	return 0
 }
 
-// fetch asks IAM for a token and works out, on the local clock, when it
-// expires and when to replace it.
-func (s *HuaweiIAMTokenSource) fetch(ctx context.Context) (token string, expires, refreshAt time.Time, err error) {
+// fetch asks IAM for a token, sending the request again after a failure
+// that may pass, and works out, on the local clock, when the token expires
+// and when to replace it.
+func (s *HuaweiIAMTokenSource) fetch(ctx context.Context) (credcache.Entry[string], error) {
+	var err error
+	for attempt := range huaweiIAMAttempts {
+		if attempt > 0 {
+			t := time.NewTimer(huaweiIAMBackoff << (attempt - 1))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return credcache.Entry[string]{}, err
+			case <-t.C:
+			}
+		}
+		var e credcache.Entry[string]
+		var again bool
+		e, again, err = s.attempt(ctx)
+		if err == nil || !again {
+			return e, err
+		}
+	}
+	return credcache.Entry[string]{}, err
+}
+
+// attempt sends the token request once. again reports whether a failure may
+// pass (a connection failure, a 5xx, 408 or 429 answer).
+func (s *HuaweiIAMTokenSource) attempt(ctx context.Context) (e credcache.Entry[string], again bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(s.body))
+	if err != nil {
+		return e, false, credcache.Errorf(backupcopy.PermissionDenied, "auth: Huawei IAM token: building the request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "backupcopy-go")
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is in the message below, once
+		}
+		return e, ctx.Err() == nil, credcache.Errorf(backupcopy.Transient,
+			"auth: Huawei IAM token: cannot reach %s: %w: check the network and HuaweiIAMConfig.Endpoint or Region", s.url, err)
+	}
+	defer resp.Body.Close()
+	reqID := resp.Header.Get("X-Request-Id")
+	if reqID == "" {
+		reqID = resp.Header.Get("X-IAM-Trace-Id")
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, huaweiIAMMaxResponse+1))
+	switch {
+	case err != nil:
+		return e, ctx.Err() == nil, credcache.Errorf(backupcopy.Transient,
+			"auth: Huawei IAM token: reading the %d answer: %w (request id %q)", resp.StatusCode, err, reqID)
+	case len(data) > huaweiIAMMaxResponse:
+		return e, false, credcache.Errorf(backupcopy.PermissionDenied,
+			"auth: Huawei IAM token: the %d answer is larger than %d bytes (request id %q)", resp.StatusCode, huaweiIAMMaxResponse, reqID)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		ie := decodeHuaweiIAMError(resp.StatusCode, reqID, data)
+		return e, ie.ErrorKind() != backupcopy.PermissionDenied, fmt.Errorf("auth: Huawei IAM token: %w", ie)
+	}
+	return s.entry(resp.StatusCode, resp.Header.Get("X-Subject-Token"), reqID, data)
+}
+
+// entry reads a token answer.
+func (s *HuaweiIAMTokenSource) entry(status int, token, reqID string, data []byte) (e credcache.Entry[string], again bool, err error) {
 	var out struct {
 		Token struct {
 			ExpiresAt string `json:"expires_at"`
 			IssuedAt  string `json:"issued_at"`
 		} `json:"token"`
 	}
-	resp, err := s.rc.Do(ctx, &rest.Request{
-		Op:     "KeystoneCreateUserTokenByPassword",
-		Method: http.MethodPost,
-		Path:   rest.NewPath("v3", "auth", "tokens"),
-		Query:  url.Values{"nocatalog": {"true"}}, // the service catalog is large and unused
-		Body:   s.body,
-		Mode:   rest.Idempotent, // a second token is harmless
-		Out:    &out,
-	})
-	if err != nil {
-		return "", time.Time{}, time.Time{}, fmt.Errorf("auth: Huawei IAM token: %w", err)
-	}
 	received := s.now()
-	token = resp.Header.Get("X-Subject-Token")
 	if token == "" {
-		return "", time.Time{}, time.Time{}, fmt.Errorf("auth: Huawei IAM token: the %d response has no X-Subject-Token header (request id %q)", resp.StatusCode, resp.RequestID)
+		return e, false, credcache.Errorf(backupcopy.PermissionDenied, "auth: Huawei IAM token: the %d response has no X-Subject-Token header (request id %q)", status, reqID)
+	}
+	if err := json.Unmarshal(data, &out); err != nil {
+		return e, false, credcache.Errorf(backupcopy.PermissionDenied, "auth: Huawei IAM token: the %d answer is not the token JSON: %v (request id %q)", status, err, reqID)
 	}
 	exp, err := time.Parse(time.RFC3339Nano, out.Token.ExpiresAt)
 	if err != nil {
-		return "", time.Time{}, time.Time{}, fmt.Errorf("auth: Huawei IAM token: expires_at %q is not an RFC 3339 time (request id %q)", out.Token.ExpiresAt, resp.RequestID)
+		return e, false, credcache.Errorf(backupcopy.PermissionDenied, "auth: Huawei IAM token: expires_at %q is not an RFC 3339 time (request id %q)", out.Token.ExpiresAt, reqID)
 	}
 	var life time.Duration
+	var expires time.Time
 	if iss, err := time.Parse(time.RFC3339Nano, out.Token.IssuedAt); err == nil && exp.After(iss) {
 		life = exp.Sub(iss)
 		expires = received.Add(life)
@@ -337,18 +334,11 @@ func (s *HuaweiIAMTokenSource) fetch(ctx context.Context) (token string, expires
 		expires = exp
 	}
 	if life <= huaweiIAMMinValidity {
-		return "", time.Time{}, time.Time{}, fmt.Errorf("auth: Huawei IAM token: the token expires at %s, too soon to use (request id %q)", out.Token.ExpiresAt, resp.RequestID)
+		return e, false, credcache.Errorf(backupcopy.PermissionDenied, "auth: Huawei IAM token: the token expires at %s, too soon to use (request id %q)", out.Token.ExpiresAt, reqID)
 	}
 	margin := max(life/4, HuaweiIAMRefreshMargin)
 	margin = min(margin, life/2)
-	return token, expires, expires.Add(-margin), nil
-}
-
-// huaweiIAMRefused reports whether err is IAM turning the credentials down.
-func huaweiIAMRefused(err error) bool {
-	var ie *HuaweiIAMError
-	return errors.As(err, &ie) && ie.StatusCode >= 400 && ie.StatusCode < 500 &&
-		ie.StatusCode != http.StatusRequestTimeout && ie.StatusCode != http.StatusTooManyRequests
+	return credcache.Entry[string]{Value: token, RefreshAt: expires.Add(-margin), Expires: expires.Add(-huaweiIAMMinValidity)}, false, nil
 }
 
 // String describes the source without the password or token.
@@ -364,15 +354,18 @@ func (s *HuaweiIAMTokenSource) Format(f fmt.State, verb rune) { huaweiFormat(f, 
 
 // HuaweiIAMError is an error answer from IAM's token API.
 type HuaweiIAMError struct {
+	// StatusCode is the HTTP status.
 	StatusCode int
 	// Code is IAM's error code, e.g. "1101" or "IAM.0001"; empty if the body
 	// had none.
 	Code string
 	// Message is IAM's message, or the HTTP status text.
-	Message   string
+	Message string
+	// RequestID is the X-Request-Id (or X-IAM-Trace-Id) answer header.
 	RequestID string
 }
 
+// Error returns "Huawei IAM: HTTP STATUS CODE: MESSAGE (request id ID)".
 func (e *HuaweiIAMError) Error() string {
 	s := fmt.Sprintf("Huawei IAM: HTTP %d", e.StatusCode)
 	if e.Code != "" {
@@ -385,11 +378,16 @@ func (e *HuaweiIAMError) Error() string {
 	return s
 }
 
+// ErrorKind returns backupcopy.Transient for a 5xx or 408 answer,
+// backupcopy.Throttled for a 429, and backupcopy.PermissionDenied for the
+// rest (IAM refused the credentials or the request).
+func (e *HuaweiIAMError) ErrorKind() backupcopy.Kind { return credcache.StatusKind(e.StatusCode) }
+
 // decodeHuaweiIAMError reads IAM's two error shapes:
 // {"error": {"code": "1101" or 401, "message": ..., "title": ...}} and
 // {"error_code": "IAM.0001", "error_msg": ...}.
-func decodeHuaweiIAMError(resp *rest.Response) error {
-	e := &HuaweiIAMError{StatusCode: resp.StatusCode, RequestID: resp.RequestID}
+func decodeHuaweiIAMError(status int, reqID string, data []byte) *HuaweiIAMError {
+	e := &HuaweiIAMError{StatusCode: status, RequestID: reqID}
 	var body struct {
 		Error *struct {
 			Code    json.RawMessage `json:"code"`
@@ -399,7 +397,7 @@ func decodeHuaweiIAMError(resp *rest.Response) error {
 		ErrorCode string `json:"error_code"`
 		ErrorMsg  string `json:"error_msg"`
 	}
-	if json.Unmarshal(resp.Body, &body) == nil {
+	if json.Unmarshal(data, &body) == nil {
 		if body.Error != nil {
 			e.Code = strings.Trim(string(body.Error.Code), `"`)
 			e.Message = body.Error.Message
@@ -415,7 +413,7 @@ func decodeHuaweiIAMError(resp *rest.Response) error {
 		e.Code = ""
 	}
 	if e.Message == "" {
-		e.Message = http.StatusText(resp.StatusCode)
+		e.Message = http.StatusText(status)
 	}
 	return e
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/backupcopy/backupcopy"
 )
 
 // hwClock is a settable clock for the token source.
@@ -361,7 +363,7 @@ func TestHuaweiIAMConfigValidation(t *testing.T) {
 	ok := HuaweiIAMConfig{DomainName: "a", UserName: "u", Password: "p", ProjectID: "x", Region: "cn-north-4"}
 	ts, err := NewHuaweiIAMTokenSource(ok)
 	require.NoError(t, err)
-	assert.Equal(t, "https://iam.cn-north-4.myhuaweicloud.com", ts.rc.Endpoint().String())
+	assert.Equal(t, "https://iam.cn-north-4.myhuaweicloud.com/v3/auth/tokens?nocatalog=true", ts.url)
 
 	for name, mutate := range map[string]func(c *HuaweiIAMConfig){
 		"no domain":          func(c *HuaweiIAMConfig) { c.DomainName = "" },
@@ -388,4 +390,93 @@ func TestHuaweiIAMConfigValidation(t *testing.T) {
 	_, err = NewHuaweiIAMTokenSource(c)
 	assert.NoError(t, err, "http on loopback")
 	assert.False(t, errors.Is(err, context.Canceled))
+}
+
+// TestHuaweiIAMHungEndpoint: a token endpoint that never answers fails a
+// caller with context.Background() at the refresh bound, with a Transient
+// error, and the next call tries again.
+func TestHuaweiIAMHungEndpoint(t *testing.T) {
+	clock := &hwClock{t: hwAt}
+	srv := newIAMServer(t, clock.Now)
+	srv.hold(t)
+	ts, err := NewHuaweiIAMTokenSource(HuaweiIAMConfig{Endpoint: srv.srv.URL, DomainName: "acct", UserName: "user",
+		Password: "Pa55w0rd!", ProjectID: "proj-9", Now: clock.Now, Timeout: 100 * time.Millisecond})
+	require.NoError(t, err)
+	req := httptest.NewRequest("GET", "https://cbr.example/v3/proj-9/backups/b", nil)
+	err = ts.Authenticate(context.Background(), req, nil)
+	require.Error(t, err)
+	assert.Equal(t, backupcopy.Transient, backupcopy.KindOf(err))
+	assert.EqualError(t, err, "auth: Huawei IAM token: no answer within 100ms: the endpoint is slow, down or unreachable; later calls try again")
+	assert.Empty(t, req.Header.Get(HuaweiAuthTokenHeader))
+	_, err = ts.Token(context.Background())
+	require.Error(t, err)
+	assert.Equal(t, int32(2), srv.calls.Load(), "a timed-out refresh is not cached")
+}
+
+func TestHuaweiIAMErrorKinds(t *testing.T) {
+	for _, tt := range []struct {
+		status int
+		kind   backupcopy.Kind
+		calls  int32
+	}{
+		{401, backupcopy.PermissionDenied, 1},
+		{403, backupcopy.PermissionDenied, 1},
+		{400, backupcopy.PermissionDenied, 1},
+		{500, backupcopy.Transient, huaweiIAMAttempts},
+		{503, backupcopy.Transient, huaweiIAMAttempts},
+		{429, backupcopy.Throttled, huaweiIAMAttempts},
+	} {
+		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
+			clock := &hwClock{t: hwAt}
+			srv := newIAMServer(t, clock.Now)
+			srv.fail(tt.status, `{"error_code":"IAM.0001","error_msg":"no"}`)
+			ts := newTestIAM(t, srv, clock)
+			_, err := ts.Token(context.Background())
+			assert.Equal(t, tt.kind, backupcopy.KindOf(err))
+			assert.Equal(t, tt.calls, srv.calls.Load())
+		})
+	}
+	t.Run("unreachable", func(t *testing.T) {
+		srv := httptest.NewServer(http.NotFoundHandler())
+		srv.Close() // nothing listens there now
+		ts, err := NewHuaweiIAMTokenSource(HuaweiIAMConfig{Endpoint: srv.URL, DomainName: "a", UserName: "u", Password: "p", ProjectID: "x"})
+		require.NoError(t, err)
+		_, err = ts.Token(context.Background())
+		assert.Equal(t, backupcopy.Transient, backupcopy.KindOf(err))
+		assert.ErrorContains(t, err, "auth: Huawei IAM token: cannot reach "+srv.URL+"/v3/auth/tokens?nocatalog=true: ")
+	})
+	t.Run("answer too large", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Subject-Token", "MIIT")
+			w.WriteHeader(201)
+			w.Write(make([]byte, huaweiIAMMaxResponse+1))
+		}))
+		defer srv.Close()
+		ts, err := NewHuaweiIAMTokenSource(HuaweiIAMConfig{Endpoint: srv.URL, DomainName: "a", UserName: "u", Password: "p", ProjectID: "x"})
+		require.NoError(t, err)
+		_, err = ts.Token(context.Background())
+		assert.ErrorContains(t, err, "larger than 1048576 bytes")
+	})
+}
+
+// TestHuaweiIAMRedirect: the password never follows a redirect to another
+// host; the redirect answer is reported as IAM's.
+func TestHuaweiIAMRedirect(t *testing.T) {
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Add(1)
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/v3/auth/tokens", http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	ts, err := NewHuaweiIAMTokenSource(HuaweiIAMConfig{Endpoint: srv.URL, DomainName: "a", UserName: "u", Password: "p", ProjectID: "x",
+		HTTPClient: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}})
+	require.NoError(t, err)
+	_, err = ts.Token(context.Background())
+	var ie *HuaweiIAMError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, http.StatusTemporaryRedirect, ie.StatusCode)
+	assert.Zero(t, leaked.Load(), "the request reached another host")
 }

@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/backupcopy/backupcopy/auth/internal/credcache"
 )
 
 // The example in Huawei Cloud's API signing guide ("AK/SK signing and
@@ -373,7 +375,12 @@ func TestHuaweiRedaction(t *testing.T) {
 	creds := HuaweiCredentials{AccessKey: hwAK, SecretKey: hwSK, SecurityToken: tokenSecret, ProjectID: "p"}
 	iam, err := NewHuaweiIAMTokenSource(HuaweiIAMConfig{Region: "cn-north-4", DomainName: "acct", UserName: "u", Password: password, ProjectID: "p"})
 	require.NoError(t, err)
-	iam.token = "MIIT-cached-token"
+	iam.cache.Fetch = func(context.Context) (credcache.Entry[string], error) {
+		return credcache.Entry[string]{Value: "MIIT-cached-token"}, nil
+	}
+	tok, err := iam.Token(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, "MIIT-cached-token", tok) // now held by iam
 	type holder struct {
 		C HuaweiCredentials
 		P *HuaweiCredentials

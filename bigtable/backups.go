@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/gapi"
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
@@ -82,6 +83,7 @@ func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyB
 	resp, err := c.rest.Do(ctx, &rest.Request{
 		Op:     "CopyBackup",
 		Method: http.MethodPost,
+		Writes: true,
 		Path:   rest.NewPath("v2").Name("CopyBackupRequest.Parent", req.Parent, clusterPattern).Lit("backups").Verb("copy"),
 		Body:   copyBackupBody{BackupID: req.BackupID, SourceBackup: req.SourceBackup, ExpireTime: gapi.FormatTime(expire)},
 		Mode:   rest.Idempotent,
@@ -124,6 +126,7 @@ func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*C
 	resp, err := c.rest.Do(ctx, &rest.Request{
 		Op:     "CreateBackup",
 		Method: http.MethodPost,
+		Writes: true,
 		Path:   rest.NewPath("v2").Name("CreateBackupRequest.Parent", req.Parent, clusterPattern).Lit("backups"),
 		Query:  url.Values{"backupId": {req.BackupID}},
 		Body:   body,
@@ -167,13 +170,16 @@ func (e *recoveryError) Error() string {
 
 func (e *recoveryError) Unwrap() []error { return []error{e.err, e.lookup} }
 
+// ErrorKind is OutcomeUnknown: the backup may be this call's own.
+func (e *recoveryError) ErrorKind() backupcopy.Kind { return backupcopy.OutcomeUnknown }
+
 // GetBackup returns a backup (GET /v2/{name=projects/*/instances/*/clusters/*/backups/*}).
 func (c *Client) GetBackup(ctx context.Context, name string) (*Backup, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
 	if err := checkBackupName("name", name); err != nil {
-		return nil, err
+		return nil, rest.Prefixed(service, "GetBackup", err)
 	}
 	return c.getBackup(ctx, name)
 }
@@ -205,10 +211,10 @@ func (c *Client) ListBackups(ctx context.Context, parent string) iter.Seq2[*Back
 			return
 		}
 		if err := checkName("parent", parent, clusterPattern); err != nil {
-			yield(nil, err)
+			yield(nil, rest.Prefixed(service, "ListBackups", err))
 			return
 		}
-		pages := rest.Pages("ListBackups", func(err error) error { return withOp("ListBackups", err) },
+		pages := rest.Pages("ListBackups", c.rest.MalformedPage("ListBackups"),
 			func(token string) ([]*Backup, string, error) {
 				q := url.Values{}
 				if token != "" {
@@ -242,11 +248,12 @@ func (c *Client) DeleteBackup(ctx context.Context, name string) error {
 		return err
 	}
 	if err := checkBackupName("name", name); err != nil {
-		return err
+		return rest.Prefixed(service, "DeleteBackup", err)
 	}
 	resp, err := c.rest.Do(ctx, &rest.Request{
 		Op:     "DeleteBackup",
 		Method: http.MethodDelete,
+		Writes: true,
 		Path:   backupPath("name", name),
 		Mode:   rest.Idempotent,
 	})

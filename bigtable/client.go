@@ -2,9 +2,9 @@ package bigtable
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/clientopt"
 	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/gapi"
@@ -13,7 +13,7 @@ import (
 )
 
 // ErrClosed is returned by calls made after Close.
-var ErrClosed = errors.New("bigtable: client is closed")
+var ErrClosed = rest.Sentinel(backupcopy.InvalidInput, "bigtable: the client is closed")
 
 // Client calls the Bigtable Admin API v2. It is safe for concurrent use.
 type Client struct {
@@ -43,8 +43,8 @@ func newClient(ctx context.Context, clk clock.Clock, opts ...Option) (*Client, e
 	if a != nil {
 		cfg.Auth = a
 	}
-	cfg.DecodeError = gapi.DecodeError(service)
-	cfg.Classify = gapi.Classify
+	cfg.DecodeAPIError = gapi.DecodeAPIError(service)
+	cfg.Hint = gapi.Hint
 	cfg.RequestIDHeaders = []string{"X-Request-Id", "X-Goog-Request-Id"}
 	cfg.Clock = clk
 	rc, err := rest.New(cfg)
@@ -55,7 +55,7 @@ func newClient(ctx context.Context, clk clock.Clock, opts ...Option) (*Client, e
 		rest:  rc,
 		clock: clk,
 		lroCfg: lro.Config{
-			IsTransient:     gapi.IsTransient,
+			IsTransient:     rest.RetryPoll,
 			InitialInterval: DefaultPollInitial,
 			MaxInterval:     DefaultPollMax,
 			Clock:           clk,

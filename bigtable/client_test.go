@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/bigtable"
 	"github.com/backupcopy/backupcopy/bigtable/bigtabletest"
 	"github.com/backupcopy/backupcopy/internal/faultproxy"
@@ -728,6 +729,7 @@ func TestCopyBackupRecoveryLookupFails(t *testing.T) {
 	op, err := c.CopyBackup(context.Background(), copyReq("x"))
 	assert.Nil(t, op)
 	assert.Equal(t, codes.AlreadyExists, status.Code(err))
+	assert.Equal(t, backupcopy.OutcomeUnknown, backupcopy.KindOf(err), "the backup may be this call's own: check first")
 	assert.Contains(t, err.Error(), "checking the existing backup failed")
 	assert.Contains(t, err.Error(), "PermissionDenied")
 	var ae *apierror.APIError

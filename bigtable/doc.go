@@ -103,6 +103,16 @@
 // does for every Google REST client, so a 409 shows there as Aborted: ask
 // status.Code(err) for the code.)
 //
+// Every error can also be read the same way on all four clouds:
+// backupcopy.ClassOf(err) says whether to retry later, give up, or check
+// first whether the copy started; backupcopy.KindOf(err) says why; and
+// errors.As(err, &ce) with ce *backupcopy.CallError gives whether the request
+// reached the service, the attempts made, the HTTP status and the request id.
+// An UNAUTHENTICATED answer drops the cached token and the call is sent once
+// more with a fresh one; a second refusal, PERMISSION_DENIED, or a token
+// source that fails ends the call with Kind PermissionDenied, and a Wait
+// stops at the first such poll rather than polling on.
+//
 // # Retries and idempotency
 //
 // Reads, lists, deletes and polls are retried on transient failures

@@ -94,7 +94,7 @@ func FuzzBackupJSON(f *testing.F) {
 }
 
 // FuzzOperationState: any google.longrunning.Operation JSON becomes an lro
-// state or a *rest.DecodeError, never a panic. A running operation has no
+// state or a *rest.MalformedResponseError, never a panic. A running operation has no
 // outcome; a done one has exactly one of a result (then Percent 100) or an
 // error whose canonical code is not OK and agrees with status.Code; Percent
 // is -1 (create: not reported) or 0-100 (copy); and metadata that decoded
@@ -137,9 +137,9 @@ func FuzzOperationState(f *testing.F) {
 func checkOpState(t *testing.T, op *gapi.Operation, done bool, res *Backup, opErr error, pct int, err error, opName string) {
 	t.Helper()
 	if err != nil {
-		var de *rest.DecodeError
+		var de *rest.MalformedResponseError
 		if !errors.As(err, &de) {
-			t.Fatalf("error %T is not a *rest.DecodeError: %v", err, err)
+			t.Fatalf("error %T is not a *rest.MalformedResponseError: %v", err, err)
 		}
 		return
 	}

@@ -90,7 +90,7 @@ func (c *Client) copyOperationFrom(op *gapi.Operation, meta *CopyBackupMetadata)
 		return nil, err
 	}
 	if op.Name == "" {
-		return nil, &rest.DecodeError{Op: "CopyBackup", Err: errors.New("the operation has no name")}
+		return nil, c.rest.Malformed(&rest.Request{Op: "CopyBackup", Writes: true}, nil, errors.New("the operation has no name"))
 	}
 	return &CopyBackupOperation{lro.NewWithState(op.Name, st, operationPoller(c, "CopyBackup", copyMetadataType, copyPercent, (*wireCopyMetadata).fromWire), c.lroCfg)}, nil
 }
@@ -102,7 +102,7 @@ func (c *Client) createOperationFrom(op *gapi.Operation, meta *CreateBackupMetad
 		return nil, err
 	}
 	if op.Name == "" {
-		return nil, &rest.DecodeError{Op: "CreateBackup", Err: errors.New("the operation has no name")}
+		return nil, c.rest.Malformed(&rest.Request{Op: "CreateBackup", Writes: true}, nil, errors.New("the operation has no name"))
 	}
 	return &CreateBackupOperation{lro.NewWithState(op.Name, st, operationPoller(c, "CreateBackup", createMetadataType, createPercent, (*wireCreateMetadata).fromWire), c.lroCfg)}, nil
 }
@@ -122,7 +122,7 @@ func operationStateWith[M any](op *gapi.Operation, meta *M, opName, metaType str
 	} else if len(op.Metadata) > 0 && string(op.Metadata) != "null" {
 		m := new(M)
 		if err := gapi.DecodeAny(op.Metadata, metaType, m); err != nil {
-			return st, &rest.DecodeError{Op: opName, Err: fmt.Errorf("operation %s metadata: %w", op.Name, err)}
+			return st, &rest.MalformedResponseError{Service: service, Op: opName, Err: fmt.Errorf("operation %s metadata: %w", op.Name, err)}
 		}
 		st.Metadata = m
 		st.Percent = percent(m)
@@ -144,7 +144,7 @@ func operationStateWith[M any](op *gapi.Operation, meta *M, opName, metaType str
 		if err == nil {
 			err = errors.New("done without a response or an error")
 		}
-		return st, &rest.DecodeError{Op: opName, Err: fmt.Errorf("operation %s response: %w", op.Name, err)}
+		return st, &rest.MalformedResponseError{Service: service, Op: opName, Err: fmt.Errorf("operation %s response: %w", op.Name, err)}
 	}
 	st.Result = b
 	st.Percent = 100

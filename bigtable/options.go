@@ -30,7 +30,7 @@ func WithHTTPClient(c *http.Client) Option { return Option(clientopt.HTTPClient(
 func WithUserAgent(ua string) Option { return Option(clientopt.UserAgent(ua)) }
 
 // WithLogger logs each attempt at Debug level and each retry at Info level:
-// operation, method, path, status, attempt, request id, error class. No
+// operation, method, path, status, attempt, request id, error kind. No
 // credential is logged.
 func WithLogger(l *slog.Logger) Option { return Option(clientopt.Logger(l)) }
 

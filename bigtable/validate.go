@@ -114,7 +114,13 @@ func clusterOf(backupName string) string {
 	return backupName[:strings.LastIndex(backupName, "/backups/")]
 }
 
+// validate checks r before any I/O: nil, or a *backupcopy.ValidationError
+// with the package and operation in front ("bigtable: CopyBackup: invalid ...").
 func (r *CopyBackupRequest) validate(now time.Time) error {
+	return rest.Prefixed(service, "CopyBackup", r.check(now))
+}
+
+func (r *CopyBackupRequest) check(now time.Time) error {
 	if r == nil {
 		return rest.Invalid("CopyBackupRequest", "is required", "")
 	}
@@ -137,7 +143,13 @@ func (r *CopyBackupRequest) validate(now time.Time) error {
 		"must be at least 6 hours and at most 30 days after the request")
 }
 
+// validate checks r before any I/O: nil, or a *backupcopy.ValidationError
+// with the package and operation in front ("bigtable: CreateBackup: invalid ...").
 func (r *CreateBackupRequest) validate(now time.Time) error {
+	return rest.Prefixed(service, "CreateBackup", r.check(now))
+}
+
+func (r *CreateBackupRequest) check(now time.Time) error {
 	if r == nil {
 		return rest.Invalid("CreateBackupRequest", "is required", "")
 	}

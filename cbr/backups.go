@@ -2,11 +2,13 @@ package cbr
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
 
@@ -31,19 +33,20 @@ func (c *Client) getBackupResp(ctx context.Context, op, projectID, backupID stri
 	var out struct {
 		Backup *Backup `json:"backup"`
 	}
-	resp, err := c.rest.Do(ctx, &rest.Request{
+	req := &rest.Request{
 		Op:     op,
 		Method: http.MethodGet,
 		Path:   rest.NewPath("v3").Seg("ProjectID", projectID).Lit("backups").Seg("BackupID", backupID),
 		Header: c.header(),
 		Mode:   rest.Idempotent,
 		Out:    &out,
-	})
+	}
+	resp, err := c.rest.Do(ctx, req)
 	if err != nil {
 		return nil, resp, err
 	}
 	if out.Backup == nil || out.Backup.ID == "" {
-		return nil, resp, &rest.DecodeError{Op: op, Err: fmt.Errorf("the response has no backup")}
+		return nil, resp, c.rest.Malformed(req, resp, errors.New("the response has no backup"))
 	}
 	return out.Backup, resp, nil
 }
@@ -89,6 +92,9 @@ func (e *DestinationError) Error() string {
 		e.SourceRegion, e.DestinationRegion, strings.Join(e.Allowed, ", "))
 }
 
+// ErrorKind returns InvalidInput.
+func (e *DestinationError) ErrorKind() backupcopy.Kind { return backupcopy.InvalidInput }
+
 // Is makes errors.Is(err, ErrRegionNotSupported) true.
 func (e *DestinationError) Is(target error) bool { return target == ErrRegionNotSupported }
 
@@ -98,10 +104,11 @@ func (e *DestinationError) Is(target error) bool { return target == ErrRegionNot
 // do not list it, or the error of that call. It needs WithRegion.
 func (c *Client) CheckReplicationDestination(ctx context.Context, destinationRegion string) error {
 	if c.region == "" {
-		return rest.Invalid("Region", "is needed to check a replication destination: use WithRegion", "")
+		return rest.Prefixed(service, "CheckReplicationDestination",
+			rest.Invalid("Region", "is needed to check a replication destination: use WithRegion", ""))
 	}
 	if err := checkRegion("destinationRegion", destinationRegion, true); err != nil {
-		return err
+		return rest.Prefixed(service, "CheckReplicationDestination", err)
 	}
 	caps, err := c.ListReplicationCapabilities(ctx)
 	if err != nil {

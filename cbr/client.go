@@ -3,13 +3,13 @@ package cbr
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"sync/atomic"
 	"time"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/auth"
 	"github.com/backupcopy/backupcopy/internal/clientopt"
 	"github.com/backupcopy/backupcopy/internal/clock"
@@ -35,7 +35,7 @@ const (
 )
 
 // ErrClosed is returned by calls made after Close.
-var ErrClosed = errors.New("cbr: client is closed")
+var ErrClosed = rest.Sentinel(backupcopy.InvalidInput, "cbr: the client is closed")
 
 // Option configures a Client.
 type Option func(*clientopt.Settings)
@@ -54,7 +54,7 @@ func WithHTTPClient(c *http.Client) Option { return Option(clientopt.HTTPClient(
 func WithUserAgent(ua string) Option { return Option(clientopt.UserAgent(ua)) }
 
 // WithLogger logs each attempt at Debug level and each retry at Info level:
-// operation, method, path, status, attempt, request id, error class. No
+// operation, method, path, status, attempt, request id, error kind. No
 // credential is logged.
 func WithLogger(l *slog.Logger) Option { return Option(clientopt.Logger(l)) }
 
@@ -139,16 +139,16 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 		project = os.Getenv(EnvProjectID)
 	}
 	if project == "" {
-		return nil, errors.New("cbr: no project ID: use WithProjectID or set " + EnvProjectID)
+		return nil, errors.New("cbr: NewClient: no project ID: use WithProjectID or set " + EnvProjectID)
 	}
 	if err := rest.CheckSegment("ProjectID", project); err != nil {
-		return nil, fmt.Errorf("cbr: %w", err)
+		return nil, rest.Prefixed(service, "NewClient", err)
 	}
 	if err := checkRegion("Region", s.Region, false); err != nil {
-		return nil, fmt.Errorf("cbr: %w", err)
+		return nil, rest.Prefixed(service, "NewClient", err)
 	}
 	if s.Endpoint == "" && s.Region == "" {
-		return nil, errors.New("cbr: no region: use WithRegion (or WithEndpoint)")
+		return nil, errors.New("cbr: NewClient: no region: use WithRegion (or WithEndpoint)")
 	}
 	cfg, err := s.RESTConfig(service, "https://cbr."+s.Region+".myhuaweicloud.com")
 	if err != nil {
@@ -163,8 +163,8 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 		clk = c
 	}
 	cfg.Auth = a
-	cfg.DecodeError = decodeError
-	cfg.Classify = classify
+	cfg.DecodeAPIError = decodeError
+	cfg.Hint = hint
 	cfg.RequestIDHeaders = []string{"X-Request-Id"}
 	cfg.Clock = clk
 	rc, err := rest.New(cfg)
@@ -179,7 +179,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 		regionCheck: check,
 		clock:       clk,
 		lroCfg: lro.Config{
-			IsTransient:     isTransient,
+			IsTransient:     rest.RetryPoll,
 			InitialInterval: DefaultPollInitial,
 			MaxInterval:     DefaultPollMax,
 			Clock:           clk,
@@ -193,52 +193,31 @@ func authenticator(choice any, project string) (rest.Authenticator, error) {
 	case akskAuth:
 		switch {
 		case c.ak == "":
-			return nil, errors.New("cbr: WithAKSK: the access key is empty")
+			return nil, errors.New("cbr: NewClient: WithAKSK: the access key is empty")
 		case c.sk == "":
-			return nil, errors.New("cbr: WithAKSK: the secret key is empty")
+			return nil, errors.New("cbr: NewClient: WithAKSK: the secret key is empty")
 		}
 		a = auth.NewHuaweiSigner(auth.HuaweiCredentials{AccessKey: c.ak, SecretKey: c.sk, ProjectID: project})
 	case tokenAuth:
 		if c.token == "" {
-			return nil, errors.New("cbr: WithToken: the token is empty")
+			return nil, errors.New("cbr: NewClient: WithToken: the token is empty")
 		}
 		a = auth.HuaweiToken(c.token, project)
 	case customAuth:
 		if c.a == nil {
-			return nil, errors.New("cbr: WithAuthenticator: nil authenticator")
+			return nil, errors.New("cbr: NewClient: WithAuthenticator: nil authenticator")
 		}
 		a = c.a
 	default:
 		creds, err := auth.HuaweiCredentialsFromEnv()
 		if err != nil {
-			return nil, errors.New("cbr: no credentials: use WithAKSK, WithToken or WithAuthenticator, or set " + EnvAccessKey + " and " + EnvSecretKey)
+			return nil, errors.New("cbr: NewClient: no credentials: use WithAKSK, WithToken or WithAuthenticator, or set " + EnvAccessKey + " and " + EnvSecretKey)
 		}
 		creds.ProjectID = project
 		a = auth.NewHuaweiSigner(creds)
 	}
-	if inv, ok := a.(auth.Invalidator); ok {
-		return markedInvalidator{marked{a}, inv}, nil
-	}
-	return marked{a}, nil
+	return a, nil
 }
-
-// marked wraps an authenticator so that its own failures are recognisable:
-// no request was sent, so CopyBackup need not look for a lost replication.
-type marked struct{ a auth.Authenticator }
-
-func (m marked) Authenticate(ctx context.Context, req *http.Request, body []byte) error {
-	if err := m.a.Authenticate(ctx, req, body); err != nil {
-		return &authError{err: err}
-	}
-	return nil
-}
-
-type markedInvalidator struct {
-	marked
-	inv auth.Invalidator
-}
-
-func (m markedInvalidator) Invalidate() { m.inv.Invalidate() }
 
 // Close releases the client. Calls made afterwards fail with ErrClosed;
 // operation handles made earlier keep working. Close never fails.

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/auth"
 	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/rest"
@@ -629,25 +630,37 @@ func TestTokenExpiredRefreshedOnce(t *testing.T) {
 	}
 }
 
-func TestClassify(t *testing.T) {
+// Every gateway and CBR answer has one Kind; only the token and signature
+// date answers ask for a fresh credential or a corrected clock (a plain
+// signature refusal is never retried: the gateway locks the key after five).
+func TestErrorKindAndHint(t *testing.T) {
 	tests := []struct {
 		status int
 		body   string
-		want   rest.Class
+		kind   backupcopy.Kind
+		hint   rest.Hint
 	}{
-		{401, `{"error_code":"APIGW.0301","error_msg":"The token must be updated."}`, rest.AuthExpired},
-		{401, `{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: token expired"}`, rest.AuthExpired},
-		{401, `{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail, signature expired"}`, rest.ClockSkew},
-		{401, `{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail"}`, rest.Permanent},
-		{429, `{"error_code":"APIGW.0308","error_msg":"throttled"}`, rest.Throttled},
-		{400, `{"error_code":"APIGW.0308","error_msg":"throttled"}`, rest.Throttled},
-		{400, `{"error_code":"BackupService.1009","error_msg":"dup"}`, rest.Permanent},
-		{503, `{}`, rest.Transient},
+		{401, `{"error_code":"APIGW.0301","error_msg":"The token must be updated."}`, backupcopy.PermissionDenied, rest.Hint{Refresh: true}},
+		{401, `{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: token expired"}`, backupcopy.PermissionDenied, rest.Hint{Refresh: true}},
+		{401, `{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail, signature expired"}`, backupcopy.PermissionDenied, rest.Hint{Resign: true}},
+		{401, `{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail"}`, backupcopy.PermissionDenied, rest.Hint{}},
+		{429, `{"error_code":"APIGW.0308","error_msg":"throttled"}`, backupcopy.Throttled, rest.Hint{}},
+		{400, `{"error_code":"APIGW.0308","error_msg":"throttled"}`, backupcopy.Throttled, rest.Hint{}},
+		{400, `{"error_code":"BackupService.1009","error_msg":"dup"}`, backupcopy.Conflict, rest.Hint{}},
+		{400, `{"error_code":"BackupService.1012","error_msg":"replica limit"}`, backupcopy.Conflict, rest.Hint{}},
+		{400, `{"error_code":"BackupService.1002","error_msg":"cannot"}`, backupcopy.InvalidInput, rest.Hint{}},
+		{400, `{"error_code":"BackupService.6105","error_msg":"vault"}`, backupcopy.NotFound, rest.Hint{}},
+		{404, `{"error_code":"APIGW.0101","error_msg":"no api"}`, backupcopy.NotFound, rest.Hint{}},
+		{503, `{}`, backupcopy.Transient, rest.Hint{}},
 	}
 	for _, tt := range tests {
 		resp := &rest.Response{StatusCode: tt.status, Body: []byte(tt.body)}
-		if got := classify(resp, decodeError(resp)); got.Class != tt.want {
-			t.Errorf("%d %s: class %v, want %v", tt.status, tt.body, got.Class, tt.want)
+		err := decodeError("CopyBackup", resp)
+		if got := backupcopy.KindOf(err); got != tt.kind {
+			t.Errorf("%d %s: kind %v, want %v", tt.status, tt.body, got, tt.kind)
+		}
+		if got := hint(resp, err); got != tt.hint {
+			t.Errorf("%d %s: hint %+v, want %+v", tt.status, tt.body, got, tt.hint)
 		}
 	}
 }

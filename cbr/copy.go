@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/lro"
 )
@@ -120,7 +121,7 @@ func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyB
 	if err == nil {
 		return c.newOperation(rep, nil), nil
 	}
-	if !mayHaveActed(ctx, err) {
+	if !mayHaveActed(err) {
 		return nil, err
 	}
 	if ctx.Err() != nil {
@@ -139,12 +140,12 @@ func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyB
 	if err2 == nil {
 		return c.newOperation(rep, nil), nil
 	}
-	if (errors.Is(err2, ErrAlreadyReplicated) || mayHaveActed(ctx, err2)) && ctx.Err() == nil {
+	if (errors.Is(err2, ErrAlreadyReplicated) || mayHaveActed(err2)) && ctx.Err() == nil {
 		if op, lerr := c.findReplication(ctx, req, start); lerr == nil && op != nil {
 			return op, nil
 		}
 	}
-	if mayHaveActed(ctx, err2) {
+	if mayHaveActed(err2) {
 		return nil, outcomeUnknown(err2)
 	}
 	return nil, err2
@@ -154,31 +155,33 @@ func (c *Client) replicate(ctx context.Context, req *CopyBackupRequest, body []b
 	var out struct {
 		Replication *Replication `json:"replication"`
 	}
-	_, err := c.rest.Do(ctx, &rest.Request{
+	rreq := &rest.Request{
 		Op:          "CopyBackup",
 		Method:      http.MethodPost,
+		Writes:      true,
 		Path:        c.path().Lit("backups").Seg("BackupID", req.BackupID).Lit("replicate"),
 		Header:      c.header(),
 		Body:        body,
 		ContentType: "application/json;charset=UTF-8",
 		Mode:        rest.NotIdempotent,
 		Out:         &out,
-	})
+	}
+	resp, err := c.rest.Do(ctx, rreq)
 	if err != nil {
 		return nil, err
 	}
 	if out.Replication == nil || out.Replication.ReplicationRecordID == "" {
-		return nil, &rest.DecodeError{Op: "CopyBackup", Err: errors.New("the response has no replication.replication_record_id")}
+		return nil, c.rest.Malformed(rreq, resp, errors.New("the response has no replication.replication_record_id"))
 	}
 	if err := rest.CheckSegment("replication.replication_record_id", out.Replication.ReplicationRecordID); err != nil {
-		return nil, &rest.DecodeError{Op: "CopyBackup", Err: err}
+		return nil, c.rest.Malformed(rreq, resp, err)
 	}
 	r := *out.Replication
 	// The handle follows the backup and project asked for: an answer naming
 	// others is not this call's replication (it may still have started one,
 	// which the caller then looks for in the backup's records).
 	if (r.BackupID != "" && r.BackupID != req.BackupID) || (r.ProjectID != "" && r.ProjectID != c.projectID) {
-		return nil, &rest.DecodeError{Op: "CopyBackup", Err: fmt.Errorf("the response names backup %q of project %q, not the requested %q of %q", r.BackupID, r.ProjectID, req.BackupID, c.projectID)}
+		return nil, c.rest.Malformed(rreq, resp, fmt.Errorf("the response names backup %q of project %q, not the requested %q of %q", r.BackupID, r.ProjectID, req.BackupID, c.projectID))
 	}
 	if r.BackupID == "" {
 		r.BackupID = req.BackupID
@@ -190,27 +193,8 @@ func (c *Client) replicate(ctx context.Context, req *CopyBackupRequest, body []b
 }
 
 // mayHaveActed reports whether a failed replicate call may nonetheless have
-// started a replication.
-func mayHaveActed(ctx context.Context, err error) bool {
-	var (
-		ve *ValidationError
-		ae *authError
-		e  *Error
-		de *rest.DecodeError
-		tl *rest.TooLargeError
-	)
-	switch {
-	case errors.As(err, &ve), errors.As(err, &ae):
-		return false
-	case errors.As(err, &e):
-		return e.StatusCode >= 500 || e.StatusCode == http.StatusRequestTimeout
-	case errors.As(err, &de), errors.As(err, &tl):
-		return true
-	case ctx.Err() != nil:
-		return true
-	}
-	return rest.ClassifyTransport(ctx, err) == rest.Transient
-}
+// started a replication: the call path says so with Kind OutcomeUnknown.
+func mayHaveActed(err error) bool { return backupcopy.KindOf(err) == backupcopy.OutcomeUnknown }
 
 // OutcomeUnknownError wraps the failure of a replicate call that may have
 // started a replication which could not be confirmed (the context ended, or
@@ -222,7 +206,11 @@ func (e *OutcomeUnknownError) Error() string {
 	return "cbr: CopyBackup: the replicate request may have reached CBR; check the backup's replication records before retrying: " + e.Err.Error()
 }
 
+// Unwrap returns Err.
 func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
+
+// ErrorKind returns OutcomeUnknown.
+func (e *OutcomeUnknownError) ErrorKind() backupcopy.Kind { return backupcopy.OutcomeUnknown }
 
 func outcomeUnknown(err error) error { return &OutcomeUnknownError{Err: err} }
 
@@ -235,7 +223,7 @@ func (c *Client) findReplication(ctx context.Context, req *CopyBackupRequest, st
 		return nil, err
 	}
 	if b.ID != req.BackupID {
-		return nil, &rest.DecodeError{Op: "CopyBackup.FindReplication", Err: fmt.Errorf("the response describes backup %q, not %q", b.ID, req.BackupID)}
+		return nil, &rest.MalformedResponseError{Service: service, Op: "CopyBackup.FindReplication", Err: fmt.Errorf("the response describes backup %q, not %q", b.ID, req.BackupID)}
 	}
 	since := start.Add(c.rest.ClockSkew()).Add(-lookupSlack)
 	if resp != nil {

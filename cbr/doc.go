@@ -111,6 +111,17 @@
 // ends in status fail or skip makes Wait return a *[ReplicationError] with
 // the record's fail code and reason.
 //
+// Every error can also be read the same way on all four clouds:
+// backupcopy.ClassOf(err) says whether to retry later, give up, or check
+// first whether the copy started; backupcopy.KindOf(err) says why; and
+// errors.As(err, &ce) with ce *backupcopy.CallError gives whether the request
+// reached the service, the attempts made, the HTTP status and the request id.
+// A 401 saying the IAM token must be updated invalidates an auth.Invalidator
+// (such as auth.HuaweiIAMTokenSource) and the call is sent once more; any
+// other refusal ends the call with Kind PermissionDenied at once (the gateway
+// locks an access key for five minutes after five failures), and a Wait
+// stops at the first such poll.
+//
 // # Retries and idempotency
 //
 // Reads and polls are retried on transient failures (connection errors, 429,

@@ -1,13 +1,13 @@
 package cbr
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
 
@@ -27,9 +27,12 @@ type Error struct {
 	RequestID string
 }
 
+// Error returns "HTTP status code: message (request id ...)". The call that
+// returns it puts the package and operation in front: "cbr: CopyBackup:
+// HTTP 400 BackupService.1009: ...".
 func (e *Error) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "cbr: HTTP %d", e.StatusCode)
+	fmt.Fprintf(&b, "HTTP %d", e.StatusCode)
 	if e.Code != "" {
 		b.WriteString(" " + e.Code)
 	}
@@ -40,6 +43,27 @@ func (e *Error) Error() string {
 		b.WriteString(" (request id " + e.RequestID + ")")
 	}
 	return b.String()
+}
+
+// ErrorKind says why the call failed: APIGW.0308 or a 429 is Throttled; a
+// 401 or 403 (APIGW.0301 among them) PermissionDenied; a 404 (an unknown
+// backup, vault or API path) NotFound; BackupService.1009 (already
+// replicated to that region) and BackupService.1012 (the backup's replica
+// limit, which does not free up by waiting) Conflict; a 5xx or 408
+// Transient; any other answer (BackupService.1002, .1005 and the other 400
+// codes) InvalidInput.
+func (e *Error) ErrorKind() backupcopy.Kind {
+	switch {
+	case strings.EqualFold(e.Code, CodeThrottled):
+		return backupcopy.Throttled
+	case strings.EqualFold(e.Code, CodeAuthFailed):
+		return backupcopy.PermissionDenied
+	case strings.EqualFold(e.Code, CodeVaultNotFound):
+		return backupcopy.NotFound
+	case strings.EqualFold(e.Code, CodeAlreadyReplicated), strings.EqualFold(e.Code, CodeReplicaLimit):
+		return backupcopy.Conflict
+	}
+	return rest.KindOfStatus(e.StatusCode)
 }
 
 // Is makes errors.Is(err, ErrAlreadyReplicated) and the other sentinels of
@@ -134,6 +158,10 @@ type ReplicationError struct {
 	FailReason string
 }
 
+// ErrorKind returns CopyFailed.
+func (e *ReplicationError) ErrorKind() backupcopy.Kind { return backupcopy.CopyFailed }
+
+// Error returns "cbr: replication RECORD of backup ID ended with status ...".
 func (e *ReplicationError) Error() string {
 	s := fmt.Sprintf("cbr: replication %s of backup %s ended with status %q", e.RecordID, e.BackupID, e.Status)
 	if e.FailCode != "" {
@@ -145,10 +173,15 @@ func (e *ReplicationError) Error() string {
 	return s
 }
 
-// decodeError builds an *Error from a non-2xx answer: error_code/error_msg,
+// decodeError builds an *Error from a non-2xx answer to op: error_code/error_msg,
 // else code/message, at the top level or one object down (for example
 // {"error": {"code": ..., "message": ...}}).
-func decodeError(resp *rest.Response) error {
+func decodeError(op string, resp *rest.Response) error {
+	return fmt.Errorf("%s: %s: %w", service, op, decodeAnswer(resp))
+}
+
+// decodeAnswer is decodeError without the call's name.
+func decodeAnswer(resp *rest.Response) *Error {
 	e := &Error{StatusCode: resp.StatusCode, RequestID: resp.RequestID}
 	var m map[string]any
 	if json.Unmarshal(resp.Body, &m) == nil {
@@ -190,21 +223,17 @@ func codeMessage(m map[string]any) (code, msg string) {
 	return code, msg
 }
 
-// classify reads a failed attempt for the call path.
-func classify(resp *rest.Response, apiErr error) rest.Verdict {
+// hint reads what a refused request's answer adds to its Kind: a 401 saying
+// the IAM token expired or must be updated asks for a fresh token (once),
+// and one saying the AK/SK signature's date is out of the gateway's window
+// for a corrected clock. Any other 401 is not retried: the gateway locks an
+// access key for 5 minutes after 5 failures in a row.
+func hint(_ *rest.Response, apiErr error) rest.Hint {
 	var e *Error
-	if !errors.As(apiErr, &e) {
-		return rest.Verdict{Class: rest.ClassifyStatus(resp.StatusCode)}
+	if !errors.As(apiErr, &e) || e.StatusCode != http.StatusUnauthorized {
+		return rest.Hint{}
 	}
-	switch {
-	case strings.EqualFold(e.Code, CodeThrottled):
-		return rest.Verdict{Class: rest.Throttled}
-	case e.StatusCode == http.StatusUnauthorized && tokenExpired(e.Message):
-		return rest.Verdict{Class: rest.AuthExpired}
-	case e.StatusCode == http.StatusUnauthorized && signatureExpired(e.Message):
-		return rest.Verdict{Class: rest.ClockSkew}
-	}
-	return rest.Verdict{Class: rest.ClassifyStatus(resp.StatusCode)}
+	return rest.Hint{Refresh: tokenExpired(e.Message), Resign: signatureExpired(e.Message)}
 }
 
 // tokenExpired recognises the gateway's answers for an IAM token that must be
@@ -223,43 +252,13 @@ func signatureExpired(msg string) bool {
 		(strings.Contains(m, "x-sdk-date") && strings.Contains(m, "expired"))
 }
 
-// isTransient reports whether a failed poll is worth another try in Wait.
-func isTransient(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	var ve *ValidationError
-	if errors.As(err, &ve) {
-		return false
-	}
-	var nf *recordNotFoundError
-	if errors.As(err, &nf) {
-		return true
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return strings.EqualFold(e.Code, CodeThrottled) || rest.ClassifyStatus(e.StatusCode) != rest.Permanent
-	}
-	var tl *rest.TooLargeError
-	if errors.As(err, &tl) {
-		return false
-	}
-	var ae *authError
-	if errors.As(err, &ae) {
-		return false
-	}
-	return true // transport errors, undecodable bodies
-}
-
 // recordNotFoundError: the source backup has no record with that id (yet).
 type recordNotFoundError struct{ backupID, recordID string }
 
 func (e *recordNotFoundError) Error() string {
-	return fmt.Sprintf("cbr: backup %s has no replication record %s", e.backupID, e.recordID)
+	return fmt.Sprintf("cbr: GetBackup: backup %s has no replication record %s (yet)", e.backupID, e.recordID)
 }
 
-// authError marks a failure of the authenticator itself (no request was sent).
-type authError struct{ err error }
-
-func (e *authError) Error() string { return e.err.Error() }
-func (e *authError) Unwrap() error { return e.err }
+// ErrorKind is Transient: a record the replicate call announced may show up
+// on a later read.
+func (e *recordNotFoundError) ErrorKind() backupcopy.Kind { return backupcopy.Transient }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"reflect"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
@@ -25,8 +27,9 @@ func FuzzParseName(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name string) {
 		ref, err := parseName(name)
 		if err != nil {
-			if _, ok := err.(*ValidationError); !ok {
-				t.Fatalf("error %T", err)
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("error %T %v", err, err)
 			}
 			return
 		}
@@ -50,12 +53,16 @@ func FuzzDecodeError(f *testing.F) {
 	f.Add(429, []byte(`{"error_code":7,"error_msg":null}`))
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		resp := &rest.Response{StatusCode: status, Body: body, RequestID: "rid"}
-		e, ok := decodeError(resp).(*Error)
-		if !ok || e.StatusCode != status || e.RequestID != "rid" {
-			t.Fatalf("decoded %#v", e)
+		err := decodeError("Op", resp)
+		var e *Error
+		if !errors.As(err, &e) || e.StatusCode != status || e.RequestID != "rid" {
+			t.Fatalf("decoded %#v", err)
 		}
-		_ = classify(resp, e)
-		_ = e.Error()
+		if backupcopy.KindOf(err) == backupcopy.KindUnknown {
+			t.Fatalf("%v has no kind", err)
+		}
+		_ = hint(resp, err)
+		_ = err.Error()
 	})
 }
 
@@ -69,8 +76,9 @@ func FuzzValidate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, backup, project, region, vault, name, desc string) {
 		r := &CopyBackupRequest{BackupID: backup, DestinationProjectID: project, DestinationRegion: region, DestinationVaultID: vault, Name: name, Description: desc}
 		if err := r.validate("cn-north-4"); err != nil {
-			if _, ok := err.(*ValidationError); !ok {
-				t.Fatalf("error %T", err)
+			var ve *ValidationError
+			if !errors.As(err, &ve) || !strings.HasPrefix(err.Error(), "cbr: CopyBackup: invalid ") {
+				t.Fatalf("error %T %v", err, err)
 			}
 			return
 		}

@@ -15,9 +15,15 @@ const (
 	MaxRegionLength      = 255
 )
 
-// validate checks r against the rules of the replicate API. sourceRegion, if
-// known, is the client's region (replication is cross-region only).
+// validate checks r before any I/O: nil, or a *backupcopy.ValidationError
+// with the package and operation in front ("cbr: CopyBackup: invalid ...").
 func (r *CopyBackupRequest) validate(sourceRegion string) error {
+	return rest.Prefixed(service, "CopyBackup", r.check(sourceRegion))
+}
+
+// check checks r against the rules of the replicate API. sourceRegion, if
+// known, is the client's region (replication is cross-region only).
+func (r *CopyBackupRequest) check(sourceRegion string) error {
 	if r == nil {
 		return rest.Invalid("CopyBackupRequest", "is required", "")
 	}

@@ -62,7 +62,7 @@ func (c *Client) DescribeBackups(ctx context.Context, req *DescribeBackupsReques
 				body.Filters = append(body.Filters, wireFilter(f))
 			}
 		}
-		pages := rest.Pages("DescribeBackups", func(err error) error { return wrapOperation("DescribeBackups", err) },
+		pages := rest.Pages("DescribeBackups", c.rest.MalformedPage("DescribeBackups"),
 			func(token string) ([]Backup, string, error) {
 				body.NextToken = token
 				page, err := c.describePage(ctx, body)
@@ -85,7 +85,7 @@ func (c *Client) DescribeBackups(ctx context.Context, req *DescribeBackupsReques
 
 func (c *Client) describePage(ctx context.Context, body *describeBackupsBody) (*describeBackupsPage, error) {
 	var page describeBackupsPage
-	if err := c.call(ctx, "DescribeBackups", encodeJSON(body), rest.Idempotent, &page); err != nil {
+	if _, _, err := c.call(ctx, "DescribeBackups", encodeJSON(body), false, &page); err != nil {
 		return nil, err
 	}
 	return &page, nil
@@ -105,7 +105,7 @@ func (c *Client) DeleteBackup(ctx context.Context, backupID string) error {
 		return err
 	}
 	if err := checkBackupID("backupID", backupID); err != nil {
-		return err
+		return rest.Prefixed(service, "DeleteBackup", err)
 	}
 	token, err := NewClientRequestToken()
 	if err != nil {
@@ -115,5 +115,6 @@ func (c *Client) DeleteBackup(ctx context.Context, backupID string) error {
 		BackupID  string    `json:"BackupId"`
 		Lifecycle Lifecycle `json:"Lifecycle"`
 	}
-	return c.call(ctx, "DeleteBackup", encodeJSON(deleteBackupBody{BackupID: backupID, ClientRequestToken: token}), rest.Idempotent, &out)
+	_, _, err = c.call(ctx, "DeleteBackup", encodeJSON(deleteBackupBody{BackupID: backupID, ClientRequestToken: token}), true, &out)
+	return err
 }

@@ -158,8 +158,8 @@ func (c *Client) describeIDs(ctx context.Context, ids []string) map[string]pollR
 	}
 	for _, id := range ids {
 		if _, ok := out[id]; !ok {
-			out[id] = pollResult{err: wrapOperation("DescribeBackups", &rest.DecodeError{Op: "DescribeBackups",
-				Err: fmt.Errorf("the response does not describe backup %s", id)})}
+			out[id] = pollResult{err: c.rest.Malformed(&rest.Request{Op: "DescribeBackups", Mode: rest.Idempotent}, nil,
+				fmt.Errorf("the response does not describe backup %s", id))}
 		}
 	}
 	return out

@@ -3,7 +3,6 @@ package fsx
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/auth"
 	"github.com/backupcopy/backupcopy/auth/sigv4"
 	"github.com/backupcopy/backupcopy/internal/clientopt"
@@ -32,6 +32,9 @@ const (
 	// RequestIDHeader carries the request id of every answer.
 	RequestIDHeader = "X-Amzn-RequestId"
 )
+
+// service prefixes this package's errors.
+const service = "fsx"
 
 // Environment variables read by NewClient, as the AWS SDKs name them.
 const (
@@ -61,7 +64,7 @@ const (
 )
 
 // ErrClosed is returned by calls made after Close.
-var ErrClosed = errors.New("fsx: client is closed")
+var ErrClosed = rest.Sentinel(backupcopy.InvalidInput, "fsx: the client is closed")
 
 // Option configures a Client.
 type Option func(*clientopt.Settings)
@@ -83,7 +86,7 @@ func WithHTTPClient(c *http.Client) Option { return Option(clientopt.HTTPClient(
 func WithUserAgent(ua string) Option { return Option(clientopt.UserAgent(ua)) }
 
 // WithLogger logs each attempt at Debug level and each retry at Info level:
-// operation, status, attempt, request id and error class. No credential is
+// operation, status, attempt, request id and error kind. No credential is
 // logged.
 func WithLogger(l *slog.Logger) Option { return Option(clientopt.Logger(l)) }
 
@@ -167,11 +170,11 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 		region = auth.AWSRegion("")
 	}
 	if region == "" {
-		return nil, errors.New("fsx: no region: use WithRegion, or set " + EnvRegion + " (or " + EnvDefaultRegion +
+		return nil, errors.New("fsx: NewClient: no region: use WithRegion, or set " + EnvRegion + " (or " + EnvDefaultRegion +
 			", or a region in the shared config file's profile)")
 	}
 	if len(region) > maxRegionLength || !regionOK(region) {
-		return nil, fmt.Errorf("fsx: %w", rest.Invalid("Region", "must be an AWS region such as us-east-1 (lower-case letters, digits and '-')", region))
+		return nil, rest.Prefixed(service, "NewClient", rest.Invalid("Region", "must be an AWS region such as us-east-1 (lower-case letters, digits and '-')", region))
 	}
 	fips, _ := s.Extra[fipsKey].(bool)
 	if strings.EqualFold(os.Getenv(EnvUseFIPSEndpoint), "true") {
@@ -184,7 +187,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 			s.Endpoint = e
 		}
 	}
-	cfg, err := s.RESTConfig("fsx", DefaultEndpoint(region, fips))
+	cfg, err := s.RESTConfig(service, DefaultEndpoint(region, fips))
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +195,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	switch c := s.Auth.(type) {
 	case credentialsChoice:
 		if c.p == nil {
-			return nil, errors.New("fsx: WithCredentials: nil provider")
+			return nil, errors.New("fsx: NewClient: WithCredentials: nil provider")
 		}
 		creds = c.p
 	default:
@@ -202,9 +205,9 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	if c, ok := s.Extra[clockKey].(clock.Clock); ok {
 		clk = c
 	}
-	cfg.Auth = markedSigner{sigv4.New(creds, SigningName, region)}
-	cfg.DecodeError = decodeError
-	cfg.Classify = func(resp *rest.Response, apiErr error) rest.Verdict { return classify(resp, apiErr, clk.Now()) }
+	cfg.Auth = sigv4.New(creds, SigningName, region)
+	cfg.DecodeAPIError = decodeError
+	cfg.Hint = func(resp *rest.Response, apiErr error) rest.Hint { return hint(resp, apiErr, clk.Now()) }
 	cfg.RequestIDHeaders = []string{RequestIDHeader, "X-Amz-Request-Id"}
 	cfg.Clock = clk
 	rc, err := rest.New(cfg)
@@ -217,7 +220,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 		endpoint: cfg.Endpoint.String(),
 		clock:    clk,
 		lroCfg: lro.Config{
-			IsTransient:     isTransient,
+			IsTransient:     rest.RetryPoll,
 			InitialInterval: DefaultPollInitial,
 			MaxInterval:     DefaultPollMax,
 			Clock:           clk,
@@ -264,42 +267,22 @@ func (c *Client) check() error {
 }
 
 // call sends one awsJson1_1 request: POST / with X-Amz-Target
-// AWSSimbaAPIService_v20180301.{op}. Errors other than validation errors are
-// wrapped in a *smithy.OperationError naming the operation.
-func (c *Client) call(ctx context.Context, op string, body []byte, mode rest.Mode, out any) error {
-	_, err := c.rest.Do(ctx, &rest.Request{
+// AWSSimbaAPIService_v20180301.{op}; writes is set for a request that
+// changes something. An error answer's error has the
+// *smithy.OperationError -> *ResponseError -> typed error chain inside the
+// *backupcopy.CallError; other failures read "fsx: {op}: ...".
+func (c *Client) call(ctx context.Context, op string, body []byte, writes bool, out any) (*rest.Request, *rest.Response, error) {
+	req := &rest.Request{
 		Op:          op,
 		Method:      http.MethodPost,
+		Writes:      writes,
 		Path:        rest.NewPath(),
 		Header:      http.Header{"X-Amz-Target": {TargetPrefix + op}},
 		Body:        body,
 		ContentType: ContentType,
-		Mode:        mode,
+		Mode:        rest.Idempotent, // every call carries a ClientRequestToken or only reads
 		Out:         out,
-	})
-	if err != nil {
-		return wrapOperation(op, err)
 	}
-	return nil
+	resp, err := c.rest.Do(ctx, req)
+	return req, resp, err
 }
-
-// markedSigner wraps the signer so that its own failures (no credentials, an
-// unreadable credentials file) are recognisable: no request was sent, and a
-// poll that fails so is not worth repeating.
-type markedSigner struct{ s *sigv4.Signer }
-
-func (m markedSigner) Authenticate(ctx context.Context, req *http.Request, body []byte) error {
-	if err := m.s.Authenticate(ctx, req, body); err != nil {
-		return &authError{err: err}
-	}
-	return nil
-}
-
-// Invalidate drops cached credentials (after an ExpiredToken answer).
-func (m markedSigner) Invalidate() { m.s.Invalidate() }
-
-// authError marks a failure of the signer itself.
-type authError struct{ err error }
-
-func (e *authError) Error() string { return e.err.Error() }
-func (e *authError) Unwrap() error { return e.err }

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/auth"
 	"github.com/backupcopy/backupcopy/auth/sigv4"
 	"github.com/backupcopy/backupcopy/internal/clock"
@@ -293,47 +294,54 @@ func TestClockSkewResigned(t *testing.T) {
 
 	// Below the threshold: final.
 	resp := &rest.Response{StatusCode: 400, Header: http.Header{"Date": {time.Now().Add(time.Minute).UTC().Format(http.TimeFormat)}}}
-	v := classify(resp, &ResponseError{Err: &GenericAPIError{ErrorDetails{Code: "InvalidSignatureException"}}}, time.Now())
-	assert.Equal(t, rest.Permanent, v.Class)
+	h := hint(resp, &ResponseError{Err: &GenericAPIError{ErrorDetails{Code: "InvalidSignatureException"}}}, time.Now())
+	assert.Equal(t, rest.Hint{}, h)
 }
 
-func TestClassify(t *testing.T) {
+// Every FSx answer has one Kind (and so one Class); only expired
+// credentials and a signature refused for a skewed clock are sent again.
+func TestErrorKindAndHint(t *testing.T) {
 	now := time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
 	far := http.Header{"Date": {now.Add(-10 * time.Minute).Format(http.TimeFormat)}}
 	near := http.Header{"Date": {now.Format(http.TimeFormat)}}
+	refresh, resign := rest.Hint{Refresh: true}, rest.Hint{Resign: true}
 	cases := []struct {
 		status int
 		code   string
 		hdr    http.Header
-		want   rest.Class
+		kind   backupcopy.Kind
+		hint   rest.Hint
 	}{
-		{400, "ThrottlingException", near, rest.Throttled},
-		{400, "Throttling", near, rest.Throttled},
-		{429, "TooManyRequestsException", near, rest.Throttled},
-		{400, "RequestLimitExceeded", near, rest.Throttled},
-		{400, "ServiceLimitExceeded", near, rest.Permanent},
-		{400, "BadRequest", near, rest.Permanent},
-		{400, "BackupNotFound", near, rest.Permanent},
-		{500, "InternalServerError", near, rest.Transient},
-		{502, "", near, rest.Transient},
-		{503, "ServiceUnavailable", near, rest.Transient},
-		{504, "", near, rest.Transient},
-		{501, "", near, rest.Permanent},
-		{403, "InvalidSignatureException", far, rest.ClockSkew},
-		{400, "SignatureDoesNotMatch", far, rest.ClockSkew},
-		{400, "RequestTimeTooSkewed", far, rest.ClockSkew},
-		{400, "RequestExpired", far, rest.ClockSkew},
-		{400, "AuthFailure", far, rest.ClockSkew},
-		{403, "InvalidSignatureException", near, rest.Permanent},
-		{403, "InvalidSignatureException", http.Header{}, rest.Permanent},
-		{403, "UnrecognizedClientException", far, rest.Permanent},
-		{400, "ExpiredTokenException", near, rest.AuthExpired},
+		{400, "ThrottlingException", near, backupcopy.Throttled, rest.Hint{}},
+		{400, "Throttling", near, backupcopy.Throttled, rest.Hint{}},
+		{429, "TooManyRequestsException", near, backupcopy.Throttled, rest.Hint{}},
+		{400, "RequestLimitExceeded", near, backupcopy.Throttled, rest.Hint{}},
+		{400, "ServiceLimitExceeded", near, backupcopy.AtLimit, rest.Hint{}},
+		{400, "BadRequest", near, backupcopy.InvalidInput, rest.Hint{}},
+		{400, "BackupNotFound", near, backupcopy.NotFound, rest.Hint{}},
+		{400, "SourceBackupUnavailable", near, backupcopy.Conflict, rest.Hint{}},
+		{400, "IncompatibleParameterError", near, backupcopy.Conflict, rest.Hint{}},
+		{500, "InternalServerError", near, backupcopy.Transient, rest.Hint{}},
+		{502, "", near, backupcopy.Transient, rest.Hint{}},
+		{503, "ServiceUnavailable", near, backupcopy.Transient, rest.Hint{}},
+		{504, "", near, backupcopy.Transient, rest.Hint{}},
+		{501, "", near, backupcopy.InvalidInput, rest.Hint{}},
+		{403, "InvalidSignatureException", far, backupcopy.PermissionDenied, resign},
+		{400, "SignatureDoesNotMatch", far, backupcopy.PermissionDenied, resign},
+		{400, "RequestTimeTooSkewed", far, backupcopy.PermissionDenied, resign},
+		{400, "RequestExpired", far, backupcopy.PermissionDenied, resign},
+		{400, "AuthFailure", far, backupcopy.PermissionDenied, resign},
+		{403, "InvalidSignatureException", near, backupcopy.PermissionDenied, rest.Hint{}},
+		{403, "InvalidSignatureException", http.Header{}, backupcopy.PermissionDenied, rest.Hint{}},
+		{403, "UnrecognizedClientException", far, backupcopy.PermissionDenied, rest.Hint{}},
+		{400, "ExpiredTokenException", near, backupcopy.PermissionDenied, refresh},
 	}
 	for _, tc := range cases {
 		resp := &rest.Response{StatusCode: tc.status, Header: tc.hdr}
 		b, _ := json.Marshal(map[string]string{"__type": tc.code})
-		err := decodeError(&rest.Response{StatusCode: tc.status, Header: http.Header{}, Body: b})
-		assert.Equal(t, tc.want, classify(resp, err, now).Class, "%d %s", tc.status, tc.code)
+		err := decodeError("CopyBackup", &rest.Response{StatusCode: tc.status, Header: http.Header{}, Body: b})
+		assert.Equal(t, tc.kind, backupcopy.KindOf(err), "%d %s", tc.status, tc.code)
+		assert.Equal(t, tc.hint, hint(resp, err, now), "%d %s", tc.status, tc.code)
 	}
 }
 

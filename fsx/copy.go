@@ -10,6 +10,7 @@ import (
 
 	smithyrand "github.com/aws/smithy-go/rand"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/lro"
 )
@@ -76,7 +77,8 @@ func NewClientRequestToken() (string, error) {
 //
 // Validation happens before any I/O (*ValidationError). API errors wrap a
 // typed error (*BackupNotFound, *ServiceLimitExceeded, ...) that satisfies
-// smithy.APIError, inside a *ResponseError and a *smithy.OperationError.
+// smithy.APIError, inside a *ResponseError and a *smithy.OperationError
+// (and a *backupcopy.CallError).
 func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyBackupOperation, error) {
 	if err := c.check(); err != nil {
 		return nil, err
@@ -105,14 +107,15 @@ func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyB
 	var out struct {
 		Backup *Backup `json:"Backup"`
 	}
-	if err := c.call(ctx, "CopyBackup", encodeJSON(body), rest.Idempotent, &out); err != nil {
+	creq, resp, err := c.call(ctx, "CopyBackup", encodeJSON(body), true, &out)
+	if err != nil {
 		return nil, err
 	}
 	if out.Backup == nil || out.Backup.BackupID == "" {
-		return nil, wrapOperation("CopyBackup", &rest.DecodeError{Op: "CopyBackup", Err: errors.New("the response has no Backup.BackupId")})
+		return nil, c.rest.Malformed(creq, resp, errors.New("the response has no Backup.BackupId"))
 	}
 	if err := checkBackupID("Backup.BackupId", out.Backup.BackupID); err != nil {
-		return nil, wrapOperation("CopyBackup", &rest.DecodeError{Op: "CopyBackup", Err: err})
+		return nil, c.rest.Malformed(creq, resp, err)
 	}
 	b := *out.Backup
 	op := &CopyBackupOperation{}
@@ -136,6 +139,7 @@ type CopyBackupOperation struct {
 func (c *Client) CopyBackupOperation(backupID string) *CopyBackupOperation {
 	op := &CopyBackupOperation{}
 	if err := checkBackupID("backup ID", backupID); err != nil {
+		err = rest.Prefixed(service, "CopyBackupOperation", err)
 		fail := func(context.Context, string) (lro.State[Backup, Backup], error) {
 			return lro.State[Backup, Backup]{}, err
 		}
@@ -155,6 +159,10 @@ type CopyFailedError struct {
 	Message string
 }
 
+// ErrorKind returns CopyFailed.
+func (e *CopyFailedError) ErrorKind() backupcopy.Kind { return backupcopy.CopyFailed }
+
+// Error returns "fsx: backup copy ID failed (Lifecycle L): message".
 func (e *CopyFailedError) Error() string {
 	if e.Lifecycle == LifecycleDeleted {
 		return fmt.Sprintf("fsx: backup copy %s was deleted before it became AVAILABLE", e.BackupID)
@@ -172,7 +180,7 @@ func (e *CopyFailedError) Is(target error) bool {
 }
 
 // ErrBackupDeleted matches the *CopyFailedError of a copy that was deleted.
-var ErrBackupDeleted = errors.New("fsx: backup deleted")
+var ErrBackupDeleted = rest.Sentinel(backupcopy.CopyFailed, "fsx: backup deleted")
 
 // poller reads the backup with DescribeBackups(BackupIds=[id]); polls of
 // several operations of the client may share one request.

@@ -60,7 +60,9 @@
 // Requests are validated against the FSx model before any I/O
 // (*ValidationError names the field and the rule). API errors are wrapped
 // as aws-sdk-go-v2 wraps them, *smithy.OperationError -> *ResponseError ->
-// a typed error, and every typed error satisfies smithy.APIError:
+// a typed error (inside a *backupcopy.CallError), and every typed error
+// satisfies smithy.APIError; other failures (a connection that broke, an
+// answer that does not decode) read "fsx: CopyBackup: ...":
 //
 //	var nf *fsx.BackupNotFound
 //	if errors.As(err, &nf) { ... }
@@ -68,6 +70,16 @@
 //	if errors.As(err, &ae) { log.Print(ae.ErrorCode()) }
 //
 // A copy that ends FAILED or DELETED makes Wait return a *CopyFailedError.
+//
+// Every error can also be read the same way on all four clouds:
+// backupcopy.ClassOf(err) says whether to retry later, give up, or check
+// first whether the copy started; backupcopy.KindOf(err) says why; and
+// errors.As(err, &ce) with ce *backupcopy.CallError gives whether the request
+// reached the service, the attempts made, the HTTP status and the request id.
+// ExpiredToken answers make the signer retrieve its credentials again and the
+// call is sent once more; any other refusal of the credentials or signature,
+// or a credentials provider that fails, ends the call with Kind
+// PermissionDenied, and a Wait stops at the first such poll.
 //
 // # Testing
 //

@@ -1,7 +1,6 @@
 package fsx
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/aws/smithy-go"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
 
@@ -57,6 +57,34 @@ func (e *ErrorDetails) ErrorFault() smithy.ErrorFault {
 
 // HTTPStatusCode returns StatusCode.
 func (e *ErrorDetails) HTTPStatusCode() int { return e.StatusCode }
+
+// ErrorKind says why the call failed, from Code and then StatusCode:
+// throttling codes are Throttled; ServiceLimitExceeded is AtLimit (for
+// copies, five in progress per destination Region); BackupNotFound,
+// FileSystemNotFound and VolumeNotFound are NotFound; a refused or expired
+// credential or signature is PermissionDenied; SourceBackupUnavailable,
+// BackupInProgress, BackupBeingCopied, BackupRestoring and
+// IncompatibleParameterError are Conflict; InternalServerError and timeouts
+// are Transient; other codes follow the status (5xx Transient, other 4xx
+// InvalidInput).
+func (e *ErrorDetails) ErrorKind() backupcopy.Kind {
+	switch code := e.Code; {
+	case throttleCodes[code]:
+		return backupcopy.Throttled
+	case transientCodes[code]:
+		return backupcopy.Transient
+	case code == "ServiceLimitExceeded":
+		return backupcopy.AtLimit
+	case code == "BackupNotFound", code == "FileSystemNotFound", code == "VolumeNotFound":
+		return backupcopy.NotFound
+	case skewCodes[code], expiredCodes[code], authCodes[code]:
+		return backupcopy.PermissionDenied
+	case code == "SourceBackupUnavailable", code == "BackupInProgress", code == "BackupBeingCopied",
+		code == "BackupRestoring", code == "IncompatibleParameterError":
+		return backupcopy.Conflict
+	}
+	return rest.KindOfStatus(e.StatusCode)
+}
 
 // ServiceRequestID returns RequestID.
 func (e *ErrorDetails) ServiceRequestID() string { return e.RequestID }
@@ -181,11 +209,16 @@ const (
 // error this package returns is
 // *smithy.OperationError -> *ResponseError -> the typed error.
 type ResponseError struct {
+	// StatusCode is the HTTP status of the answer.
 	StatusCode int
-	RequestID  string
-	Err        error
+	// RequestID is the answer's x-amzn-RequestId.
+	RequestID string
+	// Err is the typed API error (*BackupNotFound, ...).
+	Err error
 }
 
+// Error returns aws-sdk-go-v2's form: "https response error StatusCode: N,
+// RequestID: ID, Code: message".
 func (e *ResponseError) Error() string {
 	return fmt.Sprintf("https response error StatusCode: %d, RequestID: %s, %v", e.StatusCode, e.RequestID, e.Err)
 }
@@ -199,15 +232,11 @@ func (e *ResponseError) HTTPStatusCode() int { return e.StatusCode }
 // ServiceRequestID returns RequestID.
 func (e *ResponseError) ServiceRequestID() string { return e.RequestID }
 
-// wrapOperation wraps a call's error in a *smithy.OperationError, except
-// validation errors (returned as is) and errors already wrapped.
-func wrapOperation(op string, err error) error {
-	var ve *ValidationError
-	var oe *smithy.OperationError
-	if errors.As(err, &ve) || errors.As(err, &oe) {
-		return err
-	}
-	return &smithy.OperationError{ServiceID: ServiceID, OperationName: op, Err: err}
+// decodeError builds the error of an error answer to op, as aws-sdk-go-v2
+// does: *smithy.OperationError -> *ResponseError -> the typed error.
+func decodeError(op string, resp *rest.Response) error {
+	return &smithy.OperationError{ServiceID: ServiceID, OperationName: op, Err: &ResponseError{StatusCode: resp.StatusCode,
+		RequestID: resp.RequestID, Err: DecodeAPIError(resp.StatusCode, resp.Header, resp.Body)}}
 }
 
 // errorBody is the awsJson1_1 error document: {"__type": ..., "message": ...}
@@ -234,12 +263,6 @@ func SanitizeErrorCode(code string) string {
 		code = code[i+1:]
 	}
 	return strings.TrimSpace(code)
-}
-
-// decodeError builds the typed error of a non-2xx answer, wrapped in a
-// *ResponseError.
-func decodeError(resp *rest.Response) error {
-	return &ResponseError{StatusCode: resp.StatusCode, RequestID: resp.RequestID, Err: DecodeAPIError(resp.StatusCode, resp.Header, resp.Body)}
 }
 
 // DecodeAPIError turns an FSx error answer into this package's typed error
@@ -388,30 +411,25 @@ var (
 	}
 	// expiredCodes say the (temporary) credentials expired.
 	expiredCodes = map[string]bool{"ExpiredToken": true, "ExpiredTokenException": true}
+	// authCodes refuse the credentials or their permissions for good.
+	authCodes = map[string]bool{
+		"UnrecognizedClientException": true, "InvalidClientTokenId": true, "AccessDenied": true,
+		"MissingAuthenticationToken": true, "IncompleteSignature": true, "InvalidSignature": true,
+		"NotAuthorized": true, "OptInRequired": true,
+	}
 )
 
-// classify reads a failed attempt for the call path. now is the local time.
-func classify(resp *rest.Response, apiErr error, now time.Time) rest.Verdict {
+// hint reads what a refused request's answer adds to its Kind, now being
+// the local time: expired temporary credentials ask for fresh ones (once),
+// and a signature or date refusal whose answer's Date is far from now asks
+// for a signature dated by the server's clock.
+func hint(resp *rest.Response, apiErr error, now time.Time) rest.Hint {
 	var ae smithy.APIError
-	if errors.As(apiErr, &ae) {
-		code := ae.ErrorCode()
-		switch {
-		case throttleCodes[code]:
-			return rest.Verdict{Class: rest.Throttled}
-		case expiredCodes[code]:
-			return rest.Verdict{Class: rest.AuthExpired}
-		case skewCodes[code]:
-			if skewed(resp, now) {
-				return rest.Verdict{Class: rest.ClockSkew}
-			}
-			return rest.Verdict{Class: rest.Permanent}
-		case transientCodes[code]:
-			return rest.Verdict{Class: rest.Transient}
-		case code == "ServiceLimitExceeded":
-			return rest.Verdict{Class: rest.Permanent}
-		}
+	if !errors.As(apiErr, &ae) {
+		return rest.Hint{}
 	}
-	return rest.Verdict{Class: rest.ClassifyStatus(resp.StatusCode)}
+	code := ae.ErrorCode()
+	return rest.Hint{Refresh: expiredCodes[code], Resign: skewCodes[code] && skewed(resp, now)}
 }
 
 // skewed reports whether the answer's Date is more than four minutes from
@@ -425,39 +443,4 @@ func skewed(resp *rest.Response, now time.Time) bool {
 		return false
 	}
 	return t.Sub(now).Abs() > clockSkewThreshold
-}
-
-// isTransient reports whether a failed poll is worth another try in Wait:
-// throttling, 5xx, transport failures and undecodable bodies are; API client
-// errors, validation errors and the caller's context are not.
-func isTransient(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrClosed) {
-		return false
-	}
-	var ve *ValidationError
-	if errors.As(err, &ve) {
-		return false
-	}
-	var tl *rest.TooLargeError
-	if errors.As(err, &tl) {
-		return false
-	}
-	var au *authError
-	if errors.As(err, &au) {
-		return false
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		code := ae.ErrorCode()
-		if throttleCodes[code] || transientCodes[code] {
-			return true
-		}
-		var re *ResponseError
-		if errors.As(err, &re) {
-			return rest.ClassifyStatus(re.StatusCode) != rest.Permanent
-		}
-		return false
-	}
-	var ce *CopyFailedError
-	return !errors.As(err, &ce)
 }

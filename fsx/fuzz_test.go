@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/smithy-go"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/auth"
 	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/rest"
@@ -66,7 +67,10 @@ func FuzzDecodeAPIError(f *testing.F) {
 			t.Fatalf("status %d id %q", d.HTTPStatusCode(), d.ServiceRequestID())
 		}
 		_ = err.Error()
-		_ = classify(nil2resp(status, h), &ResponseError{StatusCode: status, Err: err}, timeZero)
+		_ = hint(nil2resp(status, h), &ResponseError{StatusCode: status, Err: err}, timeZero)
+		if k, ok := err.(backupcopy.Kinded); !ok || k.ErrorKind() == backupcopy.KindUnknown {
+			t.Fatalf("%T %v has no kind", err, err)
+		}
 	})
 }
 

@@ -156,8 +156,14 @@ func tagText(s string) bool {
 	return true
 }
 
-// validate checks r against the CopyBackup model.
+// validate checks r before any I/O: nil, or a *backupcopy.ValidationError
+// with the package and operation in front ("fsx: CopyBackup: invalid ...").
 func (r *CopyBackupRequest) validate() error {
+	return rest.Prefixed(service, "CopyBackup", r.check())
+}
+
+// check checks r against the CopyBackup model.
+func (r *CopyBackupRequest) check() error {
 	if r == nil {
 		return rest.Invalid("CopyBackupRequest", "is required", "")
 	}
@@ -176,8 +182,14 @@ func (r *CopyBackupRequest) validate() error {
 	return checkTags("CopyBackupRequest.Tags", r.Tags)
 }
 
-// validate checks r against the DescribeBackups model.
+// validate checks r before any I/O: nil, or a *backupcopy.ValidationError
+// with the package and operation in front ("fsx: DescribeBackups: invalid ...").
 func (r *DescribeBackupsRequest) validate() error {
+	return rest.Prefixed(service, "DescribeBackups", r.check())
+}
+
+// check checks r against the DescribeBackups model.
+func (r *DescribeBackupsRequest) check() error {
 	if r == nil {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/clock"
 )
 
@@ -121,7 +122,7 @@ func (o *Operation[R, M]) sanitize(st State[R, M]) State[R, M] {
 		st.Result = nil
 	}
 	if st.Done && st.Err == nil && st.Result == nil {
-		st.Err = fmt.Errorf("lro: operation %s reported done with neither result nor error", o.name)
+		st.Err = &emptyResultError{name: o.name}
 	}
 	st.Percent = max(-1, min(st.Percent, 100))
 	return st
@@ -326,6 +327,10 @@ func (e *waitError) Error() string {
 	return fmt.Sprintf("lro: wait for operation %s: %v; last poll error: %v", e.name, e.ctxErr, e.last)
 }
 
+// ErrorKind is Canceled: the wait ended, not the operation, which can be
+// resumed by name.
+func (e *waitError) ErrorKind() backupcopy.Kind { return backupcopy.Canceled }
+
 func (e *waitError) Unwrap() []error {
 	if e.last == nil {
 		return []error{e.ctxErr}
@@ -339,3 +344,14 @@ func (o *Operation[R, M]) ctxError(ctxErr, last error) error {
 	}
 	return &waitError{name: o.name, ctxErr: ctxErr, last: last}
 }
+
+// emptyResultError is the error of an operation reported done with neither
+// a result nor an error.
+type emptyResultError struct{ name string }
+
+func (e *emptyResultError) Error() string {
+	return fmt.Sprintf("lro: operation %s reported done with neither result nor error", e.name)
+}
+
+// ErrorKind is OutcomeUnknown: whether the copy exists must be checked.
+func (e *emptyResultError) ErrorKind() backupcopy.Kind { return backupcopy.OutcomeUnknown }

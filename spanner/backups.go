@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/gapi"
 	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/lro"
@@ -112,6 +113,7 @@ func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*C
 	resp, err := c.do(ctx, &rest.Request{
 		Op:     "CreateBackup",
 		Method: http.MethodPost,
+		Writes: true,
 		Path:   rest.NewPath("v1").Name("CreateBackupRequest.Parent", req.Parent, instancePattern).Lit("backups"),
 		Query:  q,
 		Body:   wireCreateBody{Database: req.Database, ExpireTime: tp(req.ExpireTime), VersionTime: tp(req.VersionTime)},
@@ -156,6 +158,7 @@ func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyB
 	resp, err := c.do(ctx, &rest.Request{
 		Op:     "CopyBackup",
 		Method: http.MethodPost,
+		Writes: true,
 		Path:   rest.NewPath("v1").Name("CopyBackupRequest.Parent", req.Parent, instancePattern).Lit("backups").Verb("copy"),
 		Body:   body,
 		Mode:   rest.Idempotent, // as CreateBackup
@@ -215,7 +218,7 @@ type wireListBackups struct {
 // failures; an error ends the sequence with (nil, err).
 func (c *Client) ListBackups(ctx context.Context, parent string) iter.Seq2[*Backup, error] {
 	return func(yield func(*Backup, error) bool) {
-		pages := rest.Pages("ListBackups", func(err error) error { return fmt.Errorf("spanner: ListBackups: %w", err) },
+		pages := rest.Pages("ListBackups", c.rest.MalformedPage("ListBackups"),
 			func(token string) ([]*Backup, string, error) {
 				q := url.Values{}
 				if token != "" {
@@ -256,6 +259,7 @@ func (c *Client) DeleteBackup(ctx context.Context, name string) error {
 	resp, err := c.do(ctx, &rest.Request{
 		Op:     "DeleteBackup",
 		Method: http.MethodDelete,
+		Writes: true,
 		Path:   rest.NewPath("v1").Name("name", name, backupPattern),
 		Mode:   rest.Idempotent,
 	})
@@ -410,3 +414,6 @@ func (e *recoveryError) Error() string {
 }
 
 func (e *recoveryError) Unwrap() []error { return []error{e.conflict, e.lookup} }
+
+// ErrorKind is OutcomeUnknown: the backup may be this call's own.
+func (e *recoveryError) ErrorKind() backupcopy.Kind { return backupcopy.OutcomeUnknown }

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/clientopt"
 	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/gapi"
@@ -51,7 +52,7 @@ func WithHTTPClient(c *http.Client) Option { return Option(clientopt.HTTPClient(
 func WithUserAgent(ua string) Option { return Option(clientopt.UserAgent(ua)) }
 
 // WithLogger logs each attempt at Debug level and each retry at Info level:
-// operation, method, path, status, attempt, request id, error class. No
+// operation, method, path, status, attempt, request id, error kind. No
 // credential is logged.
 func WithLogger(l *slog.Logger) Option { return Option(clientopt.Logger(l)) }
 
@@ -80,7 +81,7 @@ type Client struct {
 }
 
 // ErrClosed is returned by calls made after Close.
-var ErrClosed = errors.New("spanner: client is closed")
+var ErrClosed = rest.Sentinel(backupcopy.InvalidInput, "spanner: the client is closed")
 
 // NewClient returns a client. Unless WithTokenSource or
 // WithoutAuthentication is given, it authenticates with Application Default
@@ -98,8 +99,8 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	if a != nil {
 		cfg.Auth = a
 	}
-	cfg.DecodeError = gapi.DecodeError(service)
-	cfg.Classify = gapi.Classify
+	cfg.DecodeAPIError = gapi.DecodeAPIError(service)
+	cfg.Hint = gapi.Hint
 	cfg.RequestIDHeaders = []string{"X-Request-Id"}
 	clk := clock.Real
 	if c, ok := s.Extra[clockKey].(clock.Clock); ok && c != nil {
@@ -111,7 +112,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	return &Client{rest: rc, clock: clk, lro: lro.Config{
-		IsTransient:     gapi.IsTransient,
+		IsTransient:     rest.RetryPoll,
 		InitialInterval: DefaultPollInitial,
 		MaxInterval:     DefaultPollMax,
 		Clock:           clk,

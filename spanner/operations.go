@@ -81,6 +81,7 @@ func (c *Client) cancel(ctx context.Context, name string) error {
 	_, err := c.send(ctx, &rest.Request{
 		Op:     "CancelOperation",
 		Method: http.MethodPost,
+		Writes: true,
 		Path:   rest.NewPath("v1").Name("name", name, operationPattern).Verb("cancel"),
 		Mode:   rest.Idempotent,
 	})
@@ -140,7 +141,7 @@ func (k kind[M]) stateWith(op gapi.Operation, meta *M) (lro.State[Backup, M], er
 	} else if len(op.Metadata) > 0 && string(op.Metadata) != "null" {
 		m := new(M)
 		if err := json.Unmarshal(op.Metadata, m); err != nil {
-			return st, fmt.Errorf("spanner: operation %s is not a %s operation (metadata: %v)", op.Name, k.op, err)
+			return st, &rest.MalformedResponseError{Service: service, Op: k.op, Err: fmt.Errorf("operation %s is not a %s operation (metadata: %v)", op.Name, k.op, err)}
 		}
 		st.Metadata = m
 		st.Percent = k.progress(m).Percent
@@ -154,11 +155,11 @@ func (k kind[M]) stateWith(op gapi.Operation, meta *M) (lro.State[Backup, M], er
 		return st, nil
 	}
 	if len(op.Response) == 0 {
-		return st, fmt.Errorf("spanner: operation %s is done with neither response nor error", op.Name)
+		return st, &rest.MalformedResponseError{Service: service, Op: k.op, Err: fmt.Errorf("operation %s is done with neither response nor error", op.Name)}
 	}
 	var w wireBackup
 	if err := gapi.DecodeAny(op.Response, backupType, &w); err != nil {
-		return st, fmt.Errorf("spanner: operation %s response: %w", op.Name, err)
+		return st, &rest.MalformedResponseError{Service: service, Op: k.op, Err: fmt.Errorf("operation %s response: %w", op.Name, err)}
 	}
 	st.Result = w.fromWire()
 	if st.Metadata != nil {

@@ -112,7 +112,13 @@ func checkEncryptionType(field, typ, unspecified string) error {
 	return nil
 }
 
+// validate checks r before any I/O: nil, or a *backupcopy.ValidationError
+// with the package and operation in front ("spanner: CreateBackup: invalid ...").
 func (r *CreateBackupRequest) validate(now time.Time) error {
+	return rest.Prefixed(service, "CreateBackup", r.check(now))
+}
+
+func (r *CreateBackupRequest) check(now time.Time) error {
 	if r == nil {
 		return rest.Invalid("CreateBackupRequest", "is required", "")
 	}
@@ -164,7 +170,13 @@ func checkExpire(field string, t, now time.Time) error {
 	return nil
 }
 
+// validate checks r before any I/O: nil, or a *backupcopy.ValidationError
+// with the package and operation in front ("spanner: CopyBackup: invalid ...").
 func (r *CopyBackupRequest) validate(now time.Time) error {
+	return rest.Prefixed(service, "CopyBackup", r.check(now))
+}
+
+func (r *CopyBackupRequest) check(now time.Time) error {
 	if r == nil {
 		return rest.Invalid("CopyBackupRequest", "is required", "")
 	}

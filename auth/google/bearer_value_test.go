@@ -31,8 +31,9 @@ func TestBearerValueFollowsToken(t *testing.T) {
 		t.Fatalf("token changed in place: got %q", got)
 	}
 	a.mu.Lock()
-	a.tok = &oauth2.Token{AccessToken: "three"}
+	a.src = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "three"})
 	a.mu.Unlock()
+	a.Invalidate()
 	if got := get(); got != "Bearer three" {
 		t.Fatalf("new token: got %q", got)
 	}

@@ -26,7 +26,7 @@
 //		ctx := context.Background()
 //		authn, err := google.DefaultAuthenticator(ctx) // the cloud-platform scope
 //		if err != nil {
-//			log.Fatal(err) // says what to set: GOOGLE_APPLICATION_CREDENTIALS, gcloud, ...
+//			log.Fatal(err) // one line: what was tried, what was wrong, what to do
 //		}
 //		fmt.Println(authn) // never the token
 //
@@ -51,11 +51,16 @@
 //
 // An authenticator keeps its token until a minute before it expires, lets
 // concurrent requests share one fetch (each waiting no longer than its own
-// context), and implements auth.Invalidator: when a service answers
-// UNAUTHENTICATED, the clients' call path drops the token and retries once
-// with a fresh one. Errors from the token source keep the token endpoint's
-// status, error code and description, but not the response body, and no
-// value of this package prints a token.
+// context), fails the requests waiting for a fetch that takes longer than
+// auth.DefaultRefreshTimeout (30 s) with a Transient error instead of hanging
+// them, does not keep a failure (the next request asks again), and
+// implements auth.Invalidator: when a service answers UNAUTHENTICATED, the
+// clients' call path drops the token and retries once with a fresh one.
+// Errors from the token source keep the token endpoint's status, error code
+// and description, but not the response body, and no value of this package
+// prints a token. Every error says its backupcopy.Kind: PermissionDenied for
+// missing or refused credentials, Transient for a timeout, a network failure
+// or a 5xx answer, Throttled for a 429.
 //
 // # Dependencies
 //

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/auth"
 )
 
@@ -292,13 +294,70 @@ func TestDefaultAuthenticatorTokenEndpointRefuses(t *testing.T) {
 	assert.NotContains(t, err.Error(), "body-detail-xyz")
 }
 
-func TestDefaultAuthenticatorMissing(t *testing.T) {
-	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", filepath.Join(t.TempDir(), "missing.json"))
-	_, err := DefaultAuthenticator(context.Background())
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "GOOGLE_APPLICATION_CREDENTIALS")
-	assert.Contains(t, err.Error(), "gcloud auth application-default login")
-	assert.Contains(t, err.Error(), "missing.json")
+// TestDefaultAuthenticatorErrors: a configuration that cannot work is
+// reported at once, in one line that says what was tried, what was wrong and
+// what to do, never with the key parser's ASN.1 detail, and never telling the
+// user to set GOOGLE_APPLICATION_CREDENTIALS when it is set.
+func TestDefaultAuthenticatorErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+		return path
+	}
+	saKey := func(privateKey string) string {
+		b, err := json.Marshal(map[string]string{"type": "service_account", "project_id": "p", "private_key_id": "k1",
+			"private_key": privateKey, "client_email": "sa@p.iam.gserviceaccount.com", "token_uri": "https://127.0.0.1:1/token"})
+		require.NoError(t, err)
+		return string(b)
+	}
+	// A PEM block whose bytes are not a key: the parser's own error is an
+	// ASN.1 dump ("tags don't match (16 vs {class:0 tag:13 ...").
+	junkPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("\x0d\x03not a key at all")}))
+
+	missing := filepath.Join(dir, "missing.json")
+	notJSON := write("notjson.json", "-----BEGIN PRIVATE KEY-----\nMIIE...\n")
+	badPEM := write("badpem.json", saKey(junkPEM))
+	noPEM := write("nopem.json", saKey("not a key"))
+	unknownType := write("weird.json", `{"type":"weird_account"}`)
+
+	for _, tt := range []struct {
+		name, env, home, want string
+	}{
+		{"GOOGLE_APPLICATION_CREDENTIALS names a missing file", missing, "",
+			"google: Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS is set to " + missing + ", which does not exist: set it to the path of a service account key file, or unset it to use gcloud's credentials or the metadata server"},
+		{"not JSON", notJSON, "",
+			"google: Application Default Credentials: " + notJSON + " (GOOGLE_APPLICATION_CREDENTIALS) is not a JSON key file: invalid character '-' in numeric literal: download the service account's key again (JSON) or run `gcloud auth application-default login`"},
+		{"private key is not a key", badPEM, "",
+			"google: Application Default Credentials: the private_key in " + badPEM + " (GOOGLE_APPLICATION_CREDENTIALS) is not a valid PEM private key: download a new key for the service account and point GOOGLE_APPLICATION_CREDENTIALS at it"},
+		{"private key is not PEM", noPEM, "",
+			"google: Application Default Credentials: the private_key in " + noPEM + " (GOOGLE_APPLICATION_CREDENTIALS) is not a valid PEM private key: download a new key for the service account and point GOOGLE_APPLICATION_CREDENTIALS at it"},
+		{"unknown credential type", unknownType, "",
+			"google: Application Default Credentials: " + unknownType + " (GOOGLE_APPLICATION_CREDENTIALS) cannot be used: unknown credential type: \"weird_account\": use a service account key file, or run `gcloud auth application-default login`"},
+		{"gcloud's file is broken", "", "gcloud-broken",
+			"google: Application Default Credentials: HOME/.config/gcloud/application_default_credentials.json (gcloud's application-default credentials) is not a JSON key file: unexpected end of JSON input: download the service account's key again (JSON) or run `gcloud auth application-default login`"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", tt.env)
+			home := t.TempDir()
+			t.Setenv("HOME", home)
+			if tt.home == "gcloud-broken" {
+				require.NoError(t, os.MkdirAll(filepath.Join(home, ".config", "gcloud"), 0o700))
+				require.NoError(t, os.WriteFile(filepath.Join(home, ".config", "gcloud", "application_default_credentials.json"), []byte("{"), 0o600))
+			}
+			_, err := DefaultAuthenticator(context.Background())
+			require.Error(t, err)
+			msg := err.Error()
+			assert.Equal(t, strings.ReplaceAll(tt.want, "HOME", home), msg)
+			assert.NotContains(t, msg, "\n")
+			assert.NotContains(t, msg, "asn1")
+			assert.NotContains(t, msg, "tags don't match")
+			assert.Equal(t, backupcopy.PermissionDenied, backupcopy.KindOf(err))
+			if tt.env != "" {
+				assert.NotContains(t, msg, "set GOOGLE_APPLICATION_CREDENTIALS to", "it is set")
+			}
+		})
+	}
 }
 
 func TestDefaultAuthenticatorNoneConfigured(t *testing.T) {
@@ -310,6 +369,66 @@ func TestDefaultAuthenticatorNoneConfigured(t *testing.T) {
 	if err == nil {
 		t.Skip("running on Google Cloud: the metadata server supplies credentials")
 	}
-	assert.Contains(t, err.Error(), "set GOOGLE_APPLICATION_CREDENTIALS")
-	assert.Contains(t, err.Error(), "`gcloud auth application-default login`")
+	assert.Equal(t, "google: no Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS is not set, "+gcloudFile()+
+		" does not exist and no metadata server answered (not on Google Cloud): set GOOGLE_APPLICATION_CREDENTIALS to the path of a service account key file, or run `gcloud auth application-default login`",
+		err.Error())
+	assert.Equal(t, backupcopy.PermissionDenied, backupcopy.KindOf(err))
+}
+
+// TestAuthenticatorHungTokenEndpoint: a token source that never returns
+// fails a caller with context.Background() at the refresh bound with a
+// Transient error; the next call tries again.
+func TestAuthenticatorHungTokenEndpoint(t *testing.T) {
+	t.Run("token source", func(t *testing.T) {
+		src := &fakeSource{gate: make(chan struct{})}
+		t.Cleanup(func() { close(src.gate) })
+		a := NewAuthenticator(src).(*bearer)
+		a.cache.Timeout = 50 * time.Millisecond
+		err := a.Authenticate(context.Background(), httptest.NewRequest("GET", "/", nil), nil)
+		require.Error(t, err)
+		assert.Equal(t, backupcopy.Transient, backupcopy.KindOf(err))
+		assert.EqualError(t, err, "google: OAuth2 token: no answer within 50ms: the endpoint is slow, down or unreachable; later calls try again")
+		assert.Error(t, a.Authenticate(context.Background(), httptest.NewRequest("GET", "/", nil), nil))
+		assert.Equal(t, int32(2), src.n.Load(), "a timed-out fetch is not cached")
+	})
+	t.Run("Application Default Credentials", func(t *testing.T) {
+		stuck := make(chan struct{})
+		var calls atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls.Add(1)
+			<-stuck
+		}))
+		t.Cleanup(srv.Close)
+		t.Cleanup(func() { close(stuck) }) // runs first: the server can close
+		writeServiceAccount(t, srv.URL)
+		a, err := DefaultAuthenticator(context.Background())
+		require.NoError(t, err)
+		a.(*bearer).cache.Timeout = 100 * time.Millisecond
+		err = a.Authenticate(context.Background(), httptest.NewRequest("GET", "/", nil), nil)
+		require.Error(t, err)
+		assert.Equal(t, backupcopy.Transient, backupcopy.KindOf(err))
+		assert.Equal(t, int32(1), calls.Load())
+	})
+}
+
+func TestTokenErrorKinds(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+		want backupcopy.Kind
+	}{
+		{"400 invalid_grant", &oauth2.RetrieveError{Response: &http.Response{StatusCode: 400, Status: "400 Bad Request"}, ErrorCode: "invalid_grant"}, backupcopy.PermissionDenied},
+		{"401", &oauth2.RetrieveError{Response: &http.Response{StatusCode: 401, Status: "401 Unauthorized"}}, backupcopy.PermissionDenied},
+		{"503", &oauth2.RetrieveError{Response: &http.Response{StatusCode: 503, Status: "503 Service Unavailable"}}, backupcopy.Transient},
+		{"429", &oauth2.RetrieveError{Response: &http.Response{StatusCode: 429, Status: "429 Too Many Requests"}}, backupcopy.Throttled},
+		{"connection refused", &url.Error{Op: "Post", URL: "https://oauth2.googleapis.com/token", Err: errors.New("dial tcp: connection refused")}, backupcopy.Transient},
+		{"other", errors.New("private key is invalid"), backupcopy.PermissionDenied},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := NewAuthenticator(&fakeSource{err: tt.err}).Authenticate(context.Background(), httptest.NewRequest("GET", "/", nil), nil)
+			require.Error(t, err)
+			assert.Equal(t, tt.want, backupcopy.KindOf(err))
+			assert.ErrorIs(t, err, tt.err)
+		})
+	}
 }

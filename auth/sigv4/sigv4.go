@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,7 +17,9 @@ import (
 	smithysigv4 "github.com/aws/smithy-go/aws-http-auth/sigv4"
 	v4 "github.com/aws/smithy-go/aws-http-auth/v4"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/auth"
+	"github.com/backupcopy/backupcopy/auth/internal/credcache"
 )
 
 // Algorithm is the SigV4 algorithm name that starts the Authorization header.
@@ -81,24 +82,28 @@ func (s *Signer) Invalidate() {
 func (s *Signer) Authenticate(ctx context.Context, req *http.Request, body []byte) error {
 	switch {
 	case s.creds == nil:
-		return errors.New("sigv4: no AWS credentials provider")
+		return credcache.Errorf(backupcopy.PermissionDenied, "sigv4: no AWS credentials provider")
 	case s.service == "":
-		return errors.New("sigv4: no signing service name")
+		return credcache.Errorf(backupcopy.InvalidInput, "sigv4: no signing service name")
 	case s.region == "":
-		return errors.New("sigv4: no signing region")
+		return credcache.Errorf(backupcopy.InvalidInput, "sigv4: no signing region")
 	case req.URL == nil:
-		return errors.New("sigv4: request has no URL")
+		return credcache.Errorf(backupcopy.InvalidInput, "sigv4: request has no URL")
 	case req.URL.Opaque != "":
-		return errors.New("sigv4: requests with an opaque URL are not supported")
+		return credcache.Errorf(backupcopy.InvalidInput, "sigv4: requests with an opaque URL are not supported")
 	case req.ContentLength > 0 && req.ContentLength != int64(len(body)):
-		return fmt.Errorf("sigv4: request ContentLength is %d but the body has %d bytes", req.ContentLength, len(body))
+		return credcache.Errorf(backupcopy.InvalidInput, "sigv4: request ContentLength is %d but the body has %d bytes", req.ContentLength, len(body))
 	}
 	c, err := s.creds.Retrieve(ctx)
 	if err != nil {
+		if backupcopy.KindOf(err) == backupcopy.KindUnknown {
+			// A provider's own error: no credentials could be had.
+			return credcache.Errorf(backupcopy.PermissionDenied, "sigv4: retrieving AWS credentials: %w", err)
+		}
 		return fmt.Errorf("sigv4: retrieving AWS credentials: %w", err)
 	}
 	if c.AccessKeyID == "" || c.SecretAccessKey == "" {
-		return errors.New("sigv4: the AWS credentials provider returned an empty access key id or secret")
+		return credcache.Errorf(backupcopy.PermissionDenied, "sigv4: the AWS credentials provider returned an empty access key id or secret")
 	}
 	prepare(req)
 	// The signers read these from the header map; net/http writes them from
@@ -140,7 +145,7 @@ func (s *Signer) signPrepared(ctx context.Context, req *http.Request, body []byt
 			Time:    at,
 		})
 		if err != nil {
-			return fmt.Errorf("sigv4: signing: %w", err)
+			return credcache.Errorf(backupcopy.InvalidInput, "sigv4: signing: %w", err)
 		}
 		return nil
 	}

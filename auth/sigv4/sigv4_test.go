@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/auth"
 )
 
@@ -292,4 +294,38 @@ type swappableCreds struct{ v atomic.Value }
 func (s *swappableCreds) set(c auth.AWSCredentials) { s.v.Store(c) }
 func (s *swappableCreds) Retrieve(context.Context) (auth.AWSCredentials, error) {
 	return s.v.Load().(auth.AWSCredentials), nil
+}
+
+// TestSignerErrorKinds: missing credentials are PermissionDenied, a provider's
+// own Kind is kept, the caller's ended context stays Canceled.
+func TestSignerErrorKinds(t *testing.T) {
+	req := func() *http.Request { return httptest.NewRequest("POST", "https://fsx.us-east-1.amazonaws.com/", nil) }
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	cached := &auth.CachedAWSCredentials{Provider: slowProvider{}, RefreshTimeout: 50 * time.Millisecond}
+	for _, tt := range []struct {
+		name string
+		err  error
+		want backupcopy.Kind
+	}{
+		{"no provider", New(nil, "fsx", "us-east-1").Authenticate(context.Background(), req(), nil), backupcopy.PermissionDenied},
+		{"empty static keys", New(auth.StaticAWSCredentials("", "", ""), "fsx", "us-east-1").Authenticate(context.Background(), req(), nil), backupcopy.PermissionDenied},
+		{"no region", New(auth.StaticAWSCredentials("a", "s", ""), "fsx", "").Authenticate(context.Background(), req(), nil), backupcopy.InvalidInput},
+		{"caller gave up", New(cached, "fsx", "us-east-1").Authenticate(cancelled, req(), nil), backupcopy.Canceled},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Error(t, tt.err)
+			assert.Equal(t, tt.want, backupcopy.KindOf(tt.err))
+		})
+	}
+	verr := Verify(req(), nil, "AKID", "secret", "fsx", time.Now(), 0)
+	assert.Equal(t, backupcopy.PermissionDenied, backupcopy.KindOf(verr))
+}
+
+// slowProvider answers only when its context ends.
+type slowProvider struct{}
+
+func (slowProvider) Retrieve(ctx context.Context) (auth.AWSCredentials, error) {
+	<-ctx.Done()
+	return auth.AWSCredentials{}, ctx.Err()
 }

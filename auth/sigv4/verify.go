@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/backupcopy/backupcopy"
 )
 
 // The kinds of verification failure. Every error [Verify] returns is a
@@ -66,6 +68,10 @@ func (e *VerifyError) Error() string { return "sigv4: " + e.Code + ": " + e.Mess
 
 // Unwrap returns Kind.
 func (e *VerifyError) Unwrap() error { return e.Kind }
+
+// ErrorKind returns backupcopy.PermissionDenied: the request's
+// authentication was refused.
+func (e *VerifyError) ErrorKind() backupcopy.Kind { return backupcopy.PermissionDenied }
 
 func malformed(format string, args ...any) *VerifyError {
 	return &VerifyError{Kind: ErrMalformedAuth, Code: CodeIncompleteSignature, Message: fmt.Sprintf(format, args...)}

@@ -4,7 +4,6 @@
 package clientopt
 
 import (
-	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -73,11 +72,11 @@ func (s *Settings) RESTConfig(service, defaultEndpoint string) (rest.Config, err
 	}
 	u, err := rest.ParseEndpoint(raw)
 	if err != nil {
-		return rest.Config{}, fmt.Errorf("%s: %w", service, err)
+		return rest.Config{}, rest.Prefixed(service, "NewClient", err)
 	}
 	if s.UserAgent != "" {
 		if err := rest.CheckHeaderValue("UserAgent", s.UserAgent); err != nil {
-			return rest.Config{}, fmt.Errorf("%s: %w", service, err)
+			return rest.Config{}, rest.Prefixed(service, "NewClient", err)
 		}
 	}
 	return rest.Config{

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/faultproxy"
 	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/lro"
@@ -27,6 +28,9 @@ type outcome struct {
 	// errIs tells the expected error; errName names it in the table.
 	errIs   func(error) bool
 	errName string
+	// class is the expected backupcopy.ClassOf the error: what a caller is
+	// told to do, the same on every cloud.
+	class backupcopy.Class
 	// copies is the number of copies the fake must hold at the end.
 	copies int
 }
@@ -155,7 +159,8 @@ var faults = []*fault{
 				n = 0
 			}
 			// the call gives up at once with the 429, instead of sleeping an hour
-			return outcome{failAt: k, errIs: func(err error) bool { return a.statusOf(err) == 429 }, errName: "429", copies: n}
+			return outcome{failAt: k, errIs: func(err error) bool { return a.statusOf(err) == 429 }, errName: "429",
+				class: backupcopy.RetryLater, copies: n}
 		},
 	},
 	{
@@ -193,7 +198,12 @@ var faults = []*fault{
 			if k == kindCopy {
 				n = 0
 			}
-			return outcome{failAt: k, errIs: func(err error) bool { return a.statusOf(err) == 503 }, errName: "503", copies: n}
+			// A copy whose every answer was a 5xx may have started: check first.
+			class := backupcopy.RetryLater
+			if k == kindCopy {
+				class = backupcopy.CheckFirst
+			}
+			return outcome{failAt: k, errIs: func(err error) bool { return a.statusOf(err) == 503 }, errName: "503", class: class, copies: n}
 		},
 	},
 	{
@@ -228,7 +238,12 @@ var faults = []*fault{
 			if k == kindCopy {
 				n = 0 // the proxy answered without forwarding
 			}
-			return outcome{failAt: k, errIs: isTooLarge, errName: "too-large", copies: n}
+			// The same answer would come again; a copy's effect is unknown.
+			class := backupcopy.GiveUp
+			if k == kindCopy {
+				class = backupcopy.CheckFirst
+			}
+			return outcome{failAt: k, errIs: isTooLarge, errName: "too-large", class: class, copies: n}
 		},
 	},
 	{
@@ -243,7 +258,12 @@ var faults = []*fault{
 			if k == kindCopy {
 				n = 0
 			}
-			return outcome{failAt: k, errIs: isDeadline, errName: "deadline", copies: n}
+			// A copy request in flight when the deadline came may have started.
+			class := backupcopy.RetryLater
+			if k == kindCopy {
+				class = backupcopy.CheckFirst
+			}
+			return outcome{failAt: k, errIs: isDeadline, errName: "deadline", class: class, copies: n}
 		},
 	},
 	{
@@ -279,14 +299,26 @@ var faults = []*fault{
 			if k == kindCopy {
 				n = 0
 			}
-			return outcome{failAt: k, errIs: func(err error) bool { return a.statusOf(err) == a.tokenExpired.Status }, errName: "auth", copies: n}
+			// A refused credential is PermissionDenied on every cloud, and a
+			// Wait stops at it instead of polling on for minutes.
+			return outcome{failAt: k, errIs: func(err error) bool {
+				return a.statusOf(err) == a.tokenExpired.Status && backupcopy.KindOf(err) == backupcopy.PermissionDenied
+			}, errName: "auth", class: backupcopy.GiveUp, copies: n}
 		},
 		check: func(fail failFunc, a *api, e *env, k callKind, logs *logSink) {
-			// one refresh and one more attempt per call, no loop
-			if k != kindPoll {
-				if n := len(logs.retries("auth-expired")); n != 1 {
-					fail("%d auth-expired retries were logged; want 1", n)
+			// one refresh and one more attempt, no loop: a Wait stops at the
+			// first poll that the refreshed credential cannot make either
+			if n := len(logs.retries("auth-expired")); n != 1 {
+				fail("%d auth-expired retries were logged; want 1", n)
+			}
+			refused := 0
+			for _, r := range logs.Records() {
+				if r.Attrs["kind"] == backupcopy.PermissionDenied.String() {
+					refused++
 				}
+			}
+			if refused != 2 {
+				fail("%d attempts were refused; want 2 (the first and the one after the refresh)", refused)
 			}
 		},
 	},
@@ -380,6 +412,9 @@ func runFault(t *testing.T, a *api, f *fault, k callKind) string {
 			return false
 		case !want.errIs(err):
 			fail("%s: want a %s error, got %v", kind, want.errName, err)
+			return false
+		case backupcopy.ClassOf(err) != want.class:
+			fail("%s: class %v (kind %v), want %v: %v", kind, backupcopy.ClassOf(err), backupcopy.KindOf(err), want.class, err)
 			return false
 		}
 		note = append(note, fmt.Sprintf("%s→%s", kind, want.errName))

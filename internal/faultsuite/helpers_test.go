@@ -138,11 +138,28 @@ func (s *logSink) Text() string {
 	return s.text.String()
 }
 
+// retryClass names why an attempt was retried, from its record's kind, sent
+// and recovery: "auth-expired" (a fresh credential), "clock-skew" (a
+// corrected clock), "unsent" (a transient failure before the request left),
+// else the kind ("transient", "throttled").
+func retryClass(a map[string]any) string {
+	switch {
+	case a["recovery"] == "refresh":
+		return "auth-expired"
+	case a["recovery"] == "resign":
+		return "clock-skew"
+	case a["kind"] == "transient" && a["sent"] == "never":
+		return "unsent"
+	}
+	s, _ := a["kind"].(string)
+	return s
+}
+
 // retries returns the retry records ("backupcopy: retrying") of class c ("" any).
 func (s *logSink) retries(class string) []logRecord {
 	var out []logRecord
 	for _, r := range s.Records() {
-		if r.Msg == "backupcopy: retrying" && (class == "" || r.Attrs["class"] == class) {
+		if r.Msg == "backupcopy: retrying" && (class == "" || retryClass(r.Attrs) == class) {
 			out = append(out, r)
 		}
 	}

@@ -16,7 +16,7 @@ import (
 // failed and is retried (with the delay before the next attempt), and
 // "backupcopy: attempt" at Debug otherwise (the attempt that succeeded, or
 // the last failure). Each has service, op, method, path and attempt; status
-// and request_id when there was an answer; error and class when it failed.
+// and request_id when there was an answer; error, kind and sent when it failed.
 func TestLoggerRecordsAttempts(t *testing.T) {
 	for _, a := range apis {
 		t.Run(a.name, func(t *testing.T) {
@@ -68,12 +68,12 @@ func TestLoggerRecordsAttempts(t *testing.T) {
 			if retry == nil {
 				t.Fatalf("no retry record; records: %v", recs)
 			}
-			for _, k := range []string{"service", "op", "method", "path", "status", "attempt", "delay", "request_id", "error", "class"} {
+			for _, k := range []string{"service", "op", "method", "path", "status", "attempt", "delay", "request_id", "error", "kind", "sent"} {
 				if _, ok := retry.Attrs[k]; !ok {
 					t.Errorf("the retry record has no %q: %v", k, retry.Attrs)
 				}
 			}
-			if retry.Attrs["status"] != int64(503) || retry.Attrs["attempt"] != int64(1) || retry.Attrs["request_id"] != "rid-log-503" || retry.Attrs["class"] != "transient" {
+			if retry.Attrs["status"] != int64(503) || retry.Attrs["attempt"] != int64(1) || retry.Attrs["request_id"] != "rid-log-503" || retry.Attrs["kind"] != "transient" || retry.Attrs["sent"] != "yes" {
 				t.Errorf("retry record %v", retry.Attrs)
 			}
 			if _, ok := retry.Attrs["delay"].(time.Duration); !ok {

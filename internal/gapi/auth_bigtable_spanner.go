@@ -43,15 +43,15 @@ func Authenticator(ctx context.Context, service string, s *clientopt.Settings) (
 			return nil, nil
 		}
 		if a.ts == nil {
-			return nil, errors.New(service + ": WithTokenSource: the token source is nil")
+			return nil, errors.New(service + ": NewClient: WithTokenSource: the token source is nil")
 		}
 		return google.NewAuthenticator(a.ts), nil
 	case nil:
 		a2, err := google.DefaultAuthenticator(ctx, google.CloudPlatformScope)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w (or choose WithTokenSource or WithoutAuthentication)", service, err)
+			return nil, fmt.Errorf("%s: NewClient: %w (or choose WithTokenSource or WithoutAuthentication)", service, err)
 		}
 		return a2, nil
 	}
-	return nil, errors.New(service + ": unsupported authentication option")
+	return nil, errors.New(service + ": NewClient: unsupported authentication option")
 }

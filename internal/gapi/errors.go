@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/protoadapt"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
 
@@ -46,8 +47,9 @@ type Error struct {
 	// RawDetails holds each detail object as sent, known types or not.
 	RawDetails []json.RawMessage
 
-	st  *status.Status
-	api *apierror.APIError
+	st        *status.Status
+	api       *apierror.APIError
+	operation bool // a finished operation's own error, not an error answer
 }
 
 func (e *Error) Error() string {
@@ -55,6 +57,9 @@ func (e *Error) Error() string {
 	b.WriteString(e.Service)
 	if e.Op != "" {
 		b.WriteString(": " + e.Op)
+	}
+	if e.operation {
+		b.WriteString(": the operation failed")
 	}
 	fmt.Fprintf(&b, ": %s: %s", e.Code, e.Message)
 	if e.HTTPStatus != 0 {
@@ -104,10 +109,10 @@ type wireStatus struct {
 	Details []json.RawMessage `json:"details"`
 }
 
-// DecodeError builds an *Error from an HTTP error response. It is the call
-// path's DecodeError hook for the Google clients.
-func DecodeError(service string) func(*rest.Response) error {
-	return func(resp *rest.Response) error {
+// DecodeAPIError builds an *Error from an HTTP error response to op. It is
+// the call path's DecodeAPIError hook for the Google clients.
+func DecodeAPIError(service string) func(op string, resp *rest.Response) error {
+	return func(op string, resp *rest.Response) error {
 		var body struct {
 			Error *wireStatus `json:"error"`
 		}
@@ -128,6 +133,7 @@ func DecodeError(service string) func(*rest.Response) error {
 			code = codeFromHTTP(resp.StatusCode)
 		}
 		e := newError(service, resp.StatusCode, code, ws.Message, ws.Details, resp.Header)
+		e.Op = op
 		if e.RequestID == "" {
 			e.RequestID = resp.RequestID
 		}
@@ -139,13 +145,16 @@ func DecodeError(service string) func(*rest.Response) error {
 func OperationError(service string, raw json.RawMessage) error {
 	var ws wireStatus
 	if err := json.Unmarshal(raw, &ws); err != nil {
-		return &Error{Service: service, Code: codes.Unknown, Message: "undecodable operation error: " + err.Error(), st: status.New(codes.Unknown, "undecodable operation error")}
+		return &Error{Service: service, Code: codes.Unknown, Message: "undecodable operation error: " + err.Error(),
+			st: status.New(codes.Unknown, "undecodable operation error"), operation: true}
 	}
 	code := codes.Code(ws.Code)
 	if ws.Code <= 0 || ws.Code > int(codes.Unauthenticated) {
 		code = codes.Unknown
 	}
-	return newError(service, 0, code, ws.Message, ws.Details, nil)
+	e := newError(service, 0, code, ws.Message, ws.Details, nil)
+	e.operation = true
+	return e
 }
 
 func newError(service string, httpStatus int, code codes.Code, msg string, rawDetails []json.RawMessage, hdr http.Header) *Error {
@@ -277,48 +286,58 @@ func codeFromHTTP(s int) codes.Code {
 	return codes.Unknown
 }
 
-// Classify is the call path's Classify hook for the Google clients.
-func Classify(resp *rest.Response, apiErr error) rest.Verdict {
-	var e *Error
-	if !errors.As(apiErr, &e) {
-		return rest.Verdict{Class: rest.ClassifyStatus(resp.StatusCode)}
+// ErrorKind says why the call failed, from the canonical code. A finished
+// operation's own error is CopyFailed, whatever its code: the copy ran and
+// failed (or was cancelled). RESOURCE_EXHAUSTED is Throttled (a request
+// rate or quota), or AtLimit when the service says too many operations are
+// pending; ABORTED with a RetryInfo delay is Transient.
+func (e *Error) ErrorKind() backupcopy.Kind {
+	if e.operation {
+		return backupcopy.CopyFailed
 	}
-	v := rest.Verdict{Delay: e.RetryDelay}
 	switch e.Code {
-	case codes.Unavailable, codes.DeadlineExceeded, codes.Internal:
-		v.Class = rest.Transient
-	case codes.ResourceExhausted:
-		v.Class = rest.Throttled
-	case codes.Unauthenticated:
-		v.Class = rest.AuthExpired
-	default:
-		v.Class = rest.Permanent
-		if e.RetryDelay > 0 && e.Code == codes.Aborted {
-			v.Class = rest.Transient
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Internal, codes.DataLoss, codes.Canceled:
+		return backupcopy.Transient
+	case codes.Unknown:
+		if e.HTTPStatus >= 500 {
+			return backupcopy.Transient
 		}
+		return rest.KindOfStatus(e.HTTPStatus)
+	case codes.ResourceExhausted:
+		if pendingLimit(e.Message) || pendingLimit(e.Reason()) {
+			return backupcopy.AtLimit
+		}
+		return backupcopy.Throttled
+	case codes.Unauthenticated, codes.PermissionDenied:
+		return backupcopy.PermissionDenied
+	case codes.NotFound:
+		return backupcopy.NotFound
+	case codes.AlreadyExists, codes.FailedPrecondition:
+		return backupcopy.Conflict
+	case codes.Aborted:
+		if e.RetryDelay > 0 {
+			return backupcopy.Transient
+		}
+		return backupcopy.Conflict
 	}
-	return v
+	return backupcopy.InvalidInput // InvalidArgument, OutOfRange, Unimplemented
 }
 
-// IsTransient reports whether a poll error is worth retrying while waiting on
-// an operation: a transient API error or a transport failure.
-func IsTransient(err error) bool {
-	if err == nil {
-		return false
-	}
+// pendingLimit recognises a RESOURCE_EXHAUSTED that is about work in
+// progress ("too many pending operations", "Maximum number of pending
+// backups ... exceeded") rather than a request rate.
+func pendingLimit(s string) bool {
+	s = strings.ToLower(s)
+	return strings.Contains(s, "too many") || strings.Contains(s, "pending") || strings.Contains(s, "concurrent")
+}
+
+// Hint is the call path's Hint hook for the Google clients: an
+// UNAUTHENTICATED answer may be cured by a fresh token (once), and a
+// RetryInfo delay is the service's wish.
+func Hint(_ *rest.Response, apiErr error) rest.Hint {
 	var e *Error
-	if errors.As(err, &e) {
-		switch e.Code {
-		case codes.Unavailable, codes.DeadlineExceeded, codes.Internal, codes.ResourceExhausted, codes.Aborted, codes.Unauthenticated:
-			return true
-		}
-		return false
+	if !errors.As(apiErr, &e) {
+		return rest.Hint{}
 	}
-	var ve *rest.ValidationError
-	var tl *rest.TooLargeError
-	if errors.As(err, &ve) || errors.As(err, &tl) {
-		return false
-	}
-	// Anything else reaching here is a transport failure or a broken body.
-	return !isContextErr(err)
+	return rest.Hint{Refresh: e.Code == codes.Unauthenticated, Delay: e.RetryDelay}
 }

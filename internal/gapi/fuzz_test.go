@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
 
@@ -23,7 +24,7 @@ func FuzzDecodeError(f *testing.F) {
 	f.Add(500, `{"error":{"code":200,"message":"fine","status":"OK"}}`)
 	f.Add(400, `{"code":0,"message":"m"}`)
 	f.Fuzz(func(t *testing.T, code int, body string) {
-		err := DecodeError("svc")(&rest.Response{StatusCode: code, Header: http.Header{}, Body: []byte(body)})
+		err := DecodeAPIError("svc")("Op", &rest.Response{StatusCode: code, Header: http.Header{}, Body: []byte(body)})
 		if err == nil {
 			t.Fatal("nil error")
 		}
@@ -35,11 +36,14 @@ func FuzzDecodeError(f *testing.F) {
 		if !ok || e.HTTPStatus != code {
 			t.Fatalf("decoded %T %v", err, err)
 		}
+		if k := backupcopy.KindOf(err); k == backupcopy.KindUnknown || k == backupcopy.CopyFailed {
+			t.Fatalf("HTTP %d %s has kind %v", code, body, k)
+		}
 		if code >= 300 && code < 600 && e.Code == codes.OK {
 			t.Fatalf("HTTP %d %s decoded as OK", code, body)
 		}
 		oe := OperationError("svc", json.RawMessage(body))
-		if Code(oe) == codes.OK || status.Code(oe) != Code(oe) || oe.Error() == "" {
+		if Code(oe) == codes.OK || backupcopy.KindOf(oe) != backupcopy.CopyFailed || status.Code(oe) != Code(oe) || oe.Error() == "" {
 			t.Fatalf("operation error %v has code %v (status.Code %v)", oe, Code(oe), status.Code(oe))
 		}
 	})

@@ -13,12 +13,13 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
 
 func decode(t *testing.T, code int, body string) error {
 	t.Helper()
-	return DecodeError("bigtable")(&rest.Response{StatusCode: code, Header: http.Header{}, Body: []byte(body)})
+	return DecodeAPIError("bigtable")("CopyBackup", &rest.Response{StatusCode: code, Header: http.Header{}, Body: []byte(body)})
 }
 
 func TestDecodeErrorCanonicalCode(t *testing.T) {
@@ -72,24 +73,42 @@ func TestDecodeErrorDetailsKeptWithUnknownType(t *testing.T) {
 	assert.Len(t, status.Convert(err).Details(), 4, "grpc status carries the known details")
 	assert.Contains(t, err.Error(), "ResourceExhausted")
 	assert.Contains(t, err.Error(), "req-42")
-	v := Classify(&rest.Response{StatusCode: 429}, err)
-	assert.Equal(t, rest.Throttled, v.Class)
-	assert.Equal(t, 1500*time.Millisecond, v.Delay)
+	assert.Equal(t, backupcopy.Throttled, backupcopy.KindOf(err))
+	assert.Equal(t, 1500*time.Millisecond, Hint(&rest.Response{StatusCode: 429}, err).Delay)
 }
 
-func TestClassify(t *testing.T) {
+// Every canonical code has one Kind, and so one Class; only UNAUTHENTICATED
+// asks for a fresh token.
+func TestErrorKind(t *testing.T) {
 	for _, tt := range []struct {
-		status int
-		name   string
-		want   rest.Class
+		status  int
+		name    string
+		message string
+		want    backupcopy.Kind
 	}{
-		{503, "UNAVAILABLE", rest.Transient}, {504, "DEADLINE_EXCEEDED", rest.Transient}, {500, "INTERNAL", rest.Transient},
-		{429, "RESOURCE_EXHAUSTED", rest.Throttled}, {401, "UNAUTHENTICATED", rest.AuthExpired},
-		{409, "ALREADY_EXISTS", rest.Permanent}, {400, "INVALID_ARGUMENT", rest.Permanent}, {403, "PERMISSION_DENIED", rest.Permanent},
+		{503, "UNAVAILABLE", "m", backupcopy.Transient},
+		{504, "DEADLINE_EXCEEDED", "m", backupcopy.Transient},
+		{500, "INTERNAL", "m", backupcopy.Transient},
+		{429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Admin requests' (AdminRequestsPerMinuteExceeded)", backupcopy.Throttled},
+		{429, "RESOURCE_EXHAUSTED", "Too many pending operations on the cluster", backupcopy.AtLimit},
+		{400, "RESOURCE_EXHAUSTED", "Maximum number of pending backups (1) for database d exceeded", backupcopy.AtLimit},
+		{401, "UNAUTHENTICATED", "m", backupcopy.PermissionDenied},
+		{403, "PERMISSION_DENIED", "m", backupcopy.PermissionDenied},
+		{404, "NOT_FOUND", "m", backupcopy.NotFound},
+		{409, "ALREADY_EXISTS", "m", backupcopy.Conflict},
+		{400, "FAILED_PRECONDITION", "source not ready", backupcopy.Conflict},
+		{409, "ABORTED", "m", backupcopy.Conflict},
+		{400, "INVALID_ARGUMENT", "m", backupcopy.InvalidInput},
+		{501, "UNIMPLEMENTED", "m", backupcopy.InvalidInput},
 	} {
-		err := decode(t, tt.status, `{"error":{"code":1,"message":"m","status":"`+tt.name+`"}}`)
-		assert.Equal(t, tt.want, Classify(&rest.Response{StatusCode: tt.status}, err).Class, tt.name)
+		err := decode(t, tt.status, `{"error":{"code":1,"message":"`+tt.message+`","status":"`+tt.name+`"}}`)
+		assert.Equal(t, tt.want, backupcopy.KindOf(err), tt.name+" "+tt.message)
+		assert.Equal(t, tt.name == "UNAUTHENTICATED", Hint(&rest.Response{StatusCode: tt.status}, err).Refresh, tt.name)
 	}
+	// An operation's own error means the copy ran and failed, whatever its code.
+	opErr := OperationError("bigtable", json.RawMessage(`{"code":8,"message":"out of space"}`))
+	assert.Equal(t, backupcopy.CopyFailed, backupcopy.KindOf(opErr))
+	assert.Equal(t, "bigtable: the operation failed: ResourceExhausted: out of space", opErr.Error())
 }
 
 func TestOperationError(t *testing.T) {
@@ -120,10 +139,11 @@ func TestTimeAndInt64(t *testing.T) {
 	assert.Error(t, json.Unmarshal([]byte(`{"n":"1x"}`), &v))
 }
 
-func TestIsTransient(t *testing.T) {
-	assert.True(t, IsTransient(decode(t, 503, `{"error":{"status":"UNAVAILABLE"}}`)))
-	assert.False(t, IsTransient(decode(t, 404, `{"error":{"status":"NOT_FOUND"}}`)))
-	assert.True(t, IsTransient(errors.New("connection reset")))
-	assert.False(t, IsTransient(&rest.ValidationError{}))
-	assert.False(t, IsTransient(nil))
+func TestRetryPoll(t *testing.T) {
+	assert.True(t, rest.RetryPoll(decode(t, 503, `{"error":{"status":"UNAVAILABLE"}}`)))
+	assert.True(t, rest.RetryPoll(decode(t, 429, `{"error":{"status":"RESOURCE_EXHAUSTED","message":"rate"}}`)))
+	assert.False(t, rest.RetryPoll(decode(t, 404, `{"error":{"status":"NOT_FOUND"}}`)))
+	assert.False(t, rest.RetryPoll(decode(t, 401, `{"error":{"status":"UNAUTHENTICATED"}}`)), "a refused credential ends a Wait")
+	assert.False(t, rest.RetryPoll(&rest.ValidationError{}))
+	assert.False(t, rest.RetryPoll(nil))
 }

@@ -16,7 +16,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/clock"
+	"github.com/backupcopy/backupcopy/internal/endpoint"
 )
 
 // Version is the library version sent in the User-Agent.
@@ -44,14 +46,17 @@ type Config struct {
 	Auth Authenticator
 	// UserAgent is appended to "backupcopy-go/<Version>".
 	UserAgent string
-	// Service names the API in logs and errors, e.g. "fsx".
+	// Service names the API in logs and errors: the package name, e.g. "fsx".
 	Service string
-	// DecodeError turns a non-2xx response into the service's error type.
-	DecodeError func(resp *Response) error
-	// Classify reads a failed attempt's decoded API error; nil uses
-	// ClassifyStatus and the Retry-After header only. It is called for HTTP
-	// error responses, not for transport errors.
-	Classify func(resp *Response, apiErr error) Verdict
+	// DecodeAPIError turns an error answer (a non-2xx status) to the
+	// operation op into the service's error type. Its message is the whole
+	// message of the call's error, so it names the package and op; its
+	// ErrorKind (if it implements backupcopy.Kinded) is the failure's Kind,
+	// else KindOfStatus decides. Nil: an *HTTPError.
+	DecodeAPIError func(op string, resp *Response) error
+	// Hint reads what a service adds to an error answer's Kind (see Hint);
+	// nil: nothing.
+	Hint func(resp *Response, apiErr error) Hint
 	// RequestIDHeaders are the response headers that carry the request id,
 	// first found wins.
 	RequestIDHeaders []string
@@ -82,8 +87,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Endpoint == nil {
 		return nil, errors.New("rest: Config.Endpoint is required")
 	}
-	if cfg.DecodeError == nil {
-		cfg.DecodeError = func(resp *Response) error { return &HTTPError{StatusCode: resp.StatusCode, Body: resp.Body} }
+	if cfg.DecodeAPIError == nil {
+		service := cfg.Service
+		cfg.DecodeAPIError = func(op string, resp *Response) error {
+			return fmt.Errorf("%s: %s: %w", service, op, &HTTPError{StatusCode: resp.StatusCode, Body: resp.Body})
+		}
 	}
 	cfg.Policy = cfg.Policy.withDefaults()
 	if cfg.MaxResponseBytes <= 0 {
@@ -103,36 +111,12 @@ func New(cfg Config) (*Client, error) {
 	if strings.HasSuffix(host, ":") && strings.LastIndexByte(host, ':') > strings.LastIndexByte(host, ']') {
 		host = strings.TrimSuffix(host, ":") // as http.NewRequest: "host:" is "host"
 	}
-	return &Client{cfg: cfg, http: safeHTTPClient(cfg.HTTPClient), userAgent: ua,
+	return &Client{cfg: cfg, http: endpoint.HTTPClient(cfg.HTTPClient), userAgent: ua,
 		prefix: cfg.Endpoint.EscapedPath(), host: host}, nil
 }
 
 // Endpoint returns the client's base URL.
 func (c *Client) Endpoint() *url.URL { u := *c.cfg.Endpoint; return &u }
-
-// safeHTTPClient copies base and refuses redirects that leave the original
-// scheme and host, so no credential header is ever sent elsewhere.
-func safeHTTPClient(base *http.Client) *http.Client {
-	var hc http.Client
-	if base != nil {
-		hc = *base
-	}
-	prev := hc.CheckRedirect
-	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		first := via[0].URL
-		if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
-			return http.ErrUseLastResponse
-		}
-		if prev != nil {
-			return prev(req, via)
-		}
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
-	}
-	return &hc
-}
 
 // Request is one logical call.
 type Request struct {
@@ -150,9 +134,15 @@ type Request struct {
 	ContentType string
 	// Mode says whether the request is safe to send again.
 	Mode Mode
+	// Writes is set for a request that creates, changes or deletes
+	// something (a copy, a delete, a cancel). When its answer is lost the
+	// call's Kind is OutcomeUnknown: whether it took effect must be checked
+	// before it is sent again.
+	Writes bool
 	// Out, if non-nil, receives the JSON of a 2xx body. A body that does not
 	// decode, or an empty one (every answer with a result has at least "{}"),
-	// is a *DecodeError, a transient failure for Idempotent requests.
+	// is a *MalformedResponseError, a transient failure for Idempotent
+	// requests.
 	Out any
 }
 
@@ -173,128 +163,154 @@ type Response struct {
 	Ambiguous bool
 }
 
-// HTTPError is the default decoded error: a non-2xx status and its body.
-type HTTPError struct {
-	StatusCode int
-	Body       []byte
-}
-
-func (e *HTTPError) Error() string {
-	return fmt.Sprintf("http status %d: %s", e.StatusCode, truncate(e.Body, 200))
-}
-
-// TooLargeError reports a response body over the configured bound.
-type TooLargeError struct{ Limit int64 }
-
-func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("response body exceeds the %d-byte limit", e.Limit)
-}
-
-// DecodeError reports a 2xx body that is not the expected JSON.
-type DecodeError struct {
-	Op  string
-	Err error
-}
-
-// ErrEmptyBody is the Err of the *DecodeError for a 2xx answer with an
-// empty body to a call that expects a result: a broken answer (for a list,
-// not an empty page).
+// ErrEmptyBody is the Err of the *MalformedResponseError for a 2xx answer
+// with an empty body to a call that expects a result (Request.Out set): a
+// broken answer (for a list, not an empty page).
 var ErrEmptyBody = errors.New("the body is empty")
-
-func (e *DecodeError) Error() string { return fmt.Sprintf("decoding %s response: %v", e.Op, e.Err) }
-func (e *DecodeError) Unwrap() error { return e.Err }
 
 // BodyDecoder is implemented by a Request.Out that decodes a 2xx body
 // itself rather than through encoding/json.Unmarshal. Its error is handled
-// as an Unmarshal error would be (a *DecodeError, transient).
+// as an Unmarshal error would be (a *MalformedResponseError).
 type BodyDecoder interface {
 	DecodeBody(data []byte) error
 }
 
-// Do sends req, retrying as its Mode and the service's classification allow.
-// It returns the last attempt's Response whenever there was one, even with an
-// error. An HTTP error is returned exactly as Config.DecodeError built it; a
-// transport error is wrapped with the method and path; when ctx ends during a
-// backoff the error wraps both ctx.Err() and the last failure.
+// Do sends req, retrying as its Mode and Retryable allow. It returns the last
+// attempt's Response whenever there was one, even with an error. Every error
+// but one wrapping a *ValidationError of req.Path is a *backupcopy.CallError: its Err is
+// the service's error type (from Config.DecodeAPIError) for an error answer,
+// else the transport, authentication or decoding failure with the package
+// and operation in front; when ctx ends during a backoff it wraps both the
+// last failure and ctx.Err().
 func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	if err := req.Path.Err(); err != nil {
-		return nil, err
+		return nil, Prefixed(c.cfg.Service, req.Op, err)
 	}
 	body, err := encodeBody(req.Body)
 	if err != nil {
-		return nil, fmt.Errorf("%s: encoding request: %w", req.Op, err)
+		return nil, &backupcopy.CallError{Service: c.cfg.Service, Operation: req.Op, Kind: backupcopy.InvalidInput,
+			Sent: backupcopy.SentNever, Err: fmt.Errorf("%s: %s: encoding the request: %w", c.cfg.Service, req.Op, err)}
 	}
 	var u url.URL
 	c.buildURL(req, &u)
 
 	var (
 		resp        *Response
-		lastErr     error
+		sent        = backupcopy.SentNever // the furthest any attempt got
 		ambiguousAt bool
 		invalidated bool
 		skewFixed   bool
 		pol         = c.cfg.Policy
 	)
 	for attempt := 1; ; attempt++ {
-		var v Verdict
-		resp, lastErr, v = c.attempt(ctx, req, &u, body)
+		a := c.attempt(ctx, req, &u, body)
+		resp = a.resp
 		if resp != nil {
 			resp.Attempts = attempt
 			resp.Ambiguous = ambiguousAt
 		}
-		if lastErr == nil {
-			c.log(ctx, req, &u, resp, attempt, nil, v.Class, false, 0) // every attempt is logged, the good one too
+		if a.err == nil {
+			c.log(ctx, req, &u, resp, attempt, nil, false, 0) // every attempt is logged, the good one too
 			return resp, nil
 		}
-		if ambiguous(v.Class) {
-			ambiguousAt = true
+		sent = furthest(sent, a.sent)
+		if a.kind == backupcopy.Transient && a.sent != backupcopy.SentNever {
+			ambiguousAt = true // the server may have acted on it
 		}
-		retry := retryable(req.Mode, v.Class) && attempt < pol.MaxAttempts
+		retry := !a.final && attempt < pol.MaxAttempts
 		var delay time.Duration
-		switch v.Class {
-		case AuthExpired:
+		switch {
+		case a.hint.Refresh:
 			inv, ok := c.cfg.Auth.(interface{ Invalidate() })
 			retry = retry && ok && !invalidated
 			if retry {
 				inv.Invalidate()
 				invalidated = true
 			}
-		case ClockSkew:
+		case a.hint.Resign:
 			retry = retry && !skewFixed && c.learnSkew(resp)
 			skewFixed = skewFixed || retry
 		default:
+			retry = retry && Retryable(a.kind, a.sent, req.Mode)
 			delay = pol.backoff(attempt, c.cfg.Rand())
-			if v.Delay > 0 {
-				if v.Delay > pol.MaxHint {
+			if a.hint.Delay > 0 {
+				if a.hint.Delay > pol.MaxHint {
 					retry = false
 				}
-				delay = max(delay, v.Delay)
+				delay = max(delay, a.hint.Delay)
 			}
 		}
 		if retry {
 			if dl, ok := ctx.Deadline(); ok && c.cfg.Clock.Now().Add(delay).After(dl) {
 				retry = false // the wait alone would outlive the caller's deadline
-				lastErr = fmt.Errorf("%w (not retried: the %v backoff would pass the context deadline)", lastErr, delay)
+				a.err = fmt.Errorf("%w (not retried: the %v backoff would pass the context deadline)", a.err, delay)
 			}
 		}
-		c.log(ctx, req, &u, resp, attempt, lastErr, v.Class, retry, delay)
+		c.log(ctx, req, &u, resp, attempt, &a, retry, delay)
 		if !retry {
-			return resp, lastErr
+			return resp, c.callError(req, resp, attempt, a.kind, sent, ambiguousAt, a.err)
 		}
 		if delay <= 0 {
 			continue
 		}
 		if err := c.cfg.Clock.Sleep(ctx, delay); err != nil {
-			return resp, fmt.Errorf("%w (while waiting to retry %s after: %w)", err, req.Op, lastErr)
+			return resp, c.callError(req, resp, attempt, backupcopy.Canceled, sent, ambiguousAt,
+				fmt.Errorf("%w (then the context ended while waiting to retry: %w)", a.err, err))
 		}
 	}
 }
 
+// furthest returns the later of two stages a request reached.
+func furthest(a, b backupcopy.Sent) backupcopy.Sent {
+	rank := func(s backupcopy.Sent) int {
+		switch s {
+		case backupcopy.SentNever:
+			return 0
+		case backupcopy.SentMaybe:
+			return 1
+		}
+		return 2
+	}
+	if rank(b) > rank(a) {
+		return b
+	}
+	return a
+}
+
+// callError builds the error of a call that ends with the failure err of
+// kind, after attempts. A request that Writes and may have taken effect (an
+// attempt's answer was lost) ends OutcomeUnknown unless the last answer said
+// plainly why it failed.
+func (c *Client) callError(req *Request, resp *Response, attempts int, kind backupcopy.Kind, sent backupcopy.Sent, ambiguousAt bool, err error) error {
+	if req.Writes && (ambiguousAt || sent == backupcopy.SentMaybe && kind == backupcopy.Canceled) {
+		switch kind {
+		case backupcopy.Transient, backupcopy.Throttled, backupcopy.AtLimit, backupcopy.Canceled:
+			kind = backupcopy.OutcomeUnknown
+		}
+	}
+	ce := &backupcopy.CallError{Service: c.cfg.Service, Operation: req.Op, Kind: kind, Sent: sent, Attempts: attempts, Err: err}
+	if resp != nil {
+		ce.HTTPStatus, ce.RequestID = resp.StatusCode, resp.RequestID
+	}
+	return ce
+}
+
+// outcome is what one attempt came to.
+type outcome struct {
+	resp  *Response
+	err   error
+	kind  backupcopy.Kind
+	sent  backupcopy.Sent
+	hint  Hint
+	final bool // not worth another attempt whatever its kind
+}
+
 // attempt makes one attempt and classifies its outcome.
-func (c *Client) attempt(ctx context.Context, req *Request, u *url.URL, body []byte) (*Response, error, Verdict) {
+func (c *Client) attempt(ctx context.Context, req *Request, u *url.URL, body []byte) outcome {
+	svc, op := c.cfg.Service, req.Op
 	hreq, err := c.newHTTPRequest(ctx, req, u, body)
 	if err != nil {
-		return nil, err, Verdict{}
+		return outcome{err: fmt.Errorf("%s: %s: %w", svc, op, err), kind: backupcopy.InvalidInput, sent: backupcopy.SentNever, final: true}
 	}
 	actx := ctx
 	if skew := time.Duration(c.skew.Load()); skew != 0 {
@@ -302,33 +318,50 @@ func (c *Client) attempt(ctx context.Context, req *Request, u *url.URL, body []b
 	}
 	if c.cfg.Auth != nil {
 		if err := c.cfg.Auth.Authenticate(actx, hreq, body); err != nil {
-			return nil, fmt.Errorf("%s: authenticating: %w", req.Op, err), Verdict{}
+			// The authenticator retries and refreshes on its own: the call
+			// path does not send a request it could not authenticate.
+			return outcome{err: fmt.Errorf("%s: %s: authenticating: %w", svc, op, err), kind: authKind(ctx, err),
+				sent: backupcopy.SentNever, final: true}
 		}
 	}
 	hresp, err := c.http.Do(hreq)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", req.Op, req.Method, err), Verdict{Class: ClassifyTransport(ctx, err)}
+		kind, sent := transportKind(ctx, err)
+		return outcome{err: fmt.Errorf("%s: %s: %w", svc, op, err), kind: kind, sent: sent}
 	}
 	data, rerr := readBounded(hresp.Body, c.cfg.MaxResponseBytes, hresp.ContentLength)
 	hresp.Body.Close()
 	resp := &Response{StatusCode: hresp.StatusCode, Header: hresp.Header, Body: data, RequestID: c.requestID(hresp.Header)}
 	if rerr != nil {
-		return resp, fmt.Errorf("%s: reading response (status %d): %w", req.Op, hresp.StatusCode, rerr), Verdict{Class: ClassifyTransport(ctx, rerr)}
-	}
-	if hresp.StatusCode < 200 || hresp.StatusCode > 299 {
-		apiErr := c.cfg.DecodeError(resp)
-		var v Verdict
-		if c.cfg.Classify != nil {
-			v = c.cfg.Classify(resp, apiErr)
-		} else {
-			v = Verdict{Class: ClassifyStatus(resp.StatusCode)}
-		}
-		if v.Delay == 0 && v.Class != Permanent {
-			if d, ok := ParseRetryAfter(hresp.Header.Get("Retry-After"), c.cfg.Clock.Now()); ok {
-				v.Delay = d
+		o := outcome{resp: resp, err: fmt.Errorf("%s: %s: reading the response (HTTP %d): %w", svc, op, hresp.StatusCode, rerr),
+			sent: backupcopy.SentYes}
+		o.kind, _ = transportKind(ctx, rerr)
+		var tl *TooLargeError
+		if errors.As(rerr, &tl) {
+			// The same answer would come again: not retried, and for a
+			// request that Writes its effect is unknown.
+			o.kind, o.final = tl.ErrorKind(), true
+			if req.Writes {
+				o.kind = backupcopy.OutcomeUnknown
 			}
 		}
-		return resp, apiErr, v
+		return o
+	}
+	if hresp.StatusCode < 200 || hresp.StatusCode > 299 {
+		apiErr := c.cfg.DecodeAPIError(op, resp)
+		o := outcome{resp: resp, err: apiErr, kind: backupcopy.KindOf(apiErr), sent: backupcopy.SentYes}
+		if o.kind == backupcopy.KindUnknown || o.kind == backupcopy.Canceled {
+			o.kind = KindOfStatus(resp.StatusCode)
+		}
+		if c.cfg.Hint != nil {
+			o.hint = c.cfg.Hint(resp, apiErr)
+		}
+		if o.hint.Delay == 0 && (o.kind == backupcopy.Transient || o.kind == backupcopy.Throttled) {
+			if d, ok := ParseRetryAfter(hresp.Header.Get("Retry-After"), c.cfg.Clock.Now()); ok {
+				o.hint.Delay = d
+			}
+		}
+		return o
 	}
 	if req.Out != nil {
 		var err error
@@ -340,10 +373,11 @@ func (c *Client) attempt(ctx context.Context, req *Request, u *url.URL, body []b
 			err = json.Unmarshal(data, req.Out)
 		}
 		if err != nil {
-			return resp, &DecodeError{Op: req.Op, Err: err}, Verdict{Class: Transient}
+			return outcome{resp: resp, err: &MalformedResponseError{Service: svc, Op: op, Err: err},
+				kind: backupcopy.Transient, sent: backupcopy.SentYes}
 		}
 	}
-	return resp, nil, Verdict{}
+	return outcome{resp: resp}
 }
 
 func (c *Client) newHTTPRequest(ctx context.Context, req *Request, u *url.URL, body []byte) (*http.Request, error) {
@@ -356,7 +390,7 @@ func (c *Client) newHTTPRequest(ctx context.Context, req *Request, u *url.URL, b
 	// does the rest as ever (context, body, GetBody, ContentLength).
 	hreq, err := http.NewRequestWithContext(ctx, req.Method, "", rd)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", req.Op, err)
+		return nil, err
 	}
 	*hreq.URL = *u
 	hreq.URL.Host = c.host
@@ -446,7 +480,7 @@ func (c *Client) requestID(h http.Header) string {
 	return ""
 }
 
-func (c *Client) log(ctx context.Context, req *Request, u *url.URL, resp *Response, attempt int, err error, class Class, retry bool, delay time.Duration) {
+func (c *Client) log(ctx context.Context, req *Request, u *url.URL, resp *Response, attempt int, a *outcome, retry bool, delay time.Duration) {
 	l := c.cfg.Logger
 	if l == nil {
 		return
@@ -466,8 +500,14 @@ func (c *Client) log(ctx context.Context, req *Request, u *url.URL, resp *Respon
 	if resp != nil {
 		attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.String("request_id", resp.RequestID))
 	}
-	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()), slog.String("class", class.String()))
+	if a != nil && a.err != nil {
+		attrs = append(attrs, slog.String("error", a.err.Error()), slog.String("kind", a.kind.String()), slog.String("sent", a.sent.String()))
+		switch {
+		case a.hint.Refresh:
+			attrs = append(attrs, slog.String("recovery", "refresh"))
+		case a.hint.Resign:
+			attrs = append(attrs, slog.String("recovery", "resign"))
+		}
 	}
 	if retry {
 		attrs = append(attrs, slog.Duration("delay", delay))

@@ -6,83 +6,22 @@
 package rest
 
 import (
-	"fmt"
-	"net"
 	"net/url"
-	"strings"
+
+	"github.com/backupcopy/backupcopy/internal/endpoint"
 )
 
 // ParseEndpoint checks an endpoint given as scheme://host[:port][/prefix] and
-// returns it without a trailing slash. https is always accepted; http only for
-// loopback hosts (127.0.0.0/8, ::1, localhost). User info, query and fragment are
-// refused: credentials never travel in a URL.
-func ParseEndpoint(raw string) (*url.URL, error) {
-	if raw == "" {
-		return nil, &ValidationError{Field: "endpoint", Rule: "must not be empty"}
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, &ValidationError{Field: "endpoint", Rule: "must be a URL of the form scheme://host[:port]", Value: raw}
-	}
-	switch {
-	case u.Scheme != "https" && u.Scheme != "http":
-		return nil, &ValidationError{Field: "endpoint", Rule: "scheme must be https (or http for a loopback host)", Value: redactURL(u)}
-	case u.Host == "" || u.Hostname() == "":
-		return nil, &ValidationError{Field: "endpoint", Rule: "must name a host", Value: redactURL(u)}
-	case u.User != nil:
-		return nil, &ValidationError{Field: "endpoint", Rule: "must not contain user info", Value: redactURL(u)}
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return nil, &ValidationError{Field: "endpoint", Rule: "must not have a query or fragment", Value: redactURL(u)}
-	case u.Scheme == "http" && !IsLoopback(u.Hostname()):
-		return nil, &ValidationError{Field: "endpoint", Rule: "plain http is allowed only for loopback hosts (127.0.0.0/8, ::1, localhost); use https", Value: redactURL(u)}
-	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = ""
-	return u, nil
-}
+// returns it without a trailing slash (the rules: endpoint.Parse).
+func ParseEndpoint(raw string) (*url.URL, error) { return endpoint.Parse(raw) }
 
 // IsLoopback reports whether host (without port) is localhost or a loopback IP.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
-}
+func IsLoopback(host string) bool { return endpoint.IsLoopback(host) }
 
-func redactURL(u *url.URL) string {
-	c := *u
-	c.User = nil
-	c.RawQuery = ""
-	c.Fragment = ""
-	return c.String()
-}
-
-// ValidationError reports a request value that breaks a documented rule. It is
-// returned before any network I/O. The service packages export it under their
-// own name (for example bigtable.ValidationError).
-type ValidationError struct {
-	// Field names the offending field, e.g. "CopyBackupRequest.BackupID".
-	Field string
-	// Rule says what the value must satisfy.
-	Rule string
-	// Value is the offending value (quoted and shortened in Error); empty when
-	// the value is absent or must not be shown.
-	Value string
-}
-
-func (e *ValidationError) Error() string {
-	if e.Value == "" {
-		return fmt.Sprintf("backupcopy: invalid %s: %s", e.Field, e.Rule)
-	}
-	v := e.Value
-	if len(v) > 80 {
-		v = v[:77] + "..."
-	}
-	return fmt.Sprintf("backupcopy: invalid %s %q: %s", e.Field, v, e.Rule)
-}
+// ValidationError reports a request value that breaks a documented rule (it
+// lives in internal/endpoint, which auth shares without importing the call
+// path).
+type ValidationError = endpoint.ValidationError
 
 // Invalid returns a *ValidationError.
-func Invalid(field, rule, value string) error {
-	return &ValidationError{Field: field, Rule: rule, Value: value}
-}
+func Invalid(field, rule, value string) error { return endpoint.Invalid(field, rule, value) }

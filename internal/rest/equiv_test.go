@@ -4,6 +4,8 @@ package rest
 // the old implementations are kept here, verbatim, as the reference.
 
 import (
+	"github.com/backupcopy/backupcopy"
+
 	"bytes"
 	"context"
 	"errors"
@@ -346,18 +348,18 @@ func TestDisabledLogLevelBuildsNothing(t *testing.T) {
 	u := url.URL{Path: "/v1"}
 	req := &Request{Op: "Get", Method: http.MethodGet, Path: NewPath("v1")}
 	resp := &Response{StatusCode: 200}
-	if n := testing.AllocsPerRun(100, func() { c.log(context.Background(), req, &u, resp, 1, nil, Permanent, false, 0) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { c.log(context.Background(), req, &u, resp, 1, nil, false, 0) }); n != 0 {
 		t.Errorf("%v allocations for a record below the level", n)
 	}
 	if h.n != 0 {
 		t.Fatalf("%d records handled", h.n)
 	}
-	c.log(context.Background(), req, &u, resp, 2, errors.New("x"), Transient, true, time.Second)
+	c.log(context.Background(), req, &u, resp, 2, &outcome{err: errors.New("x"), kind: backupcopy.Transient}, true, time.Second)
 	if h.n != 1 {
 		t.Fatalf("retry record: %d records handled", h.n)
 	}
 	h.level = slog.LevelDebug
-	c.log(context.Background(), req, &u, resp, 1, nil, Permanent, false, 0)
+	c.log(context.Background(), req, &u, resp, 1, nil, false, 0)
 	if h.n != 2 {
 		t.Fatalf("debug record: %d records handled", h.n)
 	}

@@ -15,17 +15,18 @@ const MaxPages = 100000
 //
 // A page with no items is an answer such as "{}"; a 2xx answer with an
 // empty body never reaches fetch as one: the call path reports it as a
-// *DecodeError wrapping ErrEmptyBody, which ends the sequence as below.
+// *MalformedResponseError wrapping ErrEmptyBody, which ends the sequence as
+// below.
 //
 // The sequence ends after a page with an empty token; at the first error
 // from fetch, which is yielded as is with a zero item; when the service
 // returns a token it returned before (it would loop forever); or after
-// MaxPages pages. The last two end with a *DecodeError for op, passed
-// through wrap (nil: unchanged) so that each service can dress it as its
-// other errors.
+// MaxPages pages. The last two end with wrap of what went wrong, which the
+// service turns into its error for a malformed answer to op (nil: a
+// *MalformedResponseError).
 func Pages[T any](op string, wrap func(error) error, fetch func(token string) ([]T, string, error)) iter.Seq2[T, error] {
 	if wrap == nil {
-		wrap = func(err error) error { return err }
+		wrap = func(err error) error { return &MalformedResponseError{Op: op, Err: err} }
 	}
 	return func(yield func(T, error) bool) {
 		var zero T
@@ -33,7 +34,7 @@ func Pages[T any](op string, wrap func(error) error, fetch func(token string) ([
 		token := ""
 		for page := 0; ; page++ {
 			if page == MaxPages {
-				yield(zero, wrap(&DecodeError{Op: op, Err: fmt.Errorf("stopped after %d pages", MaxPages)}))
+				yield(zero, wrap(fmt.Errorf("stopped after %d pages", MaxPages)))
 				return
 			}
 			items, next, err := fetch(token)
@@ -50,7 +51,7 @@ func Pages[T any](op string, wrap func(error) error, fetch func(token string) ([
 				return
 			}
 			if seen[next] {
-				yield(zero, wrap(&DecodeError{Op: op, Err: fmt.Errorf("the service repeated page token %q", next)}))
+				yield(zero, wrap(fmt.Errorf("the service repeated page token %q", next)))
 				return
 			}
 			seen[next] = true

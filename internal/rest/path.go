@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/backupcopy/backupcopy/internal/endpoint"
 )
 
 // Path builds a request path one segment at a time. Literal segments come from
@@ -279,15 +281,8 @@ func writeEscapedSegment(b *strings.Builder, s string, keepSlash bool) {
 }
 
 // CheckHeaderValue refuses a value that would break out of one HTTP header
-// line (CR, LF, NUL or other control characters except tab).
-func CheckHeaderValue(field, value string) error {
-	for _, r := range value {
-		if r != '\t' && unicode.IsControl(r) {
-			return &ValidationError{Field: field, Rule: "must not contain control characters (header injection)", Value: value}
-		}
-	}
-	return nil
-}
+// line (the rule: endpoint.CheckHeaderValue).
+func CheckHeaderValue(field, value string) error { return endpoint.CheckHeaderValue(field, value) }
 
 // queryByte[c] is how url.QueryEscape writes byte c: itself, "+" for a
 // space, or "%XX" (built from url.QueryEscape itself).

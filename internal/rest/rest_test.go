@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/clock"
 )
 
@@ -484,16 +485,11 @@ func TestAuthenticatesEveryAttempt(t *testing.T) {
 }
 
 func TestAuthExpiredRefreshesOnce(t *testing.T) {
-	expired := func(resp *Response, _ error) Verdict {
-		if resp.StatusCode == 401 {
-			return Verdict{Class: AuthExpired}
-		}
-		return Verdict{Class: ClassifyStatus(resp.StatusCode)}
-	}
+	expired := func(resp *Response, _ error) Hint { return Hint{Refresh: resp.StatusCode == 401} }
 	t.Run("fresh token works", func(t *testing.T) {
 		rec := newRecorder(t, status(401, "expired"), status(200, "{}"))
 		auth := &countingAuth{}
-		c := newTestClient(t, rec.srv.URL, func(c *Config) { c.Auth = auth; c.Classify = expired })
+		c := newTestClient(t, rec.srv.URL, func(c *Config) { c.Auth = auth; c.Hint = expired })
 		_, err := c.Do(context.Background(), &Request{Op: "Copy", Method: "POST", Path: NewPath("v1"), Body: []byte("{}")})
 		require.NoError(t, err)
 		assert.Equal(t, int32(1), auth.invalidated.Load())
@@ -504,7 +500,7 @@ func TestAuthExpiredRefreshesOnce(t *testing.T) {
 		rec := newRecorder(t)
 		rec.fallbck = status(401, "expired")
 		auth := &countingAuth{}
-		c := newTestClient(t, rec.srv.URL, func(c *Config) { c.Auth = auth; c.Classify = expired })
+		c := newTestClient(t, rec.srv.URL, func(c *Config) { c.Auth = auth; c.Hint = expired })
 		_, err := c.Do(context.Background(), &Request{Op: "Copy", Method: "POST", Path: NewPath("v1")})
 		require.Error(t, err)
 		assert.Equal(t, 2, rec.count())
@@ -512,7 +508,7 @@ func TestAuthExpiredRefreshesOnce(t *testing.T) {
 	t.Run("authenticator without cache: no retry", func(t *testing.T) {
 		rec := newRecorder(t)
 		rec.fallbck = status(401, "expired")
-		c := newTestClient(t, rec.srv.URL, func(c *Config) { c.Auth = headerAuth{}; c.Classify = expired })
+		c := newTestClient(t, rec.srv.URL, func(c *Config) { c.Auth = headerAuth{}; c.Hint = expired })
 		_, err := c.Do(context.Background(), &Request{Op: "Copy", Method: "POST", Path: NewPath("v1")})
 		require.Error(t, err)
 		assert.Equal(t, 1, rec.count())
@@ -520,12 +516,7 @@ func TestAuthExpiredRefreshesOnce(t *testing.T) {
 }
 
 func TestClockSkewCorrection(t *testing.T) {
-	skewed := func(resp *Response, _ error) Verdict {
-		if resp.StatusCode == 403 {
-			return Verdict{Class: ClockSkew}
-		}
-		return Verdict{Class: ClassifyStatus(resp.StatusCode)}
-	}
+	skewed := func(resp *Response, _ error) Hint { return Hint{Resign: resp.StatusCode == 403} }
 	t.Run("server 20 minutes ahead", func(t *testing.T) {
 		auth := &countingAuth{}
 		var c testClient
@@ -533,7 +524,7 @@ func TestClockSkewCorrection(t *testing.T) {
 			w.Header().Set("Date", c.clk.Now().Add(20*time.Minute).Format(http.TimeFormat))
 			w.WriteHeader(403)
 		}, status(200, "{}"))
-		c = newTestClient(t, rec.srv.URL, func(cfg *Config) { cfg.Auth = auth; cfg.Classify = skewed })
+		c = newTestClient(t, rec.srv.URL, func(cfg *Config) { cfg.Auth = auth; cfg.Hint = skewed })
 		_, err := c.Do(context.Background(), &Request{Op: "Copy", Method: "POST", Path: NewPath("v1")})
 		require.NoError(t, err)
 		assert.Equal(t, 20*time.Minute, c.ClockSkew())
@@ -547,7 +538,7 @@ func TestClockSkewCorrection(t *testing.T) {
 	t.Run("no Date or small offset: no retry", func(t *testing.T) {
 		rec := newRecorder(t)
 		rec.fallbck = status(403, "sig")
-		c := newTestClient(t, rec.srv.URL, func(cfg *Config) { cfg.Auth = &countingAuth{}; cfg.Classify = skewed })
+		c := newTestClient(t, rec.srv.URL, func(cfg *Config) { cfg.Auth = &countingAuth{}; cfg.Hint = skewed })
 		_, err := c.Do(context.Background(), &Request{Op: "Copy", Method: "POST", Path: NewPath("v1")})
 		require.Error(t, err)
 		assert.Equal(t, 1, rec.count())
@@ -559,10 +550,10 @@ func TestDecodeErrorHookAndRequestID(t *testing.T) {
 	rec := newRecorder(t, status(400, `{"code":"Bad"}`, "X-Request-Id", "rid-1"))
 	c := newTestClient(t, rec.srv.URL, func(c *Config) {
 		c.RequestIDHeaders = []string{"X-Amzn-RequestId", "X-Request-Id"}
-		c.DecodeError = func(r *Response) error { return fmt.Errorf("api: %s %s", r.Body, r.RequestID) }
+		c.DecodeAPIError = func(op string, r *Response) error { return fmt.Errorf("api %s: %s %s", op, r.Body, r.RequestID) }
 	})
 	resp, err := c.Do(context.Background(), &Request{Op: "Get", Method: "GET", Path: NewPath("v1"), Mode: Idempotent})
-	require.EqualError(t, err, `api: {"code":"Bad"} rid-1`)
+	require.EqualError(t, err, `api Get: {"code":"Bad"} rid-1`)
 	assert.Equal(t, "rid-1", resp.RequestID)
 }
 
@@ -616,7 +607,7 @@ func TestErrorsAsThroughWrappers(t *testing.T) {
 	rec := newRecorder(t)
 	rec.fallbck = status(503, "x")
 	c := newTestClient(t, rec.srv.URL, func(c *Config) {
-		c.DecodeError = func(*Response) error { return fmt.Errorf("wrapped: %w", sentinel) }
+		c.DecodeAPIError = func(string, *Response) error { return fmt.Errorf("wrapped: %w", sentinel) }
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	c.clk.OnSleep = func(time.Duration) { cancel() }
@@ -638,19 +629,132 @@ func TestSegmentMustBeUTF8(t *testing.T) {
 }
 
 // A 2xx answer with an empty body to a call that expects a result is a
-// broken answer (a *DecodeError wrapping ErrEmptyBody), never a zero result;
+// broken answer (a *MalformedResponseError wrapping ErrEmptyBody), never a zero result;
 // a call without Out accepts it.
 func TestEmptyBodyIsBrokenAnswer(t *testing.T) {
 	rec := newRecorder(t)
 	rec.fallbck = status(200, ``)
 	c := newTestClient(t, rec.srv.URL)
 	_, _, err := Call[struct{ Items []int }](context.Background(), c.Client, &Request{Op: "ListX", Method: "GET", Path: NewPath("v1", "x"), Mode: Idempotent})
-	var de *DecodeError
-	require.ErrorAs(t, err, &de)
+	var me *MalformedResponseError
+	require.ErrorAs(t, err, &me)
 	assert.ErrorIs(t, err, ErrEmptyBody)
-	assert.Equal(t, "ListX", de.Op)
-	assert.Contains(t, err.Error(), "decoding ListX response: the body is empty")
+	assert.Equal(t, "ListX", me.Op)
+	assert.Contains(t, err.Error(), "ListX: the response cannot be read: the body is empty")
 
 	_, err = c.Do(context.Background(), &Request{Op: "Delete", Method: "DELETE", Path: NewPath("v1", "x"), Mode: Idempotent})
 	assert.NoError(t, err, "no result expected, none needed")
+}
+
+type failingAuth struct{ err error }
+
+func (a failingAuth) Authenticate(context.Context, *http.Request, []byte) error { return a.err }
+
+// Every call error is a *backupcopy.CallError saying why (Kind), whether the
+// request may have reached the server (Sent), after how many attempts, with
+// the status and request id of the last answer.
+func TestCallError(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	cases := []struct {
+		name     string
+		script   []func(http.ResponseWriter, *http.Request)
+		fallback func(http.ResponseWriter, *http.Request)
+		auth     Authenticator
+		req      Request
+		kind     backupcopy.Kind
+		sent     backupcopy.Sent
+		attempts int
+		status   int
+		sends    int
+		msg      string
+	}{
+		{name: "credentials refused before sending", auth: failingAuth{errors.New("no credentials")},
+			req: Request{Op: "Get", Method: "GET", Mode: Idempotent}, kind: backupcopy.PermissionDenied, sent: backupcopy.SentNever,
+			attempts: 1, msg: "test: Get: authenticating: no credentials"},
+		{name: "token endpoint unreachable", auth: failingAuth{fmt.Errorf("token: %w", refused)},
+			req: Request{Op: "Get", Method: "GET", Mode: Idempotent}, kind: backupcopy.Transient, sent: backupcopy.SentNever, attempts: 1},
+		{name: "404", fallback: status(404, "no", "X-Request-Id", "rid-4"),
+			req: Request{Op: "Get", Method: "GET", Mode: Idempotent}, kind: backupcopy.NotFound, sent: backupcopy.SentYes,
+			attempts: 1, status: 404, sends: 1, msg: "test: Get: HTTP 404: no"},
+		{name: "read outage", fallback: status(503, "down"),
+			req: Request{Op: "Get", Method: "GET", Mode: Idempotent}, kind: backupcopy.Transient, sent: backupcopy.SentYes,
+			attempts: 4, status: 503, sends: 4},
+		{name: "create outage: outcome unknown", fallback: status(503, "down"),
+			req: Request{Op: "Copy", Method: "POST", Writes: true, Mode: Idempotent}, kind: backupcopy.OutcomeUnknown,
+			sent: backupcopy.SentYes, attempts: 4, status: 503, sends: 4},
+		{name: "create 5xx not idempotent: sent once", fallback: status(502, "gw"),
+			req: Request{Op: "Copy", Method: "POST", Writes: true}, kind: backupcopy.OutcomeUnknown,
+			sent: backupcopy.SentYes, attempts: 1, status: 502, sends: 1},
+		{name: "create throttled then refused", script: []func(http.ResponseWriter, *http.Request){status(429, "slow")},
+			fallback: status(400, "bad"), req: Request{Op: "Copy", Method: "POST", Writes: true},
+			kind: backupcopy.InvalidInput, sent: backupcopy.SentYes, attempts: 2, status: 400, sends: 2},
+		{name: "broken 2xx body of a create", fallback: status(200, "{"),
+			req: Request{Op: "Copy", Method: "POST", Writes: true}, kind: backupcopy.OutcomeUnknown,
+			sent: backupcopy.SentYes, attempts: 1, status: 200, sends: 1, msg: "test: Copy: the response cannot be read: unexpected end of JSON input"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := newRecorder(t, tc.script...)
+			if tc.fallback != nil {
+				rec.fallbck = tc.fallback
+			}
+			c := newTestClient(t, rec.srv.URL, func(c *Config) {
+				c.Auth = tc.auth
+				c.RequestIDHeaders = []string{"X-Request-Id"}
+			})
+			req := tc.req
+			req.Path = NewPath("v1")
+			var out map[string]any
+			req.Out = &out
+			_, err := c.Do(context.Background(), &req)
+			var ce *backupcopy.CallError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, tc.kind, ce.Kind, "kind")
+			assert.Equal(t, tc.kind, backupcopy.KindOf(err))
+			assert.Equal(t, tc.sent, ce.Sent, "sent")
+			assert.Equal(t, tc.attempts, ce.Attempts, "attempts")
+			assert.Equal(t, tc.status, ce.HTTPStatus, "status")
+			assert.Equal(t, tc.sends, rec.count(), "requests sent")
+			assert.Equal(t, "test", ce.Service)
+			assert.Equal(t, req.Op, ce.Operation)
+			if tc.status == 404 {
+				assert.Equal(t, "rid-4", ce.RequestID)
+			}
+			if tc.msg != "" {
+				assert.EqualError(t, err, tc.msg)
+			}
+		})
+	}
+}
+
+// A dial that fails never reached the server: retried even for a request
+// that is not idempotent, and reported as SentNever.
+func TestUnsentIsRetried(t *testing.T) {
+	rec := newRecorder(t)
+	u := rec.srv.URL
+	rec.srv.Close() // nothing listens there any more
+	c := newTestClient(t, u)
+	_, err := c.Do(context.Background(), &Request{Op: "Copy", Method: "POST", Writes: true, Path: NewPath("v1")})
+	var ce *backupcopy.CallError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, backupcopy.Transient, ce.Kind)
+	assert.Equal(t, backupcopy.SentNever, ce.Sent)
+	assert.Equal(t, DefaultMaxAttempts, ce.Attempts)
+	assert.True(t, strings.HasPrefix(err.Error(), "test: Copy: Post "), err.Error())
+}
+
+// RetryPoll is Retryable for a read: transient failures and throttling are
+// polled again, a refused credential or a missing resource ends the Wait.
+func TestRetryPoll(t *testing.T) {
+	for _, tc := range []struct {
+		kind backupcopy.Kind
+		want bool
+	}{
+		{backupcopy.Transient, true}, {backupcopy.Throttled, true}, {backupcopy.AtLimit, false},
+		{backupcopy.PermissionDenied, false}, {backupcopy.NotFound, false}, {backupcopy.Canceled, false},
+		{backupcopy.OutcomeUnknown, false}, {backupcopy.CopyFailed, false},
+	} {
+		err := &backupcopy.CallError{Kind: tc.kind, Sent: backupcopy.SentYes, Err: errors.New("x")}
+		assert.Equal(t, tc.want, RetryPoll(err), tc.kind.String())
+	}
 }

@@ -1,9 +1,6 @@
 package rest
 
 import (
-	"context"
-	"errors"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,114 +21,6 @@ const (
 	// 5xx, lost responses and broken bodies.
 	Idempotent
 )
-
-// Class is what an attempt's outcome means for retrying.
-type Class int
-
-const (
-	// Permanent: do not retry.
-	Permanent Class = iota
-	// Transient: the server may or may not have acted (5xx, connection reset
-	// after the request was written, a truncated body). Retried for Idempotent
-	// requests only.
-	Transient
-	// Throttled: the service refused the request without acting on it (429,
-	// throttling codes). Retried in both modes.
-	Throttled
-	// Unsent: the request never reached the server (no connection). Retried in
-	// both modes.
-	Unsent
-	// AuthExpired: the credential was rejected as expired. The authenticator is
-	// invalidated (if it is an Invalidator) and the request sent once more.
-	AuthExpired
-	// ClockSkew: the signature was rejected for its date. If the response
-	// carries a Date far from the local clock, later signatures are dated by
-	// the server's clock and the request is sent once more.
-	ClockSkew
-)
-
-func (c Class) String() string {
-	switch c {
-	case Transient:
-		return "transient"
-	case Throttled:
-		return "throttled"
-	case Unsent:
-		return "unsent"
-	case AuthExpired:
-		return "auth-expired"
-	case ClockSkew:
-		return "clock-skew"
-	}
-	return "permanent"
-}
-
-// Verdict is a service's reading of a failed attempt.
-type Verdict struct {
-	Class Class
-	// Delay is the service's own hint (RetryInfo, Retry-After); zero if none.
-	Delay time.Duration
-}
-
-// ClassifyStatus is the default classification of an HTTP status code.
-func ClassifyStatus(status int) Class {
-	switch status {
-	case http.StatusTooManyRequests:
-		return Throttled
-	case http.StatusRequestTimeout, http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return Transient
-	}
-	return Permanent
-}
-
-// ClassifyTransport classifies an error from sending a request or reading its
-// response. Errors from the caller's context are Permanent (the call ends).
-func ClassifyTransport(ctx context.Context, err error) Class {
-	if err == nil {
-		return Permanent
-	}
-	if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return Permanent
-	}
-	var tooLarge *TooLargeError
-	if errors.As(err, &tooLarge) {
-		return Permanent
-	}
-	if notSent(err) {
-		return Unsent
-	}
-	return Transient
-}
-
-// notSent reports whether err certainly happened before any byte of the
-// request reached a server: a failed dial or name lookup.
-func notSent(err error) bool {
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return true
-	}
-	var opErr *net.OpError
-	if errors.As(err, &opErr) && (opErr.Op == "dial" || opErr.Op == "proxyconnect") {
-		return true
-	}
-	return false
-}
-
-// retryable reports whether a class may be retried in mode m.
-func retryable(m Mode, c Class) bool {
-	switch c {
-	case Throttled, Unsent, AuthExpired, ClockSkew:
-		return true
-	case Transient:
-		return m == Idempotent
-	}
-	return false
-}
-
-// ambiguous reports whether an attempt that failed with class c may have taken
-// effect at the server.
-func ambiguous(c Class) bool { return c == Transient }
 
 // Policy bounds retries. The zero value means the defaults.
 type Policy struct {

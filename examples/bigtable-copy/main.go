@@ -35,6 +35,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/backupcopy/backupcopy/auth/google"
 	"github.com/backupcopy/backupcopy/bigtable"
 	"github.com/backupcopy/backupcopy/bigtable/bigtabletest"
 	"github.com/backupcopy/backupcopy/examples/internal/example"
@@ -119,6 +120,11 @@ func copyBackup(ctx context.Context, cfg *config, out io.Writer) error {
 	var opts []bigtable.Option
 	var waitOpts []lro.WaitOption
 	if cfg.live {
+		// Application Default Credentials, checked first so that a missing
+		// one is reported as such (this program has no flag to choose others).
+		if _, err := google.DefaultAuthenticator(ctx, google.CloudPlatformScope); err != nil {
+			return err
+		}
 		if cfg.endpoint != "" {
 			opts = append(opts, bigtable.WithEndpoint(cfg.endpoint))
 		}

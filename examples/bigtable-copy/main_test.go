@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -86,4 +87,20 @@ func TestInterruptedOffline(t *testing.T) {
 	assert.Contains(t, errOut.String(), name+": interrupted before the operation finished")
 	assert.Contains(t, errOut.String(), "nothing to resume")
 	assert.NotContains(t, out.String()+errOut.String(), "-resume")
+}
+
+// Live without Google credentials: one line that says what to set, naming
+// no library option (this program has no flag for them).
+func TestLiveMissingCredentials(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", filepath.Join(home, "missing.json"))
+	t.Setenv("CLOUDSDK_CONFIG", home)
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"-live", "-source", demoSource, "-parent", demoParent, "-endpoint", "http://127.0.0.1:9"}, &out, &errOut)
+	assert.Equal(t, 1, code)
+	assert.True(t, strings.HasPrefix(errOut.String(), name+": "), errOut.String())
+	assert.Contains(t, errOut.String(), "GOOGLE_APPLICATION_CREDENTIALS")
+	assert.NotContains(t, errOut.String(), "WithTokenSource")
+	assert.Equal(t, 1, strings.Count(errOut.String(), "\n"), "one line: %q", errOut.String())
 }

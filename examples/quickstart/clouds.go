@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/backupcopy/backupcopy/auth/google"
 	"github.com/backupcopy/backupcopy/bigtable"
 	"github.com/backupcopy/backupcopy/bigtable/bigtabletest"
 	"github.com/backupcopy/backupcopy/cbr"
@@ -81,8 +82,8 @@ func startFakes(cfg *config) *fakes {
 // credentials of each cloud.
 func liveEnv(cfg *config) environment {
 	return environment{tasks: map[string]task{
-		"bigtable": bigtableTask(cfg),
-		"spanner":  spannerTask(cfg),
+		"bigtable": googleLiveTask(bigtableTask(cfg)),
+		"spanner":  googleLiveTask(spannerTask(cfg)),
 		"cbr":      cbrLiveTask(cfg),
 		"fsx":      fsxLiveTask(cfg),
 	}}
@@ -181,6 +182,20 @@ func spannerTask(cfg *config, opts ...spanner.Option) task {
 			return fmt.Sprintf("%s, %s", b.State, size(b.SizeBytes)), nil
 		}}, nil
 	}}
+}
+
+// googleLiveTask checks for Application Default Credentials before t
+// starts, so that a missing one is one line that says what to set (the
+// client's own error also names options this program has no flag for).
+func googleLiveTask(t task) task {
+	start := t.start
+	t.start = func(ctx context.Context) (started, error) {
+		if _, err := google.DefaultAuthenticator(ctx, google.CloudPlatformScope); err != nil {
+			return started{}, hint(err, googleHint)
+		}
+		return start(ctx)
+	}
+	return t
 }
 
 // cbrLiveTask checks the Huawei Cloud variables before it starts, so that a

@@ -41,6 +41,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/backupcopy/backupcopy/auth/google"
 	"github.com/backupcopy/backupcopy/examples/internal/example"
 	"github.com/backupcopy/backupcopy/lro"
 	"github.com/backupcopy/backupcopy/spanner"
@@ -144,6 +145,11 @@ func backup(ctx context.Context, cfg *config, out io.Writer) error {
 	var opts []spanner.Option
 	var waitOpts []lro.WaitOption
 	if cfg.live {
+		// Application Default Credentials, checked first so that a missing
+		// one is reported as such (this program has no flag to choose others).
+		if _, err := google.DefaultAuthenticator(ctx, google.CloudPlatformScope); err != nil {
+			return err
+		}
 		if cfg.endpoint != "" {
 			opts = append(opts, spanner.WithEndpoint(cfg.endpoint))
 		}

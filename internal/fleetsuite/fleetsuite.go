@@ -290,7 +290,7 @@ func (f *Fakes) Made() map[string]int {
 
 // CopyRequests counts the copy (and create) requests the fakes received.
 func (f *Fakes) CopyRequests() int {
-	return f.Bigtable.CountRequests("POST", "/v2/projects/demo/instances/dr/clusters/") +
-		f.Spanner.CountRequests("POST", ":copy") + f.Spanner.CountRequests("POST", "/backups") +
-		f.CBR.CountRequests("POST", "/replicate") + f.FSx.CountRequests("CopyBackup")
+	return f.Bigtable.CountRequests("CopyBackup") +
+		f.Spanner.CountRequests("CopyBackup") + f.Spanner.CountRequests("CreateBackup") +
+		f.CBR.CountRequests("CopyBackup") + f.FSx.CountRequests("CopyBackup")
 }

@@ -55,10 +55,13 @@ const (
 // been accepted and runs asynchronously.
 type Replication struct {
 	// BackupID is the source backup.
-	BackupID             string `json:"backup_id"`
+	BackupID string `json:"backup_id"`
+	// DestinationProjectID is the project that receives the replica.
 	DestinationProjectID string `json:"destination_project_id"`
-	DestinationRegion    string `json:"destination_region"`
-	DestinationVaultID   string `json:"destination_vault_id"`
+	// DestinationRegion is the region that receives the replica.
+	DestinationRegion string `json:"destination_region"`
+	// DestinationVaultID is the vault that receives the replica.
+	DestinationVaultID string `json:"destination_vault_id"`
 	// ProjectID is the project where the replication runs (the source's).
 	ProjectID string `json:"project_id"`
 	// ProviderID is the resource type ID (for example
@@ -67,7 +70,8 @@ type Replication struct {
 	// ReplicationRecordID identifies the record on the source backup that
 	// follows this replication.
 	ReplicationRecordID string `json:"replication_record_id"`
-	SourceRegion        string `json:"source_region"`
+	// SourceRegion is the source backup's region.
+	SourceRegion string `json:"source_region"`
 }
 
 // ReplicationRecord is one entry of a backup's replication_records: the state
@@ -83,50 +87,71 @@ type ReplicationRecord struct {
 	// Progress is extra_info.progress, 0-100.
 	Progress int
 	// CreatedAt is when the replication started.
-	CreatedAt               time.Time
+	CreatedAt time.Time
+	// DestinationCheckpointID is the replica's restore point, once made.
 	DestinationCheckpointID string
-	DestinationProjectID    string
-	DestinationRegion       string
-	DestinationVaultID      string
-	SourceBackupID          string
-	SourceCheckpointID      string
-	SourceProjectID         string
-	SourceRegion            string
+	// DestinationProjectID is the project that receives the replica.
+	DestinationProjectID string
+	// DestinationRegion is the region that receives the replica.
+	DestinationRegion string
+	// DestinationVaultID is the vault that receives the replica.
+	DestinationVaultID string
+	// SourceBackupID is the backup being replicated.
+	SourceBackupID string
+	// SourceCheckpointID is the source backup's restore point.
+	SourceCheckpointID string
+	// SourceProjectID is the source backup's project.
+	SourceProjectID string
+	// SourceRegion is the source backup's region.
+	SourceRegion string
 	// VaultID is the source backup's vault.
 	VaultID string
 	// FailCode and FailReason explain a failed replication
 	// (extra_info.fail_code, extra_info.fail_reason).
-	FailCode   string
-	FailReason string
+	FailCode, FailReason string
 	// AutoTrigger is true for a replication started by a policy.
 	AutoTrigger bool
 }
 
 // Backup is a CBR backup (GET /v3/{project_id}/backups/{backup_id}).
 type Backup struct {
-	ID   string
+	// ID is the backup ID.
+	ID string
+	// Name is the backup's name.
 	Name string
 	// Status is one of the BackupStatus constants (BackupAvailable, ...).
 	Status BackupStatus
 	// ImageType is ImageTypeBackup or ImageTypeReplication.
-	ImageType           ImageType
-	VaultID             string
-	ResourceID          string
-	ResourceName        string
-	ResourceType        string
-	ResourceAZ          string
-	ResourceSize        int
-	CheckpointID        string
-	Description         string
-	ParentID            string
-	ProjectID           string
-	ProviderID          string
+	ImageType ImageType
+	// VaultID is the vault holding the backup.
+	VaultID string
+	// ResourceID, ResourceName and ResourceType name the backed-up resource
+	// (for example OS::Nova::Server for a cloud server).
+	ResourceID, ResourceName, ResourceType string
+	// ResourceAZ is the backed-up resource's availability zone.
+	ResourceAZ string
+	// ResourceSize is the backed-up resource's size, in GB.
+	ResourceSize int
+	// CheckpointID is the restore point the backup belongs to.
+	CheckpointID string
+	// Description is the backup's description.
+	Description string
+	// ParentID is the source backup of a replica (empty otherwise).
+	ParentID string
+	// ProjectID is the backup's project.
+	ProjectID string
+	// ProviderID is the resource type ID (for example
+	// 0daac4c5-6707-4851-97ba-169e36266b66 for cloud servers).
+	ProviderID string
+	// EnterpriseProjectID is the enterprise project, "0" for the default.
 	EnterpriseProjectID string
-	ProtectedAt         string
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
-	ExpiredAt           time.Time
-	Incremental         bool
+	// ProtectedAt is when the backup's data was captured, as CBR writes it.
+	ProtectedAt string
+	// CreatedAt, UpdatedAt and ExpiredAt are when the backup was created,
+	// last changed, and when it expires (zero if it does not).
+	CreatedAt, UpdatedAt, ExpiredAt time.Time
+	// Incremental is true for an incremental backup.
+	Incremental bool
 	// ReplicationRecords lists the replications of this backup.
 	ReplicationRecords []ReplicationRecord
 }
@@ -134,19 +159,32 @@ type Backup struct {
 // RegionCapability is one entry of the replication capabilities: the
 // regions a backup in Name may be replicated to.
 type RegionCapability struct {
-	Name                    string   `json:"name"`
+	// Name is the source region.
+	Name string `json:"name"`
+	// ReplicationDestinations are the regions its backups may be replicated
+	// to.
 	ReplicationDestinations []string `json:"replication_destinations"`
 }
 
 // wireTimeLayout is how CBR writes times: UTC, microseconds, no zone.
-const wireTimeLayout = "2006-01-02T15:04:05.000000"
+// wireTimeLayoutNano is the same with nanoseconds, for a time that has
+// digits beyond the microsecond (never from CBR, but kept when written).
+const (
+	wireTimeLayout     = "2006-01-02T15:04:05.000000"
+	wireTimeLayoutNano = "2006-01-02T15:04:05.000000000"
+)
 
 // wireTime reads the time formats CBR uses (zone-less UTC with or without a
-// fraction, a space instead of T, or RFC 3339) and writes the first.
+// fraction, a space instead of T, or RFC 3339), keeping every fraction
+// digit, and writes the first (with nine digits when six would lose some).
 type wireTime struct{ t time.Time }
 
 func (w wireTime) MarshalJSON() ([]byte, error) {
-	return json.Marshal(w.t.UTC().Format(wireTimeLayout))
+	t := w.t.UTC()
+	if t.Nanosecond()%1000 != 0 {
+		return json.Marshal(t.Format(wireTimeLayoutNano))
+	}
+	return json.Marshal(t.Format(wireTimeLayout))
 }
 
 func (w *wireTime) UnmarshalJSON(b []byte) error {

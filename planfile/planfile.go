@@ -73,10 +73,14 @@ type Plan struct {
 // Settings are the client settings of each cloud; empty fields leave the
 // library's defaults (environment variables, credential files).
 type Settings struct {
+	// Bigtable configures the Bigtable client (clouds.bigtable).
 	Bigtable GoogleSettings
-	Spanner  GoogleSettings
-	CBR      CBRSettings
-	FSx      FSxSettings
+	// Spanner configures the Spanner client (clouds.spanner).
+	Spanner GoogleSettings
+	// CBR configures the CBR client (clouds.cbr).
+	CBR CBRSettings
+	// FSx configures the FSx client (clouds.fsx).
+	FSx FSxSettings
 }
 
 // GoogleSettings configure a Bigtable or Spanner client.
@@ -110,12 +114,16 @@ type Copy struct {
 	Key string
 	// Cloud is Bigtable, Spanner, CBR or FSx.
 	Cloud string
-	// The request, for the cloud Cloud names. For Bigtable and Spanner,
-	// ExpireTime is zero when ExpireAfter is set.
+	// Bigtable is the request when Cloud is Bigtable; its ExpireTime is
+	// zero when ExpireAfter is set.
 	Bigtable *bigtable.CopyBackupRequest
-	Spanner  *spanner.CopyBackupRequest
-	CBR      *cbr.CopyBackupRequest
-	FSx      *fsx.CopyBackupRequest
+	// Spanner is the request when Cloud is Spanner; its ExpireTime is zero
+	// when ExpireAfter is set.
+	Spanner *spanner.CopyBackupRequest
+	// CBR is the request when Cloud is CBR.
+	CBR *cbr.CopyBackupRequest
+	// FSx is the request when Cloud is FSx.
+	FSx *fsx.CopyBackupRequest
 	// ExpireAfter, for Bigtable and Spanner, is how long after the copy
 	// starts it expires (see Resolve); zero when expire_time is given.
 	ExpireAfter time.Duration

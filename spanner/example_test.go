@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/lro"
 	"github.com/backupcopy/backupcopy/spanner"
 	"github.com/backupcopy/backupcopy/spanner/spannertest"
@@ -284,7 +285,7 @@ func ExampleCreateBackupOperation_Cancel() {
 }
 
 // The three kinds of failure a caller tells apart: a request that breaks a
-// documented rule is refused before anything is sent (*ValidationError); an
+// documented rule is refused before anything is sent (*backupcopy.ValidationError); an
 // API error carries its canonical code (status.Code) and gax-go's view
 // (*apierror.APIError); a transient failure is retried for you.
 func ExampleClient_CopyBackup_errors() {
@@ -306,7 +307,7 @@ func ExampleClient_CopyBackup_errors() {
 	}
 
 	_, err = client.CopyBackup(ctx, req)
-	var ve *spanner.ValidationError
+	var ve *backupcopy.ValidationError
 	if errors.As(err, &ve) {
 		fmt.Println("invalid:", ve.Field)
 	}

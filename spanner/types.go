@@ -74,6 +74,7 @@ const (
 // set; with other types neither is. Key names have the form
 // projects/*/locations/*/keyRings/*/cryptoKeys/*.
 type EncryptionConfig struct {
+	// Type is how the backup is to be encrypted.
 	Type EncryptionType
 	// KMSKeyName is one key in the instance's own location (kept by the API
 	// for backwards compatibility; prefer KMSKeyNames).
@@ -86,15 +87,22 @@ type EncryptionConfig struct {
 // CopyEncryptionConfig is the encryption of a CopyBackup request, with the
 // same key rules as EncryptionConfig.
 type CopyEncryptionConfig struct {
-	Type        CopyEncryptionType
-	KMSKeyName  string
+	// Type is how the copy is to be encrypted.
+	Type CopyEncryptionType
+	// KMSKeyName is one key in the destination instance's own location
+	// (prefer KMSKeyNames).
+	KMSKeyName string
+	// KMSKeyNames are keys that together cover every region of the
+	// destination instance configuration.
 	KMSKeyNames []string
 }
 
 // Status is a google.rpc.Status reported inside a resource (not an error of
 // the call that read it). The zero value is OK, or not reported.
 type Status struct {
-	Code    codes.Code
+	// Code is the canonical code.
+	Code codes.Code
+	// Message is the service's message.
 	Message string
 }
 
@@ -134,7 +142,8 @@ type Backup struct {
 	// SizeBytes is the size of the backup (for an incremental backup, of its
 	// whole chain).
 	SizeBytes int64
-	State     BackupState
+	// State is BackupCreating until the backup is ready, then BackupReady.
+	State BackupState
 	// ReferencingDatabases are databases being restored from this backup;
 	// they keep it from being deleted.
 	ReferencingDatabases []string
@@ -145,14 +154,22 @@ type Backup struct {
 	EncryptionInfo EncryptionInfo
 	// EncryptionInformation lists every KMS key version protecting the backup.
 	EncryptionInformation []EncryptionInfo
-	DatabaseDialect       DatabaseDialect
+	// DatabaseDialect is the dialect of the backed-up database.
+	DatabaseDialect DatabaseDialect
 	// MaxExpireTime is the latest expire time an update or copy may set.
-	MaxExpireTime            time.Time
-	ExclusiveSizeBytes       int64
-	FreeableSizeBytes        int64
+	MaxExpireTime time.Time
+	// ExclusiveSizeBytes is the storage only this backup holds (for an
+	// incremental backup, what deleting it alone would free at most).
+	ExclusiveSizeBytes int64
+	// FreeableSizeBytes is the storage that deleting this backup would free.
+	FreeableSizeBytes int64
+	// IncrementalBackupChainID names the chain of an incremental backup.
 	IncrementalBackupChainID string
-	OldestVersionTime        time.Time
-	BackupSchedules          []string
+	// OldestVersionTime is the version time of the oldest full backup in the
+	// chain.
+	OldestVersionTime time.Time
+	// BackupSchedules lists the backup schedules that created the backup.
+	BackupSchedules []string
 	// InstancePartitions names the instance partitions storing the backup.
 	InstancePartitions []string
 	// MinimumRestorableEdition is the edition needed to restore the backup,
@@ -175,6 +192,7 @@ type CreateBackupMetadata struct {
 	Name string
 	// Database is the database it is taken from.
 	Database string
+	// Progress is how far the backup has come.
 	Progress OperationProgress
 	// CancelTime is when a cancellation was received, if one was.
 	CancelTime time.Time
@@ -186,7 +204,8 @@ type CopyBackupMetadata struct {
 	Name string
 	// SourceBackup is the backup being copied.
 	SourceBackup string
-	Progress     OperationProgress
+	// Progress is how far the copy has come.
+	Progress OperationProgress
 	// CancelTime is when a cancellation was received, if one was.
 	CancelTime time.Time
 }
@@ -269,6 +288,16 @@ func tp(t time.Time) *gapi.Time {
 	return &gapi.Time{Time: t.UTC()}
 }
 
+// requestTime is a request's time as sent: UTC with microseconds (expire
+// and version times have microsecond granularity), so a lost attempt's
+// backup is matched on what was sent; "" for the zero time.
+func requestTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return gapi.FormatTime(t)
+}
+
 func tv(t *gapi.Time) time.Time {
 	if t == nil {
 		return time.Time{}
@@ -340,7 +369,8 @@ func (w *wireBackup) fromWire() *Backup {
 }
 
 // MarshalJSON writes b as the REST API's Backup resource (timestamps in RFC
-// 3339 UTC with microseconds, int64 values as strings). SourceBackup, which
+// 3339 UTC with 0, 3, 6 or 9 fraction digits as Google writes them, every
+// digit kept; int64 values as strings). SourceBackup, which
 // the resource has no field for, is not written.
 func (b Backup) MarshalJSON() ([]byte, error) { return json.Marshal(b.toWire()) }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
 
@@ -63,7 +64,7 @@ func checkBackupName(field, name string) error {
 	}
 	id := name[strings.LastIndexByte(name, '/')+1:]
 	if err := checkBackupID(field, id); err != nil {
-		ve := err.(*rest.ValidationError)
+		ve := err.(*backupcopy.ValidationError)
 		return rest.Invalid(field, "backup id "+ve.Rule, name)
 	}
 	return nil

@@ -468,6 +468,7 @@ func TestSpannerDecodersMatchOfficial(t *testing.T) {
 	compareBackup(t, fullBackupJSON)
 	compareBackup(t, `{"name":"projects/p/instances/i/backups/b","state":"CREATING"}`)
 	compareBackup(t, `{"sizeBytes":"0","createTime":"2026-11-22T10:00:01Z"}`)
+	compareBackup(t, `{"name":"projects/p/instances/i/backups/b","createTime":"2026-11-22T10:00:01.123456789Z","versionTime":"2026-11-22T10:00:00.000000001Z","expireTime":"2026-11-29T10:00:00.999999999+01:00"}`)
 	// A difference: protojson (what the service's own parser follows) accepts
 	// an int64 as a bare number too; the official Go type refuses it, ours
 	// reads it.

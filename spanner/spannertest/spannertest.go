@@ -16,7 +16,7 @@ import (
 )
 
 // DefaultDuration is how long an operation runs unless configured.
-const DefaultDuration = fakesrv.DefaultDuration
+const DefaultDuration = 2 * time.Second
 
 // DefaultVersionRetention is the databases' version retention period (the
 // service's default, 1 hour): a backup's version time may not be older.
@@ -185,13 +185,18 @@ func (s *Server) Backup(name string) (spanner.Backup, bool) {
 	return clone(b), true
 }
 
-// Request is one request the server received.
+// Request is one request the fake received.
 type Request struct {
+	// Method is the HTTP method.
 	Method string
-	// Path is the escaped path, RawQuery the raw query.
-	Path, RawQuery string
-	Header         http.Header
-	Body           []byte
+	// Path is the escaped path.
+	Path string
+	// RawQuery is the raw query, without '?'.
+	RawQuery string
+	// Header holds the request's headers, credentials included.
+	Header http.Header
+	// Body is the request body as sent.
+	Body []byte
 }
 
 // Requests returns the requests received so far, in order.

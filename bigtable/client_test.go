@@ -652,9 +652,10 @@ func TestBackupJSON(t *testing.T) {
 	assert.Equal(t, int64(123456789012), b.SizeBytes)
 	assert.Equal(t, bigtable.BackupReady, b.State)
 	assert.Equal(t, bigtable.BackupTypeHot, b.BackupType)
-	assert.Equal(t, bigtable.CustomerManagedEncryption, b.EncryptionInfo.EncryptionType)
-	require.NotNil(t, b.EncryptionInfo.EncryptionStatus)
-	assert.Equal(t, codes.Unknown, b.EncryptionInfo.EncryptionStatus.Code)
+	assert.Equal(t, bigtable.CustomerManagedEncryption, b.EncryptionInfo.Type)
+	assert.Equal(t, bigtable.Status{Code: codes.Unknown, Message: "unknown"}, b.EncryptionInfo.Status)
+	assert.Equal(t, codes.Unknown, status.Code(b.EncryptionInfo.Status.Err()))
+	assert.NoError(t, bigtable.Status{}.Err(), "the zero Status is OK")
 	out, err := json.Marshal(b)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"name":"projects/p/instances/i/clusters/c/backups/b","sourceTable":"projects/p/instances/i/tables/t",

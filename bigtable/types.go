@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/backupcopy/backupcopy/internal/gapi"
 )
@@ -49,7 +50,7 @@ const (
 )
 
 // Status is a google.rpc.Status reported inside a resource (not an error of
-// the call that read it).
+// the call that read it). The zero value is OK, or not reported.
 type Status struct {
 	// Code is the canonical code.
 	Code codes.Code
@@ -57,16 +58,20 @@ type Status struct {
 	Message string
 }
 
+// Err returns the status as an error that status.Code reads (grpc's status
+// package), or nil when the status is OK.
+func (s Status) Err() error { return status.Error(s.Code, s.Message) }
+
 // EncryptionInfo is the encryption of a backup. The zero value means the API
 // reported none.
 type EncryptionInfo struct {
-	// EncryptionType is how the backup is encrypted.
-	EncryptionType EncryptionType
-	// EncryptionStatus is the status of the key's encrypt/decrypt calls, if
-	// reported (for CMEK backups it is UNKNOWN).
-	EncryptionStatus *Status
+	// Type is how the backup is encrypted.
+	Type EncryptionType
 	// KMSKeyVersion is the Cloud KMS key version in use (CMEK only).
 	KMSKeyVersion string
+	// Status is the status of the key's encrypt/decrypt calls, if reported
+	// (for CMEK backups it is UNKNOWN); the zero value otherwise.
+	Status Status
 }
 
 // Backup is a Cloud Bigtable backup (google.bigtable.admin.v2.Backup). Times
@@ -198,9 +203,9 @@ func (b Backup) MarshalJSON() ([]byte, error) {
 		HotToStandardTime: wt(b.HotToStandardTime),
 	}
 	if e := b.EncryptionInfo; e != (EncryptionInfo{}) {
-		w.EncryptionInfo = &wireEncryptionInfo{EncryptionType: string(e.EncryptionType), KMSKeyVersion: e.KMSKeyVersion}
-		if e.EncryptionStatus != nil {
-			w.EncryptionInfo.EncryptionStatus = &wireStatus{Code: int(e.EncryptionStatus.Code), Message: e.EncryptionStatus.Message}
+		w.EncryptionInfo = &wireEncryptionInfo{EncryptionType: string(e.Type), KMSKeyVersion: e.KMSKeyVersion}
+		if e.Status != (Status{}) {
+			w.EncryptionInfo.EncryptionStatus = &wireStatus{Code: int(e.Status.Code), Message: e.Status.Message}
 		}
 	}
 	return json.Marshal(w)
@@ -220,9 +225,9 @@ func (b *Backup) UnmarshalJSON(data []byte) error {
 		HotToStandardTime: inUTC(w.HotToStandardTime.Time),
 	}
 	if e := w.EncryptionInfo; e != nil {
-		b.EncryptionInfo = EncryptionInfo{EncryptionType: EncryptionType(e.EncryptionType), KMSKeyVersion: e.KMSKeyVersion}
+		b.EncryptionInfo = EncryptionInfo{Type: EncryptionType(e.EncryptionType), KMSKeyVersion: e.KMSKeyVersion}
 		if s := e.EncryptionStatus; s != nil {
-			b.EncryptionInfo.EncryptionStatus = &Status{Code: codes.Code(s.Code), Message: s.Message}
+			b.EncryptionInfo.Status = Status{Code: codes.Code(s.Code), Message: s.Message}
 		}
 	}
 	return nil

@@ -464,7 +464,7 @@ func backupWith(records ...map[string]any) func(http.ResponseWriter, *http.Reque
 	return jsonAnswer(200, map[string]any{"backup": map[string]any{"id": validRequest().BackupID, "provider_id": "prov", "replication_records": recs}})
 }
 
-func record(id, status string, progress int, created time.Time) map[string]any {
+func record(id string, status ReplicationStatus, progress int, created time.Time) map[string]any {
 	r := validRequest()
 	return map[string]any{"id": id, "status": status, "created_at": created.UTC().Format("2006-01-02T15:04:05.000000"),
 		"destination_project_id": r.DestinationProjectID, "destination_region": r.DestinationRegion,

@@ -201,8 +201,9 @@ func FuzzDescribeBackupsPages(f *testing.F) {
 		for i := 0; ; i++ {
 			var page describeBackupsPage
 			if body := pt.pages[min(i, 2)]; len(bytes.TrimSpace(body)) == 0 {
-				// The call path reads an empty 2xx body as no content: an
-				// empty last page.
+				// An empty 2xx body is a broken answer, not an empty page.
+				wantErr = true
+				break
 			} else if err := json.Unmarshal(body, &page); err != nil {
 				wantErr = true
 				break

@@ -228,8 +228,8 @@ func TestValidationAcceptsEdgeValues(t *testing.T) {
 	now := clk.Now()
 	key := "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k"
 	for _, req := range []*CreateBackupRequest{
-		{Parent: "projects/example.com:my-proj/instances/i", BackupID: "ab", Database: "projects/example.com:my-proj/instances/i/databases/d", ExpireTime: now.Add(MinExpiry)},
-		{Parent: "projects/p/instances/i", BackupID: "a" + strings.Repeat("_-9", 19) + "z", Database: "projects/123456/instances/i/databases/d", ExpireTime: now.Add(MaxExpiry)},
+		{Parent: "projects/example.com:my-proj/instances/i", BackupID: "ab", Database: "projects/example.com:my-proj/instances/i/databases/d", ExpireTime: now.Add(MinExpire)},
+		{Parent: "projects/p/instances/i", BackupID: "a" + strings.Repeat("_-9", 19) + "z", Database: "projects/123456/instances/i/databases/d", ExpireTime: now.Add(MaxCreateExpire)},
 		{Parent: "projects/p/instances/i", BackupID: "b1", Database: "projects/p/instances/i/databases/d", ExpireTime: now.Add(7 * time.Hour), VersionTime: now.Add(-7 * 24 * time.Hour)},
 		{Parent: "projects/p/instances/i", BackupID: "b1", Database: "projects/p/instances/i/databases/d", ExpireTime: now.Add(7 * time.Hour), Encryption: &EncryptionConfig{Type: CustomerManagedEncryption, KMSKeyNames: []string{key, key}}},
 		{Parent: "projects/p/instances/i", BackupID: "b1", Database: "projects/p/instances/i/databases/d", ExpireTime: now.Add(7 * time.Hour), Encryption: &EncryptionConfig{Type: GoogleDefaultEncryption}},
@@ -491,9 +491,10 @@ func TestBackupJSONRoundTrip(t *testing.T) {
 	assert.Equal(t, int64(123), b.SizeBytes)
 	assert.Equal(t, BackupCreating, b.State)
 	assert.Equal(t, PostgreSQL, b.DatabaseDialect)
-	require.NotNil(t, b.EncryptionInfo)
 	assert.Equal(t, CustomerManagedEncryption, b.EncryptionInfo.Type)
-	assert.Equal(t, codes.PermissionDenied, status.Code(b.EncryptionInfo.Status))
+	assert.Equal(t, Status{Code: codes.PermissionDenied, Message: "key disabled"}, b.EncryptionInfo.Status)
+	assert.Equal(t, codes.PermissionDenied, status.Code(b.EncryptionInfo.Status.Err()))
+	assert.NoError(t, Status{}.Err(), "the zero Status is OK")
 	assert.Equal(t, []string{"projects/p/instances/i/instancePartitions/ip"}, b.InstancePartitions)
 	assert.Equal(t, int64(50), b.FreeableSizeBytes)
 	assert.Equal(t, "chain", b.IncrementalBackupChainID)
@@ -503,8 +504,6 @@ func TestBackupJSONRoundTrip(t *testing.T) {
 	var again Backup
 	require.NoError(t, json.Unmarshal(out, &again))
 	assert.Equal(t, time.Date(2026, 11, 22, 10, 0, 1, 123456789, time.UTC), again.CreateTime, "every digit kept")
-	assert.Equal(t, status.Code(b.EncryptionInfo.Status), status.Code(again.EncryptionInfo.Status))
-	b.EncryptionInfo.Status, again.EncryptionInfo.Status = nil, nil
 	b.ExpireTime, again.ExpireTime = b.ExpireTime.UTC(), again.ExpireTime.UTC()
 	assert.Equal(t, b, again)
 	assert.Contains(t, string(out), `"sizeBytes":"123"`)

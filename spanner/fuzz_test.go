@@ -195,7 +195,11 @@ func FuzzValidateRequests(f *testing.F) {
 		if checkBackupName("name", name) != nil || checkOperationName("name", name) != nil {
 			t.Fatalf("accepted a request whose backup name %q is invalid", name)
 		}
-		if expire.After(fuzzNow.Add(MaxExpiry + clockSlack)) {
+		maxExpire := MaxCreateExpire
+		if isCopy {
+			maxExpire = MaxCopyExpire
+		}
+		if expire.After(fuzzNow.Add(maxExpire + clockSlack)) {
 			t.Fatalf("accepted expire %v", expire)
 		}
 		if encType != "" || key != "" || keyList != nil {
@@ -216,7 +220,7 @@ func FuzzValidateRequests(f *testing.F) {
 		if rest.NameSegments(source, databasePattern)[1] != rest.NameSegments(parent, instancePattern)[1] {
 			t.Fatalf("accepted database %q outside %q", source, parent)
 		}
-		if expire.Before(fuzzNow.Add(MinExpiry - clockSlack)) {
+		if expire.Before(fuzzNow.Add(MinExpire - clockSlack)) {
 			t.Fatalf("accepted expire %v", expire)
 		}
 		if !version.IsZero() && (version.After(fuzzNow.Add(clockSlack)) || version.Before(fuzzNow.Add(-maxVersionRetention-clockSlack))) {

@@ -194,8 +194,8 @@ func (s *Server) AddBackup(b bigtable.Backup) bigtable.Backup {
 	if b.BackupType == "" {
 		b.BackupType = bigtable.BackupTypeStandard
 	}
-	if b.EncryptionInfo.EncryptionType == "" {
-		b.EncryptionInfo.EncryptionType = bigtable.GoogleDefaultEncryption
+	if b.EncryptionInfo.Type == "" {
+		b.EncryptionInfo.Type = bigtable.GoogleDefaultEncryption
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -457,7 +457,7 @@ func (s *Server) createBackup(w http.ResponseWriter, r *http.Request, parent str
 	s.backups[name] = &backup{op: op, b: bigtable.Backup{
 		Name: name, SourceTable: req.SourceTable, ExpireTime: req.ExpireTime, StartTime: now,
 		State: bigtable.BackupCreating, BackupType: req.BackupType, HotToStandardTime: req.HotToStandardTime,
-		EncryptionInfo: bigtable.EncryptionInfo{EncryptionType: bigtable.GoogleDefaultEncryption},
+		EncryptionInfo: bigtable.EncryptionInfo{Type: bigtable.GoogleDefaultEncryption},
 	}}
 	s.writeOp(w, op, now)
 }

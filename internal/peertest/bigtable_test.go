@@ -483,14 +483,14 @@ func TestBigtableDecodersMatchOfficialTypes(t *testing.T) {
 			want = append(want, struct {
 				field     string
 				got, want any
-			}{"EncryptionType", string(ours.EncryptionInfo.EncryptionType), theirs.EncryptionInfo.EncryptionType},
+			}{"EncryptionType", string(ours.EncryptionInfo.Type), theirs.EncryptionInfo.EncryptionType},
 				struct {
 					field     string
 					got, want any
 				}{"KMSKeyVersion", ours.EncryptionInfo.KMSKeyVersion, theirs.EncryptionInfo.KmsKeyVersion})
 			if s := theirs.EncryptionInfo.EncryptionStatus; s != nil {
-				if ours.EncryptionInfo.EncryptionStatus == nil || int64(ours.EncryptionInfo.EncryptionStatus.Code) != s.Code || ours.EncryptionInfo.EncryptionStatus.Message != s.Message {
-					t.Errorf("body %d EncryptionStatus: ours %+v, theirs %+v", i, ours.EncryptionInfo.EncryptionStatus, s)
+				if int64(ours.EncryptionInfo.Status.Code) != s.Code || ours.EncryptionInfo.Status.Message != s.Message {
+					t.Errorf("body %d EncryptionStatus: ours %+v, theirs %+v", i, ours.EncryptionInfo.Status, s)
 				}
 			}
 		}

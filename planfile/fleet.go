@@ -13,9 +13,12 @@ import (
 // Clients are the clients a plan's copies run through: one per cloud the
 // plan uses (the others may be nil).
 type Clients struct {
+	// Bigtable runs the plan's Bigtable copies.
 	Bigtable *bigtable.Client
-	Spanner  *spanner.Client
-	CBR      *cbr.Client
+	// Spanner runs the plan's Spanner copies.
+	Spanner *spanner.Client
+	// CBR runs the plan's CBR copies (its region is the sources' region).
+	CBR *cbr.Client
 	// FSx is the destination region's client.
 	FSx *fsx.Client
 	// FSxSource returns a client of region, to read the source backup of a

@@ -212,7 +212,7 @@ type run struct {
 	groups   []*group
 	active   map[string]*Entry // starting and running copies, by key
 	state    map[string]string // "starting" or "running", by key
-	done     []CopyStatus           // copies done in this run
+	done     []CopyStatus      // copies done in this run
 	failed   []CopyStatus
 	doneN    int
 	runs     int

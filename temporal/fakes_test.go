@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -162,7 +163,7 @@ func (f *fakes) activities() *temporal.Activities {
 func newEnv(t *testing.T, a *temporal.Activities) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
-	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(logOut(), nil))))
 	env := s.NewTestWorkflowEnvironment()
 	env.SetTestTimeout(2 * time.Minute)
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: "plan-" + t.Name()})
@@ -175,8 +176,12 @@ func newEnv(t *testing.T, a *temporal.Activities) *testsuite.TestWorkflowEnviron
 // run's result, the number of runs, and the last run's environment.
 func run(t *testing.T, a *temporal.Activities, plan temporal.Plan, setup func(*testsuite.TestWorkflowEnvironment)) (temporal.Result, int, *testsuite.TestWorkflowEnvironment) {
 	t.Helper()
+	var now time.Time
 	for runs := 1; ; runs++ {
 		env := newEnv(t, a)
+		if !now.IsZero() {
+			env.SetStartTime(now) // the next run starts when the last ended
+		}
 		if setup != nil {
 			setup(env)
 		}
@@ -195,9 +200,14 @@ func run(t *testing.T, a *temporal.Activities, plan temporal.Plan, setup func(*t
 				t.Fatal("continued as new without carried state")
 			}
 			plan = next
+			now = env.Now()
 			continue
 		}
 		if err != nil {
+			var p temporal.Progress
+			if v, qerr := env.QueryWorkflow(temporal.ProgressQuery); qerr == nil && v.Get(&p) == nil {
+				t.Logf("run %d ended with totals %+v, groups %+v", runs, p.Totals, p.Groups)
+			}
 			t.Fatalf("workflow: %v", err)
 		}
 		var res temporal.Result
@@ -216,4 +226,11 @@ func exactlyOnce(t *testing.T, f *fakes, plan temporal.Plan) {
 			t.Errorf("copy %s: the fakes hold %d copies, want 1", key, n)
 		}
 	}
+}
+
+func logOut() io.Writer {
+	if os.Getenv("TEMPORAL_TEST_LOG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
 }

@@ -278,6 +278,13 @@ func RunPlan(ctx workflow.Context, plan Plan) (Result, error) {
 		}
 	}
 	r.runs++
+	// Groups paused by an earlier run wake when their pause ends.
+	now := workflow.Now(ctx)
+	for _, g := range r.groups {
+		if d := g.PausedUntil.Sub(now); d > 0 {
+			r.wakeAfter(ctx, d)
+		}
+	}
 	for _, e := range running {
 		g := r.groups[e.Group]
 		g.inProgress++
@@ -465,6 +472,11 @@ func (r *run) limited(ctx workflow.Context, g *group, e *Entry, k backupcopy.Kin
 	d := r.backoff(e.Copy.Key, g.Pauses)
 	g.PausedUntil = workflow.Now(ctx).Add(d)
 	g.queue = append([]*Entry{e}, g.queue...)
+	r.wakeAfter(ctx, d)
+}
+
+// wakeAfter makes the run look again at its groups after d.
+func (r *run) wakeAfter(ctx workflow.Context, d time.Duration) {
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		_ = workflow.Sleep(ctx, d)
 		r.tick++

@@ -151,4 +151,3 @@ func TestPlanPayloadSize(t *testing.T) {
 		t.Logf("a 10,000-copy FSx plan encodes to %d bytes (%d per copy)", size, size/10000)
 	}
 }
-

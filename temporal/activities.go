@@ -254,8 +254,8 @@ func applicationError(err error) error {
 		return err
 	}
 	k := backupcopy.KindOf(err)
-	if k.Class() == backupcopy.GiveUp {
-		return sdktemporal.NewNonRetryableApplicationError(err.Error(), ErrorType(k), err)
-	}
-	return sdktemporal.NewApplicationErrorWithCause(err.Error(), ErrorType(k), err)
+	// The message is the error's own one line; its Go type does not cross
+	// the wire, its kind does (in the type).
+	return sdktemporal.NewApplicationErrorWithOptions(err.Error(), ErrorType(k),
+		sdktemporal.ApplicationErrorOptions{NonRetryable: k.Class() == backupcopy.GiveUp})
 }

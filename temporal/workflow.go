@@ -571,7 +571,7 @@ func errorKind(err error) backupcopy.Kind {
 func errorMessage(err error) string {
 	var ae *sdktemporal.ApplicationError
 	if errors.As(err, &ae) {
-		return ae.Error()
+		return ae.Message()
 	}
 	var te *sdktemporal.TimeoutError
 	if errors.As(err, &te) {

@@ -223,3 +223,52 @@ func TestStartAnswerLost(t *testing.T) {
 		}
 	})
 }
+
+// A copy that fails for good is reported and does not stop the others.
+func TestRunPlanCopyFails(t *testing.T) {
+	f := startFakes(t, 20*time.Millisecond)
+	plan := f.seed(counts{fsx: 3})
+	plan.Options.SkipPreflight = true
+	f.fsx.FailNextCopy("the source file system was deleted")
+	res, _, _ := run(t, f.activities(), plan, nil)
+	if res.Totals.Done != 2 || res.Totals.Failed != 1 || len(res.Failed) != 1 {
+		t.Fatalf("totals %+v, failed %+v: want 2 done and 1 failed", res.Totals, res.Failed)
+	}
+	if !strings.Contains(res.Failed[0].Error, "the source file system was deleted") || res.Failed[0].Name == "" {
+		t.Errorf("failed copy %+v: want the cloud's reason and the operation", res.Failed[0])
+	}
+	if err := res.Err(); err == nil || !strings.Contains(err.Error(), res.Failed[0].Key) {
+		t.Errorf("Result.Err() = %v, want it to name %s", err, res.Failed[0].Key)
+	}
+}
+
+// A bad plan fails the workflow, naming the bad copy, and starts nothing.
+func TestRunPlanBadPlan(t *testing.T) {
+	for _, tc := range []struct {
+		name, want string
+		spoil      func(p *temporal.Plan)
+	}{
+		{"duplicate key", `"bigtable-00": key used by copies #1 and #4`, func(p *temporal.Plan) { p.Copies = append(p.Copies, p.Copies[0]) }},
+		{"missing source", "fsx-01", func(p *temporal.Plan) { p.Copies[2].FSx.SourceBackupID = "backup-0000000000000dead" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := startFakes(t, 20*time.Millisecond)
+			plan := f.seed(counts{bigtable: 1, fsx: 2})
+			tc.spoil(&plan)
+			env := newEnv(t, f.activities())
+			env.ExecuteWorkflow(temporal.WorkflowName, plan)
+			err := env.GetWorkflowError()
+			if err == nil {
+				t.Fatal("the workflow succeeded")
+			}
+			for _, want := range []string{tc.want, "backupcopy.invalid-input", "retryable: false"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %s", err, want)
+				}
+			}
+			if n := f.fsx.CountRequests("CopyBackup") + f.bigtable.CountRequests("CopyBackup"); n != 0 {
+				t.Errorf("%d copy requests sent, want none", n)
+			}
+		})
+	}
+}

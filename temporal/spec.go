@@ -63,7 +63,10 @@ func PlanOf(name string, p *planfile.Plan) Plan {
 
 // Clients are the clients a worker makes copies with, one per cloud; a
 // cloud that a worker does not serve may be left nil (a copy of it fails
-// with an error naming the missing client).
+// with an error naming the missing client). Every worker of a task queue
+// should hold clients of the same regions and endpoints: a copy's
+// activities may run on any of them, and an FSx copy's limit group and
+// destination are its client's region.
 type Clients struct {
 	Bigtable *bigtable.Client
 	Spanner  *spanner.Client

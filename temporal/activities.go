@@ -69,7 +69,9 @@ type CheckInput struct {
 // the order of the copies, and GroupOf[i] is the index in Groups of the group
 // of Copies[i].
 type CheckResult struct {
-	Groups  []fleet.Limit
+	// Groups are the plan's limit groups, each once.
+	Groups []fleet.Limit
+	// GroupOf indexes Groups, one per copy.
 	GroupOf []int
 }
 
@@ -194,6 +196,7 @@ type AwaitResult struct {
 // Heartbeat is what AwaitCopy records as its heartbeat details: the
 // operation it follows and the last progress seen.
 type Heartbeat struct {
+	// Name is the operation followed.
 	Name string
 	// Percent is 0-100, or -1 when the cloud reports none.
 	Percent int

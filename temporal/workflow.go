@@ -93,16 +93,25 @@ func (o Options) withDefaults() Options {
 // as new: the groups as learned, the copies not yet started, the copies in
 // progress (followed again by name, never started again), and the counts.
 type Carry struct {
-	Runs    int          `json:"runs"`
-	Groups  []GroupState `json:"groups"`
-	Queued  []Entry      `json:"queued,omitempty"`
-	Running []Entry      `json:"running,omitempty"`
-	Done    int          `json:"done"`
-	Failed  []CopyStatus `json:"failed,omitempty"`
+	// Runs counts the runs so far.
+	Runs int `json:"runs"`
+	// Groups are the limit groups; Entry.Group indexes them.
+	Groups []GroupState `json:"groups"`
+	// Queued are the copies not started, in queue order per group.
+	Queued []Entry `json:"queued,omitempty"`
+	// Running are the copies started and not finished, with their
+	// operations' names.
+	Running []Entry `json:"running,omitempty"`
+	// Done counts the copies done.
+	Done int `json:"done"`
+	// Failed are the copies that failed for good.
+	Failed []CopyStatus `json:"failed,omitempty"`
 }
 
 // GroupState is a limit group as a run has learned it.
 type GroupState struct {
+	// Limit is the group and its limit (the adapter's default, or
+	// Plan.Limits).
 	Limit fleet.Limit `json:"limit"`
 	// Current is the limit now: lowered by limit and throttling answers,
 	// raised by one by every copy that finishes, up to Limit.Max.
@@ -118,6 +127,7 @@ type GroupState struct {
 
 // Entry is one copy in a run's state.
 type Entry struct {
+	// Copy is the copy.
 	Copy CopySpec `json:"copy"`
 	// Group indexes Carry.Groups.
 	Group int `json:"group"`
@@ -133,6 +143,7 @@ type Entry struct {
 
 // CopyStatus is where one copy stands.
 type CopyStatus struct {
+	// Key, Cloud and Group name the copy, its cloud and its limit group.
 	Key   string `json:"key"`
 	Cloud string `json:"cloud"`
 	Group string `json:"group"`
@@ -150,11 +161,15 @@ type CopyStatus struct {
 
 // GroupStatus is where a limit group stands.
 type GroupStatus struct {
+	// Group names the limit group (fleet.Limit.Group).
 	Group string `json:"group"`
 	// Max is the group's limit (its default, or Plan.Limits); Current the
 	// limit as lowered by limit answers; InProgress the copies started and
 	// not finished; HighWater the most ever in progress at once.
-	Max, Current, InProgress, HighWater int
+	Max        int `json:"max"`
+	Current    int `json:"current"`
+	InProgress int `json:"in_progress"`
+	HighWater  int `json:"high_water"`
 	// Queued counts the copies waiting to start.
 	Queued int `json:"queued"`
 }
@@ -163,9 +178,13 @@ type GroupStatus struct {
 // every copy that is starting, running, or failed, plus those done in the
 // current run (copies done in earlier runs are counted, not listed).
 type Progress struct {
-	Totals fleet.Totals  `json:"totals"`
+	// Totals count the plan's copies by state.
+	Totals fleet.Totals `json:"totals"`
+	// Groups are the limit groups.
 	Groups []GroupStatus `json:"groups"`
-	Copies []CopyStatus  `json:"copies"`
+	// Copies are the copies starting and running (by key), then those done
+	// in this run, then those failed.
+	Copies []CopyStatus `json:"copies"`
 	// Runs counts the runs of the workflow so far (continue-as-new).
 	Runs int `json:"runs"`
 }
@@ -174,10 +193,14 @@ type Progress struct {
 // that failed. The names of the new backups are in the results of the
 // AwaitCopy activities.
 type Result struct {
-	Totals fleet.Totals  `json:"totals"`
+	// Totals count the plan's copies by state (Done and Failed at the end).
+	Totals fleet.Totals `json:"totals"`
+	// Groups are the limit groups, with the most copies ever in progress.
 	Groups []GroupStatus `json:"groups"`
-	Failed []CopyStatus  `json:"failed,omitempty"`
-	Runs   int           `json:"runs"`
+	// Failed are the copies that failed for good, with their reasons.
+	Failed []CopyStatus `json:"failed,omitempty"`
+	// Runs counts the workflow's runs (1 plus its continue-as-new).
+	Runs int `json:"runs"`
 }
 
 // Err returns nil if every copy is done, else an error naming the copies

@@ -13,6 +13,7 @@ import (
 // nor read req.Body. Authenticate is called once per attempt, so signatures and
 // dates are fresh on every retry. Implementations are safe for concurrent use.
 type Authenticator interface {
+	// Authenticate adds the credentials (headers) to req, whose body is body.
 	Authenticate(ctx context.Context, req *http.Request, body []byte) error
 }
 
@@ -28,6 +29,7 @@ func (f AuthenticatorFunc) Authenticate(ctx context.Context, req *http.Request, 
 // or IAM token) and can drop it. The call path calls Invalidate when the service
 // answers that the credential is expired, then retries once with a fresh one.
 type Invalidator interface {
+	// Invalidate drops the cached credential: the next request gets a new one.
 	Invalidate()
 }
 

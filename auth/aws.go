@@ -9,9 +9,12 @@ import (
 // AWSCredentials is one set of AWS credentials. Its String, GoString and Format
 // methods never print SecretAccessKey or SessionToken.
 type AWSCredentials struct {
-	AccessKeyID     string
+	// AccessKeyID is the access key id (AKIA... or, temporary, ASIA...).
+	AccessKeyID string
+	// SecretAccessKey signs requests; it is never printed.
 	SecretAccessKey string
-	SessionToken    string
+	// SessionToken goes with temporary credentials; it is never printed.
+	SessionToken string
 	// Expires is when the credentials stop working; zero means they do not expire.
 	Expires time.Time
 	// Source names the provider that produced them, e.g. "Environment".
@@ -44,5 +47,6 @@ func (c AWSCredentials) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String(
 // AWSCredentialsProvider returns AWS credentials. Implementations are safe for
 // concurrent use.
 type AWSCredentialsProvider interface {
+	// Retrieve returns the current credentials.
 	Retrieve(ctx context.Context) (AWSCredentials, error)
 }

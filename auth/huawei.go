@@ -56,10 +56,14 @@ const (
 // with a SecurityToken. ProjectID, when set, is sent as X-Project-Id. Printing
 // them with any fmt verb shows the access key and project id only.
 type HuaweiCredentials struct {
-	AccessKey     string
-	SecretKey     string
+	// AccessKey is the access key (AK).
+	AccessKey string
+	// SecretKey signs requests (SK); it is never printed.
+	SecretKey string
+	// SecurityToken goes with temporary AK/SK; it is never printed.
 	SecurityToken string
-	ProjectID     string
+	// ProjectID, when set, is sent as X-Project-Id.
+	ProjectID string
 }
 
 // String shows the access key and project id, never the secret key or token.
@@ -677,7 +681,9 @@ const HuaweiGatewayAuthCode = "APIGW.0301"
 // secret). The API Gateway answers every such failure with HTTP 401 and
 // HuaweiGatewayAuthCode.
 type HuaweiSignatureError struct {
-	Kind   error
+	// Kind is one of the ErrHuawei... values.
+	Kind error
+	// Detail says what was wrong (never a secret).
 	Detail string
 }
 

@@ -51,8 +51,7 @@ type HuaweiIAMConfig struct {
 	// DomainName is the account (domain) name.
 	DomainName string
 	// UserName and Password are the IAM user's.
-	UserName string
-	Password string
+	UserName, Password string
 	// ProjectID scopes the token; it is also sent as X-Project-Id.
 	ProjectID string
 	// HTTPClient is the base HTTP client (nil: a new one).

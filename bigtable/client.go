@@ -5,7 +5,6 @@ import (
 	"sync/atomic"
 
 	"github.com/backupcopy/backupcopy"
-	"github.com/backupcopy/backupcopy/internal/clientopt"
 	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/gapi"
 	"github.com/backupcopy/backupcopy/internal/rest"
@@ -13,7 +12,9 @@ import (
 )
 
 // ErrClosed is returned by calls made after Close.
-var ErrClosed = rest.Sentinel(backupcopy.InvalidInput, "bigtable: the client is closed")
+var ErrClosed error = errClosed
+
+var errClosed = rest.Sentinel(backupcopy.InvalidInput, "bigtable: the client is closed")
 
 // Client calls the Bigtable Admin API v2. It is safe for concurrent use.
 type Client struct {
@@ -31,12 +32,12 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 }
 
 func newClient(ctx context.Context, clk clock.Clock, opts ...Option) (*Client, error) {
-	s := clientopt.Apply(opts)
+	s := apply(ctx, opts)
 	cfg, err := s.RESTConfig(service, DefaultEndpoint)
 	if err != nil {
 		return nil, err
 	}
-	a, err := gapi.Authenticator(ctx, service, s)
+	a, err := gapi.Authenticator(ctx, service, s.auth)
 	if err != nil {
 		return nil, err
 	}

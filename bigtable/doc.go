@@ -89,11 +89,15 @@
 // [Client.CreateBackup] and [Client.CreateBackupOperation] do the same for a
 // new backup of a table; [Client.GetBackup], [Client.ListBackups] (every page,
 // as an iter.Seq2) and [Client.DeleteBackup] complete the set.
+// [CopyBackupOperation.Cancel] asks the service to stop a copy
+// (POST /v2/{name=operations/**}:cancel): the backup being made is deleted
+// and Wait then returns a codes.Canceled error. Times keep every fraction
+// digit the service wrote (Google writes 0, 3, 6 or 9).
 //
 // # Errors
 //
 // Requests are checked against the documented rules before anything is sent:
-// a broken rule is a *[ValidationError] naming the field and the rule. API
+// a broken rule is a *backupcopy.ValidationError naming the field and the rule. API
 // failures, and a failed operation's error from Wait, are *[Error] values
 // that read the way Google's own Go libraries do: status.Code(err) (grpc's
 // status package) is the canonical code from the response's "status" field,

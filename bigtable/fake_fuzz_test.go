@@ -11,6 +11,7 @@ import (
 	"golang.org/x/oauth2"
 	"google.golang.org/grpc/codes"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/bigtable"
 	"github.com/backupcopy/backupcopy/bigtable/bigtabletest"
 	"github.com/backupcopy/backupcopy/internal/gapi"
@@ -49,7 +50,7 @@ func (f *fuzzFake) get(t *testing.T) (*bigtabletest.Server, *bigtable.Client) {
 
 // FuzzCopyBackupAgainstFake sends fuzzed CopyBackup requests through the
 // client to bigtabletest. A request the client refuses is refused with a
-// *ValidationError and sends nothing. A request it accepts reaches the
+// *backupcopy.ValidationError and sends nothing. A request it accepts reaches the
 // fake's CopyBackup route (never "unknown path") and is never answered
 // INVALID_ARGUMENT, except for an expire time inside the client's 5-minute
 // clock slack (intentional: the client never refuses what a service with a
@@ -71,7 +72,7 @@ func FuzzCopyBackupAgainstFake(f *testing.F) {
 		defer cancel()
 		op, err := c.CopyBackup(ctx, &bigtable.CopyBackupRequest{Parent: parent, BackupID: id, SourceBackup: source, ExpireTime: expire})
 		sent := srv.CountRequests("") - before
-		var ve *bigtable.ValidationError
+		var ve *backupcopy.ValidationError
 		if errors.As(err, &ve) {
 			if sent != 0 {
 				t.Fatalf("refused (%v) after sending %d requests", err, sent)

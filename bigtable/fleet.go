@@ -139,25 +139,28 @@ func (f *FleetCopy) Start(ctx context.Context, a fleet.Attempt) (string, error) 
 // this copy is a backupcopy.Conflict.
 func (f *FleetCopy) Find(ctx context.Context, a fleet.Attempt) (string, error) {
 	req := f.request(a.Since)
-	expire := utc(req.ExpireTime)
-	h, err := f.Client.recoverCopy(ctx, f.target(), func(b *Backup) bool {
-		return b.SourceBackup == req.SourceBackup && b.ExpireTime.Equal(expire)
-	})
-	switch {
-	case gapi.Code(err) == codes.NotFound:
+	if _, err := f.Client.GetBackup(ctx, f.target()); gapi.Code(err) == codes.NotFound {
 		return "", nil
-	case err != nil:
+	} else if err != nil {
 		return "", err
-	case h == nil:
-		return "", fleet.Errorf(backupcopy.Conflict, "bigtable: backup %s exists but is not this copy (its source or expire time differ)", f.target())
+	}
+	notThisCopy := fleet.Errorf(backupcopy.Conflict, "bigtable: backup %s exists but is not this copy (its source or expire time differ)", f.target())
+	h, err := f.Client.recoverCopy(ctx, &req, micro(req.ExpireTime), notThisCopy)
+	if err != nil {
+		return "", err
 	}
 	return h.Name(), nil
 }
 
 // Wait follows the operation (or backup) called name until the copy is
-// READY and returns the new backup's name.
+// READY and returns the new backup's name. If the operation is no longer
+// known (Bigtable forgets finished operations after a while, and a run may
+// resume late), it follows the backup the request names instead.
 func (f *FleetCopy) Wait(ctx context.Context, name string, opts ...lro.WaitOption) (string, error) {
 	b, err := f.Client.CopyBackupOperation(name).Wait(ctx, opts...)
+	if err != nil && name != f.target() && gapi.Code(err) == codes.NotFound && ctx.Err() == nil {
+		b, err = f.Client.CopyBackupOperation(f.target()).Wait(ctx, opts...)
+	}
 	if err != nil {
 		return "", err
 	}

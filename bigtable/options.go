@@ -1,6 +1,7 @@
 package bigtable
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -13,32 +14,54 @@ import (
 // DefaultEndpoint is the Bigtable Admin API endpoint.
 const DefaultEndpoint = "https://bigtableadmin.googleapis.com"
 
-// Option configures a Client.
-type Option func(*clientopt.Settings)
+// Option configures a Client: one of the With... functions of this package.
+type Option func(*settings)
+
+// settings are a Client's options.
+type settings struct {
+	clientopt.Settings
+	auth gapi.AuthChoice
+}
 
 // WithEndpoint sets the endpoint as scheme://host[:port] (the client adds
 // /v2/ itself). http:// is accepted for loopback hosts only (fakes, tests);
 // any other endpoint must be https://.
-func WithEndpoint(url string) Option { return Option(clientopt.Endpoint(url)) }
+func WithEndpoint(url string) Option { return func(s *settings) { s.Endpoint = url } }
 
 // WithHTTPClient sets the base HTTP client (transport, proxy, timeouts). The
 // client still authenticates every request from its own auth options and
 // never follows a redirect to another host.
-func WithHTTPClient(c *http.Client) Option { return Option(clientopt.HTTPClient(c)) }
+func WithHTTPClient(c *http.Client) Option { return func(s *settings) { s.HTTPClient = c } }
 
 // WithUserAgent appends ua to the User-Agent header.
-func WithUserAgent(ua string) Option { return Option(clientopt.UserAgent(ua)) }
+func WithUserAgent(ua string) Option { return func(s *settings) { s.UserAgent = ua } }
 
 // WithLogger logs each attempt at Debug level and each retry at Info level:
 // operation, method, path, status, attempt, request id, error kind. No
 // credential is logged.
-func WithLogger(l *slog.Logger) Option { return Option(clientopt.Logger(l)) }
+func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.Logger = l } }
 
 // WithTokenSource authenticates with OAuth2 bearer tokens from ts instead of
 // Application Default Credentials. Tokens are cached until shortly before
 // they expire, and dropped when the service answers UNAUTHENTICATED.
-func WithTokenSource(ts oauth2.TokenSource) Option { return Option(gapi.TokenSource(ts)) }
+func WithTokenSource(ts oauth2.TokenSource) Option {
+	return func(s *settings) { s.auth = gapi.AuthChoice{Set: true, TokenSource: ts} }
+}
 
 // WithoutAuthentication sends requests without credentials (fakes, local
 // proxies that add credentials themselves).
-func WithoutAuthentication() Option { return Option(gapi.NoAuthentication()) }
+func WithoutAuthentication() Option {
+	return func(s *settings) { s.auth = gapi.AuthChoice{Set: true, None: true} }
+}
+
+// apply runs opts over fresh settings, then the module's own test override.
+func apply(ctx context.Context, opts []Option) *settings {
+	s := &settings{}
+	for _, o := range opts {
+		if o != nil {
+			o(s)
+		}
+	}
+	s.Override(ctx)
+	return s
+}

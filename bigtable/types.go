@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/backupcopy/backupcopy/internal/gapi"
 )
@@ -49,25 +50,33 @@ const (
 )
 
 // Status is a google.rpc.Status reported inside a resource (not an error of
-// the call that read it).
+// the call that read it). The zero value is OK, or not reported.
 type Status struct {
-	Code    codes.Code
+	// Code is the canonical code.
+	Code codes.Code
+	// Message is the service's message.
 	Message string
 }
+
+// Err returns the status as an error that status.Code reads (grpc's status
+// package), or nil when the status is OK.
+func (s Status) Err() error { return status.Error(s.Code, s.Message) }
 
 // EncryptionInfo is the encryption of a backup. The zero value means the API
 // reported none.
 type EncryptionInfo struct {
-	EncryptionType EncryptionType
-	// EncryptionStatus is the status of the key's encrypt/decrypt calls, if
-	// reported (for CMEK backups it is UNKNOWN).
-	EncryptionStatus *Status
+	// Type is how the backup is encrypted.
+	Type EncryptionType
 	// KMSKeyVersion is the Cloud KMS key version in use (CMEK only).
 	KMSKeyVersion string
+	// Status is the status of the key's encrypt/decrypt calls, if reported
+	// (for CMEK backups it is UNKNOWN); the zero value otherwise.
+	Status Status
 }
 
 // Backup is a Cloud Bigtable backup (google.bigtable.admin.v2.Backup). Times
-// are UTC with microsecond precision; zero times were absent.
+// are UTC with every fraction digit the service wrote (up to nanoseconds);
+// zero times were absent.
 type Backup struct {
 	// Name is projects/{project}/instances/{instance}/clusters/{cluster}/backups/{backup}.
 	Name string
@@ -83,10 +92,12 @@ type Backup struct {
 	StartTime, EndTime time.Time
 	// SizeBytes is the size of the backup.
 	SizeBytes int64
-	State     BackupState
+	// State is BackupCreating until the backup is ready, then BackupReady.
+	State BackupState
 	// EncryptionInfo is output only.
 	EncryptionInfo EncryptionInfo
-	BackupType     BackupType
+	// BackupType is STANDARD or HOT (empty: the service's default, STANDARD).
+	BackupType BackupType
 	// HotToStandardTime is when a hot backup becomes a standard one.
 	HotToStandardTime time.Time
 }
@@ -116,9 +127,11 @@ type OperationProgress struct {
 // (google.bigtable.admin.v2.CopyBackupMetadata).
 type CopyBackupMetadata struct {
 	// Name is the new backup's name.
-	Name             string
+	Name string
+	// SourceBackupInfo describes the backup being copied.
 	SourceBackupInfo BackupInfo
-	Progress         OperationProgress
+	// Progress is how far the copy has come.
+	Progress OperationProgress
 }
 
 // CreateBackupMetadata is the metadata of a create operation
@@ -126,7 +139,8 @@ type CopyBackupMetadata struct {
 // progress percent for it.
 type CreateBackupMetadata struct {
 	// Name is the new backup's name.
-	Name        string
+	Name string
+	// SourceTable is the table being backed up.
 	SourceTable string
 	// RequestTime is when the request was received; FinishTime when the
 	// operation ended (zero while it runs).
@@ -161,7 +175,16 @@ type wireBackup struct {
 	HotToStandardTime gapi.Time           `json:"hotToStandardTime,omitzero"`
 }
 
-func utc(t time.Time) time.Time {
+// inUTC is a decoded time in UTC, every digit kept (zero stays zero).
+func inUTC(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// micro is a request's time as the service keeps it: UTC, microseconds.
+func micro(t time.Time) time.Time {
 	if t.IsZero() {
 		return time.Time{}
 	}
@@ -180,9 +203,9 @@ func (b Backup) MarshalJSON() ([]byte, error) {
 		HotToStandardTime: wt(b.HotToStandardTime),
 	}
 	if e := b.EncryptionInfo; e != (EncryptionInfo{}) {
-		w.EncryptionInfo = &wireEncryptionInfo{EncryptionType: string(e.EncryptionType), KMSKeyVersion: e.KMSKeyVersion}
-		if e.EncryptionStatus != nil {
-			w.EncryptionInfo.EncryptionStatus = &wireStatus{Code: int(e.EncryptionStatus.Code), Message: e.EncryptionStatus.Message}
+		w.EncryptionInfo = &wireEncryptionInfo{EncryptionType: string(e.Type), KMSKeyVersion: e.KMSKeyVersion}
+		if e.Status != (Status{}) {
+			w.EncryptionInfo.EncryptionStatus = &wireStatus{Code: int(e.Status.Code), Message: e.Status.Message}
 		}
 	}
 	return json.Marshal(w)
@@ -197,14 +220,14 @@ func (b *Backup) UnmarshalJSON(data []byte) error {
 	}
 	*b = Backup{
 		Name: w.Name, SourceTable: w.SourceTable, SourceBackup: w.SourceBackup,
-		ExpireTime: utc(w.ExpireTime.Time), StartTime: utc(w.StartTime.Time), EndTime: utc(w.EndTime.Time),
+		ExpireTime: inUTC(w.ExpireTime.Time), StartTime: inUTC(w.StartTime.Time), EndTime: inUTC(w.EndTime.Time),
 		SizeBytes: int64(w.SizeBytes), State: BackupState(w.State), BackupType: BackupType(w.BackupType),
-		HotToStandardTime: utc(w.HotToStandardTime.Time),
+		HotToStandardTime: inUTC(w.HotToStandardTime.Time),
 	}
 	if e := w.EncryptionInfo; e != nil {
-		b.EncryptionInfo = EncryptionInfo{EncryptionType: EncryptionType(e.EncryptionType), KMSKeyVersion: e.KMSKeyVersion}
+		b.EncryptionInfo = EncryptionInfo{Type: EncryptionType(e.EncryptionType), KMSKeyVersion: e.KMSKeyVersion}
 		if s := e.EncryptionStatus; s != nil {
-			b.EncryptionInfo.EncryptionStatus = &Status{Code: codes.Code(s.Code), Message: s.Message}
+			b.EncryptionInfo.Status = Status{Code: codes.Code(s.Code), Message: s.Message}
 		}
 	}
 	return nil
@@ -274,10 +297,10 @@ func (w wireCopyMetadata) AnyType() string { return w.Type }
 func (w *wireCopyMetadata) fromWire() *CopyBackupMetadata {
 	m := &CopyBackupMetadata{Name: w.Name}
 	if i := w.SourceBackupInfo; i != nil {
-		m.SourceBackupInfo = BackupInfo{Backup: i.Backup, SourceTable: i.SourceTable, SourceBackup: i.SourceBackup, StartTime: utc(i.StartTime.Time), EndTime: utc(i.EndTime.Time)}
+		m.SourceBackupInfo = BackupInfo{Backup: i.Backup, SourceTable: i.SourceTable, SourceBackup: i.SourceBackup, StartTime: inUTC(i.StartTime.Time), EndTime: inUTC(i.EndTime.Time)}
 	}
 	if p := w.Progress; p != nil {
-		m.Progress = OperationProgress{Percent: p.ProgressPercent, StartTime: utc(p.StartTime.Time), EndTime: utc(p.EndTime.Time)}
+		m.Progress = OperationProgress{Percent: p.ProgressPercent, StartTime: inUTC(p.StartTime.Time), EndTime: inUTC(p.EndTime.Time)}
 	}
 	return m
 }
@@ -319,12 +342,12 @@ func (m *CreateBackupMetadata) UnmarshalJSON(data []byte) error {
 func (w wireCreateMetadata) AnyType() string { return w.Type }
 
 func (w *wireCreateMetadata) fromWire() *CreateBackupMetadata {
-	m := &CreateBackupMetadata{Name: w.Name, SourceTable: w.SourceTable, RequestTime: utc(w.RequestTime.Time), FinishTime: utc(w.FinishTime.Time)}
+	m := &CreateBackupMetadata{Name: w.Name, SourceTable: w.SourceTable, RequestTime: inUTC(w.RequestTime.Time), FinishTime: inUTC(w.FinishTime.Time)}
 	if m.RequestTime.IsZero() {
-		m.RequestTime = utc(w.StartTime.Time)
+		m.RequestTime = inUTC(w.StartTime.Time)
 	}
 	if m.FinishTime.IsZero() {
-		m.FinishTime = utc(w.EndTime.Time)
+		m.FinishTime = inUTC(w.EndTime.Time)
 	}
 	return m
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/clock"
 )
 
@@ -91,15 +92,15 @@ func TestCopyBackupValidation(t *testing.T) {
 			op, err := c.CopyBackup(context.Background(), &req)
 			require.Error(t, err)
 			assert.Nil(t, op)
-			var ve *ValidationError
-			require.True(t, errors.As(err, &ve), "want *ValidationError, got %T: %v", err, err)
+			var ve *backupcopy.ValidationError
+			require.True(t, errors.As(err, &ve), "want *backupcopy.ValidationError, got %T: %v", err, err)
 			assert.Equal(t, tt.field, ve.Field)
 			assert.Contains(t, ve.Rule, tt.ruleMatch)
 			assert.Contains(t, err.Error(), tt.field)
 		})
 	}
 	_, err := c.CopyBackup(context.Background(), nil)
-	var ve *ValidationError
+	var ve *backupcopy.ValidationError
 	assert.ErrorAs(t, err, &ve)
 	assert.Zero(t, n.Load(), "no request may be sent for an invalid copy")
 }
@@ -161,7 +162,7 @@ func TestCreateBackupValidation(t *testing.T) {
 			req := validCreate()
 			tt.mod(&req)
 			_, err := c.CreateBackup(context.Background(), &req)
-			var ve *ValidationError
+			var ve *backupcopy.ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, tt.field, ve.Field)
 			assert.Contains(t, ve.Rule, tt.ruleMatch)
@@ -181,7 +182,7 @@ func TestNameValidationSendsNothing(t *testing.T) {
 	bad := []string{"", "projects/p/instances/i/clusters/c", "projects/p/instances/i/clusters/c/backups/b/extra", "projects/p/instances/i/clusters/c/backups/..", "projects/p/instances/i/clusters/c/backups/b#x"}
 	for _, name := range bad {
 		_, err := c.GetBackup(ctx, name)
-		var ve *ValidationError
+		var ve *backupcopy.ValidationError
 		assert.ErrorAs(t, err, &ve, "GetBackup(%q)", name)
 		assert.Equal(t, "name", ve.Field)
 		assert.ErrorAs(t, c.DeleteBackup(ctx, name), &ve, "DeleteBackup(%q)", name)
@@ -189,13 +190,13 @@ func TestNameValidationSendsNothing(t *testing.T) {
 	for _, parent := range []string{"", "projects/p/instances/i", "projects/p/instances/i/clusters/c/backups"} {
 		for b, err := range c.ListBackups(ctx, parent) {
 			assert.Nil(t, b)
-			var ve *ValidationError
+			var ve *backupcopy.ValidationError
 			assert.ErrorAs(t, err, &ve, "ListBackups(%q)", parent)
 		}
 	}
 	for _, name := range []string{"", "projects/p/x", "operations/../x", "operations/a/../b", "op?x"} {
 		_, err := c.CopyBackupOperation(name).Poll(ctx)
-		var ve *ValidationError
+		var ve *backupcopy.ValidationError
 		assert.ErrorAs(t, err, &ve, "CopyBackupOperation(%q).Poll", name)
 	}
 	assert.Zero(t, n.Load())

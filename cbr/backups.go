@@ -79,11 +79,15 @@ func (c *Client) ListReplicationCapabilities(ctx context.Context) ([]RegionCapab
 // region, according to the replication capabilities. It matches
 // ErrRegionNotSupported.
 type DestinationError struct {
+	// SourceRegion is the client's region; DestinationRegion the one asked
+	// for.
 	SourceRegion, DestinationRegion string
 	// Allowed lists the regions the source may replicate to.
 	Allowed []string
 }
 
+// Error returns "cbr: region SOURCE cannot replicate backups to DEST
+// (allowed: ...)".
 func (e *DestinationError) Error() string {
 	if len(e.Allowed) == 0 {
 		return fmt.Sprintf("cbr: region %s cannot replicate backups to any region", e.SourceRegion)

@@ -3,7 +3,6 @@ package cbr
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"os"
 	"sync/atomic"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/auth"
-	"github.com/backupcopy/backupcopy/internal/clientopt"
 	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/lro"
@@ -35,85 +33,9 @@ const (
 )
 
 // ErrClosed is returned by calls made after Close.
-var ErrClosed = rest.Sentinel(backupcopy.InvalidInput, "cbr: the client is closed")
+var ErrClosed error = errClosed
 
-// Option configures a Client.
-type Option func(*clientopt.Settings)
-
-// WithEndpoint sets the endpoint as scheme://host[:port] (the client adds
-// /v3/{project_id}/... itself); default https://cbr.{region}.myhuaweicloud.com.
-// http:// is accepted for loopback hosts only (fakes, tests).
-func WithEndpoint(url string) Option { return Option(clientopt.Endpoint(url)) }
-
-// WithHTTPClient sets the base HTTP client (transport, proxy, timeouts). The
-// client still authenticates every request from its own options and never
-// follows a redirect to another host.
-func WithHTTPClient(c *http.Client) Option { return Option(clientopt.HTTPClient(c)) }
-
-// WithUserAgent appends ua to the User-Agent header.
-func WithUserAgent(ua string) Option { return Option(clientopt.UserAgent(ua)) }
-
-// WithLogger logs each attempt at Debug level and each retry at Info level:
-// operation, method, path, status, attempt, request id, error kind. No
-// credential is logged.
-func WithLogger(l *slog.Logger) Option { return Option(clientopt.Logger(l)) }
-
-// WithRegion sets the region of the source backups, for example
-// "cn-north-4". It picks the default endpoint, and CopyBackup refuses a
-// destination in the same region.
-func WithRegion(region string) Option { return Option(clientopt.Region(region)) }
-
-// WithProjectID sets the project that owns the source backups (default:
-// HUAWEICLOUD_SDK_PROJECT_ID).
-func WithProjectID(projectID string) Option { return Option(clientopt.ProjectID(projectID)) }
-
-type akskAuth struct{ ak, sk string }
-
-func (a akskAuth) String() string { return "AK/SK (secret redacted)" }
-
-type tokenAuth struct{ token string }
-
-func (tokenAuth) String() string { return "IAM token (redacted)" }
-
-type customAuth struct{ a auth.Authenticator }
-
-// WithAKSK signs every request with the access key ak and secret key sk
-// (SDK-HMAC-SHA256).
-func WithAKSK(ak, sk string) Option {
-	return func(s *clientopt.Settings) { s.Auth = akskAuth{ak: ak, sk: sk} }
-}
-
-// WithToken sends the IAM user token as X-Auth-Token. The token is fixed: to
-// obtain and refresh one with a password, pass an auth.HuaweiIAMTokenSource to
-// WithAuthenticator instead.
-func WithToken(token string) Option {
-	return func(s *clientopt.Settings) { s.Auth = tokenAuth{token: token} }
-}
-
-// WithAuthenticator authenticates every request with a. If a is an
-// auth.Invalidator (as auth.HuaweiIAMTokenSource is), a 401 saying that the
-// token expired or must be updated invalidates it and the request is sent
-// once more.
-func WithAuthenticator(a auth.Authenticator) Option {
-	return func(s *clientopt.Settings) { s.Auth = customAuth{a: a} }
-}
-
-const regionCheckKey = "cbr.regionCheck"
-
-// WithRegionCheck makes CopyBackup call CheckReplicationDestination first, so
-// a destination the source region cannot replicate to fails before the
-// replicate call (with an error matching ErrRegionNotSupported). It needs
-// WithRegion.
-func WithRegionCheck() Option {
-	return func(s *clientopt.Settings) { s.Extra[regionCheckKey] = true }
-}
-
-const clockKey = "cbr.clock"
-
-// withClock is for tests.
-func withClock(c clock.Clock) Option {
-	return func(s *clientopt.Settings) { s.Extra[clockKey] = c }
-}
+var errClosed = rest.Sentinel(backupcopy.InvalidInput, "cbr: the client is closed")
 
 // Client calls the CBR v3 API of one region and project. It is safe for
 // concurrent use.
@@ -133,8 +55,8 @@ type Client struct {
 // the project from WithProjectID, else HUAWEICLOUD_SDK_PROJECT_ID; the
 // endpoint from WithEndpoint, else the region's.
 func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
-	s := clientopt.Apply(opts)
-	project := s.ProjectID
+	s := apply(ctx, opts)
+	project := s.projectID
 	if project == "" {
 		project = os.Getenv(EnvProjectID)
 	}
@@ -144,23 +66,23 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	if err := rest.CheckSegment("ProjectID", project); err != nil {
 		return nil, rest.Prefixed(service, "NewClient", err)
 	}
-	if err := checkRegion("Region", s.Region, false); err != nil {
+	if err := checkRegion("Region", s.region, false); err != nil {
 		return nil, rest.Prefixed(service, "NewClient", err)
 	}
-	if s.Endpoint == "" && s.Region == "" {
+	if s.Endpoint == "" && s.region == "" {
 		return nil, errors.New("cbr: NewClient: no region: use WithRegion (or WithEndpoint)")
 	}
-	cfg, err := s.RESTConfig(service, "https://cbr."+s.Region+".myhuaweicloud.com")
+	cfg, err := s.RESTConfig(service, "https://cbr."+s.region+".myhuaweicloud.com")
 	if err != nil {
 		return nil, err
 	}
-	a, err := authenticator(s.Auth, project)
+	a, err := authenticator(s.auth, project)
 	if err != nil {
 		return nil, err
 	}
 	clk := clock.Real
-	if c, ok := s.Extra[clockKey].(clock.Clock); ok {
-		clk = c
+	if s.clock != nil {
+		clk = s.clock
 	}
 	cfg.Auth = a
 	cfg.DecodeAPIError = decodeError
@@ -171,12 +93,11 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	check, _ := s.Extra[regionCheckKey].(bool)
 	return &Client{
 		rest:        rc,
 		projectID:   project,
-		region:      s.Region,
-		regionCheck: check,
+		region:      s.region,
+		regionCheck: s.regionCheck,
 		clock:       clk,
 		lroCfg: lro.Config{
 			IsTransient:     rest.RetryPoll,
@@ -187,7 +108,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	}, nil
 }
 
-func authenticator(choice any, project string) (rest.Authenticator, error) {
+func authenticator(choice authChoice, project string) (rest.Authenticator, error) {
 	var a auth.Authenticator
 	switch c := choice.(type) {
 	case akskAuth:

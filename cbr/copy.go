@@ -95,7 +95,7 @@ const lookupSlack = 2 * time.Minute
 // call began is returned as this call's replication; if there is none, the
 // request is sent once more.
 //
-// Validation happens before any I/O (*ValidationError). API errors are
+// Validation happens before any I/O (*backupcopy.ValidationError). API errors are
 // *Error values; errors.Is works with ErrAlreadyReplicated, ErrReplicaLimit,
 // ErrVaultNotFound, ErrRegionNotSupported, ErrNotReplicable, ErrThrottled and
 // ErrAuthFailed.
@@ -200,8 +200,13 @@ func mayHaveActed(err error) bool { return backupcopy.KindOf(err) == backupcopy.
 // started a replication which could not be confirmed (the context ended, or
 // the records could not be read). Look at the backup's ReplicationRecords
 // (GetBackup) before trying again.
-type OutcomeUnknownError struct{ Err error }
+type OutcomeUnknownError struct {
+	// Err is the replicate call's failure.
+	Err error
+}
 
+// Error returns "cbr: CopyBackup: the replicate request may have reached
+// CBR; check ...: " and Err's message.
 func (e *OutcomeUnknownError) Error() string {
 	return "cbr: CopyBackup: the replicate request may have reached CBR; check the backup's replication records before retrying: " + e.Err.Error()
 }
@@ -362,7 +367,7 @@ func (c *Client) newOperation(rep *Replication, initial *ReplicationRecord) *Cop
 // source backup's replication records
 // (GET /v3/{project_id}/backups/{backup_id}). A malformed
 // name, or one from another project, makes Poll and Wait fail with a
-// *ValidationError.
+// *backupcopy.ValidationError.
 func (c *Client) CopyBackupOperation(name string) *CopyBackupOperation {
 	op := &CopyBackupOperation{}
 	ref, err := parseName(name)

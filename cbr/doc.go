@@ -101,7 +101,7 @@
 // # Errors
 //
 // Requests are checked against the documented rules before anything is sent:
-// a broken rule is a *[ValidationError] naming the field and the rule. API
+// a broken rule is a *backupcopy.ValidationError naming the field and the rule. API
 // failures are *[Error] values with the HTTP status, the service's code (for
 // example "BackupService.1009" or "APIGW.0301"), its message and the request
 // id to quote to support. errors.Is matches them against this package's

@@ -11,10 +11,6 @@ import (
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
 
-// ValidationError reports a request value that breaks a documented rule. It
-// is returned before any network I/O and names the field and the rule.
-type ValidationError = rest.ValidationError
-
 // Error is an error answer from CBR or its API gateway.
 type Error struct {
 	// StatusCode is the HTTP status.
@@ -119,26 +115,37 @@ func codeSentinel(msg string, codes ...string) *sentinel {
 // Sentinels for errors.Is. Each matches an *Error with the code named.
 var (
 	// ErrAlreadyReplicated matches BackupService.1009.
-	ErrAlreadyReplicated error = codeSentinel("cbr: backup already replicated to that region", CodeAlreadyReplicated)
+	ErrAlreadyReplicated error = errAlreadyReplicated
 	// ErrReplicaLimit matches BackupService.1012.
-	ErrReplicaLimit error = codeSentinel("cbr: replica limit reached", CodeReplicaLimit)
+	ErrReplicaLimit error = errReplicaLimit
 	// ErrRegionNotSupported matches BackupService.1005.
-	ErrRegionNotSupported error = codeSentinel("cbr: destination region does not support replication", CodeRegionNotSupported)
+	ErrRegionNotSupported error = errRegionNotSupported
 	// ErrNotReplicable matches BackupService.1002.
-	ErrNotReplicable error = codeSentinel("cbr: backup cannot be replicated", CodeNotReplicable)
+	ErrNotReplicable error = errNotReplicable
 	// ErrVaultNotFound matches BackupService.6105.
-	ErrVaultNotFound error = codeSentinel("cbr: vault not found", CodeVaultNotFound)
+	ErrVaultNotFound error = errVaultNotFound
 	// ErrAuthFailed matches APIGW.0301 and any 401 answer.
-	ErrAuthFailed error = &sentinel{msg: "cbr: authentication failed", match: func(e *Error) bool {
-		return strings.EqualFold(e.Code, CodeAuthFailed) || e.StatusCode == http.StatusUnauthorized
-	}}
+	ErrAuthFailed error = errAuthFailed
 	// ErrThrottled matches APIGW.0308 and any 429 answer (after the client's
 	// own retries gave up).
-	ErrThrottled error = &sentinel{msg: "cbr: request throttled", match: func(e *Error) bool {
+	ErrThrottled error = errThrottled
+	// ErrNotFound matches a 404 answer (unknown backup, or unknown API path).
+	ErrNotFound error = errNotFound
+)
+
+var (
+	errAlreadyReplicated  = codeSentinel("cbr: backup already replicated to that region", CodeAlreadyReplicated)
+	errReplicaLimit       = codeSentinel("cbr: replica limit reached", CodeReplicaLimit)
+	errRegionNotSupported = codeSentinel("cbr: destination region does not support replication", CodeRegionNotSupported)
+	errNotReplicable      = codeSentinel("cbr: backup cannot be replicated", CodeNotReplicable)
+	errVaultNotFound      = codeSentinel("cbr: vault not found", CodeVaultNotFound)
+	errAuthFailed         = &sentinel{msg: "cbr: authentication failed", match: func(e *Error) bool {
+		return strings.EqualFold(e.Code, CodeAuthFailed) || e.StatusCode == http.StatusUnauthorized
+	}}
+	errThrottled = &sentinel{msg: "cbr: request throttled", match: func(e *Error) bool {
 		return strings.EqualFold(e.Code, CodeThrottled) || e.StatusCode == http.StatusTooManyRequests
 	}}
-	// ErrNotFound matches a 404 answer (unknown backup, or unknown API path).
-	ErrNotFound error = &sentinel{msg: "cbr: not found", match: func(e *Error) bool {
+	errNotFound = &sentinel{msg: "cbr: not found", match: func(e *Error) bool {
 		return e.StatusCode == http.StatusNotFound
 	}}
 )
@@ -151,11 +158,10 @@ type ReplicationError struct {
 	// BackupID is the source backup.
 	BackupID string
 	// Status is ReplicationFail or ReplicationSkip.
-	Status string
+	Status ReplicationStatus
 	// FailCode and FailReason are the record's extra_info.fail_code and
 	// extra_info.fail_reason.
-	FailCode   string
-	FailReason string
+	FailCode, FailReason string
 }
 
 // ErrorKind returns CopyFailed.

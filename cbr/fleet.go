@@ -51,13 +51,14 @@ func (f *FleetCopy) Limit() fleet.Limit {
 
 // Route returns the source backup and the destination region: CBR keeps
 // one replica per destination region per backup, so two copies of a backup
-// to one region (even to two vaults) are refused as a plan error.
+// to one region (even to two vaults or projects) are refused as a plan
+// error.
 func (f *FleetCopy) Route() fleet.Route {
 	project := ""
 	if f.Client != nil {
 		project = f.Client.projectID
 	}
-	return fleet.Route{Source: project + "/" + f.Request.BackupID, Destination: f.Request.DestinationProjectID + "/" + f.Request.DestinationRegion}
+	return fleet.Route{Source: project + "/" + f.Request.BackupID, Destination: "cbr/" + f.Request.DestinationRegion}
 }
 
 // Digest covers the request.

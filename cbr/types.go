@@ -6,33 +6,48 @@ import (
 	"time"
 )
 
-// Backup statuses (Backup.Status).
+// BackupStatus is the status of a backup (Backup.Status).
+type BackupStatus string
+
+// The documented backup statuses.
 const (
-	BackupAvailable      = "available"
-	BackupProtecting     = "protecting"
-	BackupDeleting       = "deleting"
-	BackupRestoring      = "restoring"
-	BackupError          = "error"
-	BackupWaitingProtect = "waiting_protect"
-	BackupWaitingDelete  = "waiting_delete"
-	BackupWaitingRestore = "waiting_restore"
+	BackupAvailable      BackupStatus = "available"
+	BackupProtecting     BackupStatus = "protecting"
+	BackupDeleting       BackupStatus = "deleting"
+	BackupRestoring      BackupStatus = "restoring"
+	BackupError          BackupStatus = "error"
+	BackupWaitingProtect BackupStatus = "waiting_protect"
+	BackupWaitingDelete  BackupStatus = "waiting_delete"
+	BackupWaitingRestore BackupStatus = "waiting_restore"
 )
 
-// Backup image types (Backup.ImageType).
+// ImageType is the kind of a backup (Backup.ImageType).
+type ImageType string
+
+// The documented image types.
 const (
 	// ImageTypeBackup is an ordinary backup; only these can be replicated.
-	ImageTypeBackup = "backup"
+	ImageTypeBackup ImageType = "backup"
 	// ImageTypeReplication is a replica made by a replication.
-	ImageTypeReplication = "replication"
+	ImageTypeReplication ImageType = "replication"
 )
 
-// Replication record statuses (ReplicationRecord.Status).
+// ReplicationStatus is the status of a replication record
+// (ReplicationRecord.Status).
+type ReplicationStatus string
+
+// The documented replication record statuses.
 const (
-	ReplicationWaiting     = "waiting_replicate"
-	ReplicationReplicating = "replicating"
-	ReplicationSuccess     = "success"
-	ReplicationFail        = "fail"
-	ReplicationSkip        = "skip"
+	// ReplicationWaiting: the replication is queued.
+	ReplicationWaiting ReplicationStatus = "waiting_replicate"
+	// ReplicationReplicating: the replication is running.
+	ReplicationReplicating ReplicationStatus = "replicating"
+	// ReplicationSuccess: the replica exists (DestinationBackupID).
+	ReplicationSuccess ReplicationStatus = "success"
+	// ReplicationFail: the replication failed (FailCode, FailReason).
+	ReplicationFail ReplicationStatus = "fail"
+	// ReplicationSkip: the replication was skipped.
+	ReplicationSkip ReplicationStatus = "skip"
 )
 
 // Replication is the answer to a replicate call (the 200 body of
@@ -40,10 +55,13 @@ const (
 // been accepted and runs asynchronously.
 type Replication struct {
 	// BackupID is the source backup.
-	BackupID             string `json:"backup_id"`
+	BackupID string `json:"backup_id"`
+	// DestinationProjectID is the project that receives the replica.
 	DestinationProjectID string `json:"destination_project_id"`
-	DestinationRegion    string `json:"destination_region"`
-	DestinationVaultID   string `json:"destination_vault_id"`
+	// DestinationRegion is the region that receives the replica.
+	DestinationRegion string `json:"destination_region"`
+	// DestinationVaultID is the vault that receives the replica.
+	DestinationVaultID string `json:"destination_vault_id"`
 	// ProjectID is the project where the replication runs (the source's).
 	ProjectID string `json:"project_id"`
 	// ProviderID is the resource type ID (for example
@@ -52,7 +70,8 @@ type Replication struct {
 	// ReplicationRecordID identifies the record on the source backup that
 	// follows this replication.
 	ReplicationRecordID string `json:"replication_record_id"`
-	SourceRegion        string `json:"source_region"`
+	// SourceRegion is the source backup's region.
+	SourceRegion string `json:"source_region"`
 }
 
 // ReplicationRecord is one entry of a backup's replication_records: the state
@@ -62,56 +81,77 @@ type ReplicationRecord struct {
 	ID string
 	// Status is one of ReplicationWaiting, ReplicationReplicating,
 	// ReplicationSuccess, ReplicationFail, ReplicationSkip.
-	Status string
+	Status ReplicationStatus
 	// DestinationBackupID is the replica, set once the replication succeeded.
 	DestinationBackupID string
 	// Progress is extra_info.progress, 0-100.
 	Progress int
 	// CreatedAt is when the replication started.
-	CreatedAt               time.Time
+	CreatedAt time.Time
+	// DestinationCheckpointID is the replica's restore point, once made.
 	DestinationCheckpointID string
-	DestinationProjectID    string
-	DestinationRegion       string
-	DestinationVaultID      string
-	SourceBackupID          string
-	SourceCheckpointID      string
-	SourceProjectID         string
-	SourceRegion            string
+	// DestinationProjectID is the project that receives the replica.
+	DestinationProjectID string
+	// DestinationRegion is the region that receives the replica.
+	DestinationRegion string
+	// DestinationVaultID is the vault that receives the replica.
+	DestinationVaultID string
+	// SourceBackupID is the backup being replicated.
+	SourceBackupID string
+	// SourceCheckpointID is the source backup's restore point.
+	SourceCheckpointID string
+	// SourceProjectID is the source backup's project.
+	SourceProjectID string
+	// SourceRegion is the source backup's region.
+	SourceRegion string
 	// VaultID is the source backup's vault.
 	VaultID string
 	// FailCode and FailReason explain a failed replication
 	// (extra_info.fail_code, extra_info.fail_reason).
-	FailCode   string
-	FailReason string
+	FailCode, FailReason string
 	// AutoTrigger is true for a replication started by a policy.
 	AutoTrigger bool
 }
 
 // Backup is a CBR backup (GET /v3/{project_id}/backups/{backup_id}).
 type Backup struct {
-	ID   string
+	// ID is the backup ID.
+	ID string
+	// Name is the backup's name.
 	Name string
-	// Status is one of the Backup... status constants.
-	Status string
+	// Status is one of the BackupStatus constants (BackupAvailable, ...).
+	Status BackupStatus
 	// ImageType is ImageTypeBackup or ImageTypeReplication.
-	ImageType           string
-	VaultID             string
-	ResourceID          string
-	ResourceName        string
-	ResourceType        string
-	ResourceAZ          string
-	ResourceSize        int
-	CheckpointID        string
-	Description         string
-	ParentID            string
-	ProjectID           string
-	ProviderID          string
+	ImageType ImageType
+	// VaultID is the vault holding the backup.
+	VaultID string
+	// ResourceID, ResourceName and ResourceType name the backed-up resource
+	// (for example OS::Nova::Server for a cloud server).
+	ResourceID, ResourceName, ResourceType string
+	// ResourceAZ is the backed-up resource's availability zone.
+	ResourceAZ string
+	// ResourceSize is the backed-up resource's size, in GB.
+	ResourceSize int
+	// CheckpointID is the restore point the backup belongs to.
+	CheckpointID string
+	// Description is the backup's description.
+	Description string
+	// ParentID is the source backup of a replica (empty otherwise).
+	ParentID string
+	// ProjectID is the backup's project.
+	ProjectID string
+	// ProviderID is the resource type ID (for example
+	// 0daac4c5-6707-4851-97ba-169e36266b66 for cloud servers).
+	ProviderID string
+	// EnterpriseProjectID is the enterprise project, "0" for the default.
 	EnterpriseProjectID string
-	ProtectedAt         string
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
-	ExpiredAt           time.Time
-	Incremental         bool
+	// ProtectedAt is when the backup's data was captured, as CBR writes it.
+	ProtectedAt string
+	// CreatedAt, UpdatedAt and ExpiredAt are when the backup was created,
+	// last changed, and when it expires (zero if it does not).
+	CreatedAt, UpdatedAt, ExpiredAt time.Time
+	// Incremental is true for an incremental backup.
+	Incremental bool
 	// ReplicationRecords lists the replications of this backup.
 	ReplicationRecords []ReplicationRecord
 }
@@ -119,19 +159,32 @@ type Backup struct {
 // RegionCapability is one entry of the replication capabilities: the
 // regions a backup in Name may be replicated to.
 type RegionCapability struct {
-	Name                    string   `json:"name"`
+	// Name is the source region.
+	Name string `json:"name"`
+	// ReplicationDestinations are the regions its backups may be replicated
+	// to.
 	ReplicationDestinations []string `json:"replication_destinations"`
 }
 
 // wireTimeLayout is how CBR writes times: UTC, microseconds, no zone.
-const wireTimeLayout = "2006-01-02T15:04:05.000000"
+// wireTimeLayoutNano is the same with nanoseconds, for a time that has
+// digits beyond the microsecond (never from CBR, but kept when written).
+const (
+	wireTimeLayout     = "2006-01-02T15:04:05.000000"
+	wireTimeLayoutNano = "2006-01-02T15:04:05.000000000"
+)
 
 // wireTime reads the time formats CBR uses (zone-less UTC with or without a
-// fraction, a space instead of T, or RFC 3339) and writes the first.
+// fraction, a space instead of T, or RFC 3339), keeping every fraction
+// digit, and writes the first (with nine digits when six would lose some).
 type wireTime struct{ t time.Time }
 
 func (w wireTime) MarshalJSON() ([]byte, error) {
-	return json.Marshal(w.t.UTC().Format(wireTimeLayout))
+	t := w.t.UTC()
+	if t.Nanosecond()%1000 != 0 {
+		return json.Marshal(t.Format(wireTimeLayoutNano))
+	}
+	return json.Marshal(t.Format(wireTimeLayout))
 }
 
 func (w *wireTime) UnmarshalJSON(b []byte) error {
@@ -182,20 +235,20 @@ type wireExtraInfo struct {
 }
 
 type wireRecord struct {
-	ID                      string         `json:"id"`
-	Status                  string         `json:"status,omitempty"`
-	CreatedAt               *wireTime      `json:"created_at,omitempty"`
-	DestinationBackupID     string         `json:"destination_backup_id,omitempty"`
-	DestinationCheckpointID string         `json:"destination_checkpoint_id,omitempty"`
-	DestinationProjectID    string         `json:"destination_project_id,omitempty"`
-	DestinationRegion       string         `json:"destination_region,omitempty"`
-	DestinationVaultID      string         `json:"destination_vault_id,omitempty"`
-	SourceBackupID          string         `json:"source_backup_id,omitempty"`
-	SourceCheckpointID      string         `json:"source_checkpoint_id,omitempty"`
-	SourceProjectID         string         `json:"source_project_id,omitempty"`
-	SourceRegion            string         `json:"source_region,omitempty"`
-	VaultID                 string         `json:"vault_id,omitempty"`
-	ExtraInfo               *wireExtraInfo `json:"extra_info,omitempty"`
+	ID                      string            `json:"id"`
+	Status                  ReplicationStatus `json:"status,omitempty"`
+	CreatedAt               *wireTime         `json:"created_at,omitempty"`
+	DestinationBackupID     string            `json:"destination_backup_id,omitempty"`
+	DestinationCheckpointID string            `json:"destination_checkpoint_id,omitempty"`
+	DestinationProjectID    string            `json:"destination_project_id,omitempty"`
+	DestinationRegion       string            `json:"destination_region,omitempty"`
+	DestinationVaultID      string            `json:"destination_vault_id,omitempty"`
+	SourceBackupID          string            `json:"source_backup_id,omitempty"`
+	SourceCheckpointID      string            `json:"source_checkpoint_id,omitempty"`
+	SourceProjectID         string            `json:"source_project_id,omitempty"`
+	SourceRegion            string            `json:"source_region,omitempty"`
+	VaultID                 string            `json:"vault_id,omitempty"`
+	ExtraInfo               *wireExtraInfo    `json:"extra_info,omitempty"`
 }
 
 // MarshalJSON writes the record as CBR does (one replication_records entry).
@@ -242,8 +295,8 @@ func (r *ReplicationRecord) UnmarshalJSON(b []byte) error {
 type wireBackup struct {
 	ID                  string              `json:"id"`
 	Name                string              `json:"name"`
-	Status              string              `json:"status"`
-	ImageType           string              `json:"image_type"`
+	Status              BackupStatus        `json:"status"`
+	ImageType           ImageType           `json:"image_type"`
 	VaultID             string              `json:"vault_id"`
 	ResourceID          string              `json:"resource_id"`
 	ResourceName        string              `json:"resource_name"`

@@ -83,6 +83,12 @@
 // memory (no resume across processes); other stores (a workflow engine's
 // history) implement Store.
 //
+// A copy that failed for good stays Failed in its store, and a rerun
+// reports it again rather than retrying it; a copy given up on after
+// Options.MaxAttempts transient failures stays Starting or Running in the
+// store, so a rerun looks for it and follows it. To try failed copies again,
+// run the plan with a new store.
+//
 // A store holds one run of one plan: a plan of another name is refused, as
 // is a plan that changed the request under a key the store holds, or that
 // dropped a key (a *StateError naming the keys). Keys added to the plan are
@@ -98,8 +104,9 @@
 // answers that a limit is reached or that it throttles anyway
 // (backupcopy.AtLimit, backupcopy.Throttled), the copy goes back to the head
 // of its queue, the group pauses with backoff and its limit is lowered (to
-// what is in progress for a limit, by half for throttling); every copy that
-// finishes raises it by one again, up to the group's limit. A limit is never
+// the copies known to be in progress for a limit, by half for throttling);
+// it grows by one again each time a limit's worth of copies has finished, up
+// to the group's limit. A limit is never
 // a failure of the run.
 //
 // Errors are decided by their class (backupcopy.ClassOf): GiveUp fails the

@@ -16,6 +16,7 @@ type KindError struct {
 	Msg string
 }
 
+// Error returns Msg.
 func (e *KindError) Error() string { return e.Msg }
 
 // ErrorKind implements backupcopy.Kinded.

@@ -37,11 +37,15 @@ func (t EventType) String() string {
 
 // Event is something that happened to one copy of a run.
 type Event struct {
-	Type  EventType
-	Key   string
+	// Type says what happened.
+	Type EventType
+	// Key is the copy's key.
+	Key string
+	// Cloud is its adapter's Cloud().
 	Cloud string
-	// Group is the copy's limit group; Limit is the group's current limit.
+	// Group is the copy's limit group.
 	Group string
+	// Limit is the group's current limit.
 	Limit int
 	// Name is the copy's operation (its resume token), once started.
 	Name string
@@ -65,6 +69,8 @@ type Event struct {
 
 // Totals counts a run's copies by state.
 type Totals struct {
+	// Queued, Starting, Running, Done and Failed count the copies in each
+	// State.
 	Queued, Starting, Running, Done, Failed int
 }
 

@@ -425,3 +425,62 @@ func TestToken(t *testing.T) {
 		t.Errorf("long run id: %q", got)
 	}
 }
+
+// failingStore fails every Put after the first n.
+type failingStore struct {
+	*fleet.MemoryStore
+	mu   sync.Mutex
+	left int
+}
+
+var errDiskFull = errors.New("disk full")
+
+func (s *failingStore) Put(r *fleet.Record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.left == 0 {
+		return errDiskFull
+	}
+	s.left--
+	return s.MemoryStore.Put(r)
+}
+
+// A store that cannot record stops the run at once, even with copies in
+// progress, and no copy is started without its record.
+func TestStoreFailureStopsTheRun(t *testing.T) {
+	c := newCloud(time.Millisecond)
+	c.gate = make(chan struct{}) // copies never finish during the test
+	defer close(c.gate)
+	plan := simPlan(c, 10, 1, 10)
+	st := &failingStore{MemoryStore: fleet.NewMemoryStore(), left: 5}
+	res, err := fleet.Run(context.Background(), plan, fast(fleet.Options{Store: st}))
+	if !errors.Is(err, errDiskFull) || !strings.Contains(err.Error(), "run again to resume") {
+		t.Fatalf("err %v, want the store's error", err)
+	}
+	if res == nil || res.Totals.Done != 0 {
+		t.Fatalf("result %+v", res)
+	}
+	starts, _, _ := c.stats()
+	snap, _ := st.Load()
+	recorded := 0
+	for _, r := range snap.Records {
+		if r.State != fleet.Queued {
+			recorded++
+		}
+	}
+	if starts > recorded {
+		t.Errorf("%d starts sent, only %d copies recorded as starting or running", starts, recorded)
+	}
+}
+
+func TestLimitOverrideBelowOneIsABadPlan(t *testing.T) {
+	c := newCloud(time.Millisecond)
+	_, err := fleet.Run(context.Background(), simPlan(c, 2, 1, 2), fast(fleet.Options{Limits: map[string]int{"g0": 0}}))
+	var pe *fleet.PlanError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), `"limit g0": limit 0 is below 1`) {
+		t.Errorf("err %v, want a PlanError naming the limit", err)
+	}
+	if starts, _, _ := c.stats(); starts != 0 {
+		t.Errorf("%d starts", starts)
+	}
+}

@@ -21,6 +21,7 @@ type Problem struct {
 // PlanError lists every bad copy of a plan. A run whose plan has any starts
 // nothing.
 type PlanError struct {
+	// Problems has one entry per problem found, in plan order.
 	Problems []Problem
 }
 
@@ -63,6 +64,7 @@ type StateError struct {
 	Reason string
 }
 
+// Error returns the reason, prefixed "fleet: ".
 func (e *StateError) Error() string { return "fleet: " + e.Reason }
 
 // ErrorKind makes a StateError backupcopy.Conflict.

@@ -27,7 +27,9 @@ type Result struct {
 
 // CopyResult is where one copy stands at the end of a run.
 type CopyResult struct {
-	Key   string
+	// Key is the copy's key.
+	Key string
+	// Cloud is its adapter's Cloud().
 	Cloud string
 	// Group is the copy's limit group.
 	Group string
@@ -96,7 +98,8 @@ func listSome(s []string, n int) string {
 // An answer that a limit was reached or that the service throttles
 // (backupcopy.AtLimit, backupcopy.Throttled) puts the copy back at the head
 // of its group's queue, pauses the group with backoff and lowers its limit;
-// every copy that finishes raises it again by one, up to the group's limit.
+// it grows by one again each time a limit's worth of copies has finished,
+// up to the group's limit.
 // A copy that fails for good (backupcopy.GiveUp) does not stop the others.
 //
 // The error is nil when the run has gone through every copy, even if some
@@ -235,7 +238,9 @@ type group struct {
 	queue     []*item
 	head      int
 	notBefore time.Time
-	streak    int // limit answers in a row
+	streak    int          // limit answers in a row
+	okSince   int          // copies done since the limit last changed
+	running   atomic.Int64 // copies known started and not ended (workers count them)
 	inReady   bool
 	timerAt   time.Time
 }
@@ -320,6 +325,8 @@ type runner struct {
 
 	emu    sync.Mutex // serializes events and guards totals
 	totals Totals
+
+	cancel context.CancelFunc // stops the workers
 }
 
 func newRunner(opts *Options, store Store, info RunInfo, items []item) *runner {
@@ -351,6 +358,7 @@ func newRunner(opts *Options, store Store, info RunInfo, items []item) *runner {
 func (r *runner) run(ctx context.Context) (*Result, error) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	r.cancel = cancel
 	// Copies already running are followed at once: they hold their
 	// group's slots whatever the limit.
 	for i := range r.items {
@@ -399,7 +407,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	res := r.result()
 	switch {
 	case r.fatal != nil:
-		return res, r.fatal
+		return res, fmt.Errorf("fleet: run %s stopped, recording a copy's state failed (fix the store, then run again to resume): %w", r.info.ID, r.fatal)
 	case r.pending > 0 && ctx.Err() != nil:
 		return res, fmt.Errorf("fleet: run %s stopped with %d of %d copies not finished (run again with the same store to resume): %w", r.info.ID, r.pending, len(r.items), ctx.Err())
 	}
@@ -483,10 +491,14 @@ func (r *runner) handle(ctx context.Context, m msg) {
 	r.active--
 	switch m.kind {
 	case msgDone:
+		it.err = nil
 		r.pending--
+		// Additive increase: one more once a limit's worth of copies
+		// has finished since the limit last changed.
 		g.streak = 0
-		if g.cur < g.max {
+		if g.okSince++; g.cur < g.max && g.okSince >= g.cur {
 			g.setCur(g.cur + 1)
+			g.okSince = 0
 		}
 		r.kick(g)
 	case msgFailed:
@@ -498,14 +510,16 @@ func (r *runner) handle(ctx context.Context, m msg) {
 			r.fatal = m.err
 		}
 		r.stopping = true
+		r.cancel()
 	case msgLimit:
-		// The cloud refused the start: what is in progress is what fits
-		// (AtLimit); a throttled group halves.
+		// The cloud refused the start: what is known to be in progress is
+		// what fits (AtLimit); a throttled group halves.
 		if m.throttled {
 			g.setCur(max(1, g.cur/2))
 		} else {
-			g.setCur(max(1, min(g.cur-1, g.inflight)))
+			g.setCur(max(1, min(g.cur-1, int(g.running.Load()))))
 		}
+		g.okSince = 0
 		g.streak++
 		delay := r.backoff(g.streak)
 		g.notBefore = time.Now().Add(delay)
@@ -631,6 +645,8 @@ func (r *runner) work(ctx context.Context, it *item, rec Record) {
 		r.emitMove(it, Starting, Running, ev(EventStarted))
 	}
 
+	g.running.Add(1)
+	defer g.running.Add(-1)
 	opts := make([]lro.WaitOption, 0, len(r.opts.WaitOptions)+1)
 	opts = append(opts, r.opts.WaitOptions...)
 	opts = append(opts, lro.WithProgress(func(p lro.Progress) {

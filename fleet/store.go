@@ -89,7 +89,9 @@ type Record struct {
 
 // Snapshot is what a store holds: the run and its copies.
 type Snapshot struct {
-	Run     RunInfo
+	// Run identifies the run.
+	Run RunInfo
+	// Records has one record per copy, sorted by key.
 	Records []Record
 }
 

@@ -3,7 +3,6 @@ package fsx
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/auth"
 	"github.com/backupcopy/backupcopy/auth/sigv4"
-	"github.com/backupcopy/backupcopy/internal/clientopt"
 	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/lro"
@@ -64,74 +62,9 @@ const (
 )
 
 // ErrClosed is returned by calls made after Close.
-var ErrClosed = rest.Sentinel(backupcopy.InvalidInput, "fsx: the client is closed")
+var ErrClosed error = errClosed
 
-// Option configures a Client.
-type Option func(*clientopt.Settings)
-
-// WithEndpoint sets the endpoint as scheme://host[:port] (a trailing '/' is
-// fine); requests go to POST {endpoint}/. The default is AWS_ENDPOINT_URL_FSX,
-// else AWS_ENDPOINT_URL, else https://fsx.{region}.amazonaws.com
-// (.amazonaws.com.cn in China regions; fsx-fips.{region}... with WithFIPS).
-// http:// is accepted for loopback hosts only (fakes, tests). Requests are
-// still signed for the client's region.
-func WithEndpoint(url string) Option { return Option(clientopt.Endpoint(url)) }
-
-// WithHTTPClient sets the base HTTP client (transport, proxy, timeouts). The
-// client still signs every request itself and never follows a redirect to
-// another host.
-func WithHTTPClient(c *http.Client) Option { return Option(clientopt.HTTPClient(c)) }
-
-// WithUserAgent appends ua to the User-Agent header.
-func WithUserAgent(ua string) Option { return Option(clientopt.UserAgent(ua)) }
-
-// WithLogger logs each attempt at Debug level and each retry at Info level:
-// operation, status, attempt, request id and error kind. No credential is
-// logged.
-func WithLogger(l *slog.Logger) Option { return Option(clientopt.Logger(l)) }
-
-// WithRegion sets the client's region: the destination region of copies, the
-// region of the default endpoint and the SigV4 signing region. Without it the
-// region comes from AWS_REGION, AWS_DEFAULT_REGION, or the region of the
-// shared config file's profile (AWS_PROFILE, else "default").
-func WithRegion(region string) Option { return Option(clientopt.Region(region)) }
-
-type credentialsChoice struct{ p auth.AWSCredentialsProvider }
-
-func (credentialsChoice) String() string { return "AWS credentials provider" }
-
-// WithCredentials signs requests with credentials from p, for example
-// auth.StaticAWSCredentials. Without it the client uses
-// auth.DefaultAWSCredentials: the environment (AWS_ACCESS_KEY_ID,
-// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), then the shared credentials and
-// config files for AWS_PROFILE (else "default").
-func WithCredentials(p auth.AWSCredentialsProvider) Option {
-	return func(s *clientopt.Settings) { s.Auth = credentialsChoice{p: p} }
-}
-
-const fipsKey = "fsx.fips"
-
-// WithFIPS makes the default endpoint the FIPS one,
-// https://fsx-fips.{region}.amazonaws.com (AWS_USE_FIPS_ENDPOINT=true does the
-// same). It has no effect when an endpoint is given.
-func WithFIPS() Option {
-	return func(s *clientopt.Settings) { s.Extra[fipsKey] = true }
-}
-
-const (
-	clockKey  = "fsx.clock"
-	policyKey = "fsx.policy"
-)
-
-// withClock is for tests.
-func withClock(c clock.Clock) Option {
-	return func(s *clientopt.Settings) { s.Extra[clockKey] = c }
-}
-
-// withPolicy is for tests.
-func withPolicy(p rest.Policy) Option {
-	return func(s *clientopt.Settings) { s.Policy = p }
-}
+var errClosed = rest.Sentinel(backupcopy.InvalidInput, "fsx: the client is closed")
 
 // Client calls the FSx API of one region. It is safe for concurrent use.
 type Client struct {
@@ -164,8 +97,8 @@ func regionOK(region string) bool {
 // yet. A region is required (WithRegion, AWS_REGION, AWS_DEFAULT_REGION or
 // the profile's region); without one NewClient fails.
 func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
-	s := clientopt.Apply(opts)
-	region := s.Region
+	s := apply(ctx, opts)
+	region := s.region
 	if region == "" {
 		region = auth.AWSRegion("")
 	}
@@ -176,7 +109,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	if len(region) > maxRegionLength || !regionOK(region) {
 		return nil, rest.Prefixed(service, "NewClient", rest.Invalid("Region", "must be an AWS region such as us-east-1 (lower-case letters, digits and '-')", region))
 	}
-	fips, _ := s.Extra[fipsKey].(bool)
+	fips := s.fips
 	if strings.EqualFold(os.Getenv(EnvUseFIPSEndpoint), "true") {
 		fips = true
 	}
@@ -191,19 +124,16 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	var creds auth.AWSCredentialsProvider
-	switch c := s.Auth.(type) {
-	case credentialsChoice:
-		if c.p == nil {
+	creds := auth.AWSCredentialsProvider(auth.DefaultAWSCredentials())
+	if s.credsSet {
+		if s.creds == nil {
 			return nil, errors.New("fsx: NewClient: WithCredentials: nil provider")
 		}
-		creds = c.p
-	default:
-		creds = auth.DefaultAWSCredentials()
+		creds = s.creds
 	}
 	clk := clock.Real
-	if c, ok := s.Extra[clockKey].(clock.Clock); ok {
-		clk = c
+	if s.clock != nil {
+		clk = s.clock
 	}
 	cfg.Auth = sigv4.New(creds, SigningName, region)
 	cfg.DecodeAPIError = decodeError

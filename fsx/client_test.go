@@ -445,7 +445,7 @@ func TestValidationBeforeIO(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := c.CopyBackup(context.Background(), tc.req)
-			var ve *ValidationError
+			var ve *backupcopy.ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.Contains(t, ve.Field, tc.field)
 			assert.NotEmpty(t, ve.Rule)
@@ -458,11 +458,11 @@ func TestValidationBeforeIO(t *testing.T) {
 		"empty name": {Filters: []Filter{{Values: []string{"x"}}}},
 	} {
 		for _, err := range c.DescribeBackups(context.Background(), req) {
-			var ve *ValidationError
+			var ve *backupcopy.ValidationError
 			assert.ErrorAs(t, err, &ve, name)
 		}
 	}
-	var ve *ValidationError
+	var ve *backupcopy.ValidationError
 	assert.ErrorAs(t, c.DeleteBackup(context.Background(), "fs-123"), &ve)
 	_, err := c.CopyBackupOperation("not-a-backup").Poll(context.Background())
 	assert.ErrorAs(t, err, &ve)
@@ -725,6 +725,8 @@ func TestBackupJSONRoundTrip(t *testing.T) {
 		`1.7e9`:                 time.Unix(1700000000, 0).UTC(),
 		`-1.5`:                  time.Unix(-2, 500000000).UTC(),
 		`1700000000.1234567891`: time.Unix(1700000000, 123456789).UTC(),
+		`1700000000.123456789`:  time.Unix(1700000000, 123456789).UTC(),
+		`1700000000.000000001`:  time.Unix(1700000000, 1).UTC(),
 	} {
 		var b Backup
 		require.NoError(t, json.Unmarshal([]byte(`{"CreationTime":`+raw+`}`), &b), raw)
@@ -735,6 +737,7 @@ func TestBackupJSONRoundTrip(t *testing.T) {
 		assert.Error(t, json.Unmarshal([]byte(`{"CreationTime":`+bad+`}`), &b), bad)
 	}
 	assert.True(t, bytes.Contains(must(json.Marshal(Backup{CreationTime: time.Unix(-2, 500000000)})), []byte(`"CreationTime":-1.5`)))
+	assert.True(t, bytes.Contains(must(json.Marshal(Backup{CreationTime: time.Unix(1700000000, 123456789)})), []byte(`"CreationTime":1700000000.123456789`)), "every digit written")
 	assert.Len(t, Lifecycles(), 7)
 }
 

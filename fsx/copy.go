@@ -75,7 +75,7 @@ func NewClientRequestToken() (string, error) {
 // not retried. A signature refused for clock skew is signed again with the
 // server's time.
 //
-// Validation happens before any I/O (*ValidationError). API errors wrap a
+// Validation happens before any I/O (*backupcopy.ValidationError). API errors wrap a
 // typed error (*BackupNotFound, *ServiceLimitExceeded, ...) that satisfies
 // smithy.APIError, inside a *ResponseError and a *smithy.OperationError
 // (and a *backupcopy.CallError).
@@ -135,7 +135,7 @@ type CopyBackupOperation struct {
 // CopyBackupOperation returns a handle on the copy whose new BackupId is
 // backupID (from CopyBackupOperation.Name), for example in another process.
 // It makes no request. An id that is not a backup id makes Poll and Wait
-// fail with a *ValidationError.
+// fail with a *backupcopy.ValidationError.
 func (c *Client) CopyBackupOperation(backupID string) *CopyBackupOperation {
 	op := &CopyBackupOperation{}
 	if err := checkBackupID("backup ID", backupID); err != nil {
@@ -153,7 +153,9 @@ func (c *Client) CopyBackupOperation(backupID string) *CopyBackupOperation {
 // CopyFailedError is the error a finished copy reports: its backup ended
 // FAILED (Message is FailureDetails.Message) or DELETED.
 type CopyFailedError struct {
-	BackupID  string
+	// BackupID is the copy's new backup.
+	BackupID string
+	// Lifecycle is LifecycleFailed or LifecycleDeleted.
 	Lifecycle Lifecycle
 	// Message is the backup's FailureDetails.Message.
 	Message string
@@ -180,7 +182,9 @@ func (e *CopyFailedError) Is(target error) bool {
 }
 
 // ErrBackupDeleted matches the *CopyFailedError of a copy that was deleted.
-var ErrBackupDeleted = rest.Sentinel(backupcopy.CopyFailed, "fsx: backup deleted")
+var ErrBackupDeleted error = errBackupDeleted
+
+var errBackupDeleted = rest.Sentinel(backupcopy.CopyFailed, "fsx: backup deleted")
 
 // poller reads the backup with DescribeBackups(BackupIds=[id]); polls of
 // several operations of the client may share one request.

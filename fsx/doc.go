@@ -58,7 +58,7 @@
 // # Errors
 //
 // Requests are validated against the FSx model before any I/O
-// (*ValidationError names the field and the rule). API errors are wrapped
+// (*backupcopy.ValidationError names the field and the rule). API errors are wrapped
 // as aws-sdk-go-v2 wraps them, *smithy.OperationError -> *ResponseError ->
 // a typed error (inside a *backupcopy.CallError), and every typed error
 // satisfies smithy.APIError; other failures (a connection that broke, an

@@ -14,11 +14,6 @@ import (
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
 
-// ValidationError reports a request value that breaks a documented rule of
-// the FSx API. It is returned before any network I/O and names the field and
-// the rule.
-type ValidationError = rest.ValidationError
-
 // ErrorDetails is what every FSx API error carries. Each error type of this
 // package embeds it, so all of them satisfy smithy.APIError:
 //
@@ -113,6 +108,7 @@ type (
 	// names it (for copies, LimitTotalInProgressCopyBackups).
 	ServiceLimitExceeded struct {
 		ErrorDetails
+		// Limit names the limit reached.
 		Limit ServiceLimit
 	}
 	// UnsupportedOperation: the requested operation is not supported for
@@ -123,6 +119,7 @@ type (
 	// parameters. Parameter names it.
 	IncompatibleParameterError struct {
 		ErrorDetails
+		// Parameter names the incompatible parameter.
 		Parameter string
 	}
 	// InternalServerError: a generic error indicating a server-side failure.
@@ -138,6 +135,7 @@ type (
 	// names it.
 	SourceBackupUnavailable struct {
 		ErrorDetails
+		// BackupID is the source backup.
 		BackupID string
 	}
 	// IncompatibleRegionForMultiAZ: the destination Region does not support
@@ -149,12 +147,14 @@ type (
 	// copied; BackupID names it.
 	BackupBeingCopied struct {
 		ErrorDetails
+		// BackupID is the backup being copied.
 		BackupID string
 	}
 	// BackupRestoring: the backup cannot be deleted while a file system is
 	// being restored from it; FileSystemID names that file system.
 	BackupRestoring struct {
 		ErrorDetails
+		// FileSystemID is the file system being restored.
 		FileSystemID string
 	}
 	// FileSystemNotFound: no file system matched (DescribeBackups filters).

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/smithy-go"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/auth"
 	"github.com/backupcopy/backupcopy/fsx"
 	"github.com/backupcopy/backupcopy/fsx/fsxtest"
@@ -87,7 +88,7 @@ func Example_errors() {
 	}
 
 	_, err = client.CopyBackup(ctx, &fsx.CopyBackupRequest{SourceBackupID: "snapshot-1"})
-	var ve *fsx.ValidationError
+	var ve *backupcopy.ValidationError
 	fmt.Println("validation:", errors.As(err, &ve), ve.Field)
 	// Output:
 	// BackupNotFound: true

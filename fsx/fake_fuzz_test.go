@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/smithy-go"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/auth"
 	"github.com/backupcopy/backupcopy/fsx"
 	"github.com/backupcopy/backupcopy/fsx/fsxtest"
@@ -49,7 +50,7 @@ func fxFuzzEnv(t *testing.T) (*fsxtest.Server, *fsx.Client, string) {
 // FuzzCopyBackupAgainstFake sends fuzzed CopyBackup requests through the
 // client to fsxtest (a source id of "SRC" stands for the fake's seeded
 // AVAILABLE backup, so that copies can succeed). A request the client
-// refuses is refused with a *ValidationError and sends nothing. One it
+// refuses is refused with a *backupcopy.ValidationError and sends nothing. One it
 // accepts is sent and never answered with the fake's validation errors
 // (BadRequest, SerializationException): the client refuses everything the
 // fake's model checks refuse. The reverse does not hold, on purpose: the
@@ -78,7 +79,7 @@ func FuzzCopyBackupAgainstFake(f *testing.F) {
 		req := &fsx.CopyBackupRequest{SourceBackupID: id, SourceRegion: region, KMSKeyID: kms, ClientRequestToken: token, CopyTags: copyTags, Tags: tags}
 		op, err := c.CopyBackup(ctx, req)
 		sent := srv.CountRequests("CopyBackup") - before
-		var ve *fsx.ValidationError
+		var ve *backupcopy.ValidationError
 		if errors.As(err, &ve) {
 			if sent != 0 {
 				t.Fatalf("refused (%v) after sending %d requests", err, sent)

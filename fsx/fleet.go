@@ -143,6 +143,8 @@ func (f *FleetCopy) Start(ctx context.Context, a fleet.Attempt) (string, error) 
 // none, since CopyBackup is idempotent by ClientRequestToken: the request an
 // earlier attempt may have sent, sent again with the same token and
 // parameters, returns that attempt's copy rather than making a second one.
+// FSx documents no period for which it remembers a token, so a run
+// interrupted between sending a copy and recording it is best resumed soon.
 func (f *FleetCopy) Find(context.Context, fleet.Attempt) (string, error) { return "", nil }
 
 // Wait follows the copy whose BackupId is name until it is AVAILABLE and

@@ -60,12 +60,15 @@ const (
 
 // Tag is a resource tag.
 type Tag struct {
-	Key   string
+	// Key is the tag's key (1-128 characters).
+	Key string
+	// Value is the tag's value (0-256 characters).
 	Value string
 }
 
 // FailureDetails says why a backup FAILED.
 type FailureDetails struct {
+	// Message is FSx's explanation.
 	Message string
 }
 
@@ -73,27 +76,37 @@ type FailureDetails struct {
 // the fields useful to copying are decoded; FileSystemID, FileSystemType and
 // VolumeID come from the nested FileSystem and Volume descriptions.
 type Backup struct {
-	BackupID  string
+	// BackupID is the backup's id, backup-{17 hex digits}.
+	BackupID string
+	// Lifecycle is where the backup stands (LifecycleAvailable once usable).
 	Lifecycle Lifecycle
-	Type      BackupType
+	// Type is AUTOMATIC, USER_INITIATED or AWS_BACKUP.
+	Type BackupType
 	// ProgressPercent is 0-100 while the backup is being created or copied.
 	ProgressPercent int
 	// CreationTime is when the backup was created (for a copy: when the copy
 	// was requested).
-	CreationTime   time.Time
+	CreationTime time.Time
+	// FailureDetails says why a FAILED backup failed.
 	FailureDetails FailureDetails
-	KMSKeyID       string
-	ResourceARN    string
-	Tags           []Tag
-	OwnerID        string
+	// KMSKeyID is the KMS key that encrypts the backup's data.
+	KMSKeyID string
+	// ResourceARN is the backup's Amazon Resource Name.
+	ResourceARN string
+	// Tags are the backup's tags.
+	Tags []Tag
+	// OwnerID is the AWS account that owns the backup.
+	OwnerID string
 	// SourceBackupID and SourceBackupRegion are set on copies.
-	SourceBackupID     string
-	SourceBackupRegion string
-	ResourceType       ResourceType
-	SizeInBytes        int64
-	FileSystemID       string
-	FileSystemType     string
-	VolumeID           string
+	SourceBackupID, SourceBackupRegion string
+	// ResourceType is FILE_SYSTEM or VOLUME.
+	ResourceType ResourceType
+	// SizeInBytes is the backup's size, when FSx reports it.
+	SizeInBytes int64
+	// FileSystemID and FileSystemType describe the backed-up file system.
+	FileSystemID, FileSystemType string
+	// VolumeID is the backed-up volume, for a volume backup.
+	VolumeID string
 }
 
 // wireBackup is the JSON form of a backup.
@@ -297,6 +310,8 @@ const (
 // Filter narrows DescribeBackups: a backup matches when its Name property
 // has one of Values.
 type Filter struct {
-	Name   FilterName
+	// Name is the property filtered on.
+	Name FilterName
+	// Values are the accepted values of the property.
 	Values []string
 }

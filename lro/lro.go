@@ -44,11 +44,21 @@ type Config struct {
 	// DefaultInitialInterval and DefaultMaxInterval. WithPollInterval
 	// overrides them for one Wait.
 	InitialInterval, MaxInterval time.Duration
-	// Clock reads the time and sleeps. Nil: clock.Real.
-	Clock clock.Clock
+	// Clock reads the time and sleeps between polls. Nil: the wall clock.
+	Clock Clock
 	// Rand returns a number in [0, 1) for jitter. Nil: math/rand/v2's
 	// Float64. It must be safe for concurrent use if Waits run concurrently.
 	Rand func() float64
+}
+
+// Clock reads the time and sleeps: Wait's schedule runs on it, so a test
+// can drive hours of polling in microseconds.
+type Clock interface {
+	// Now returns the current time.
+	Now() time.Time
+	// Sleep waits for d or until ctx ends, whichever is first, and returns
+	// ctx.Err() in the second case.
+	Sleep(ctx context.Context, d time.Duration) error
 }
 
 // Progress is a snapshot of an operation's progress.

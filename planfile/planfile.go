@@ -73,10 +73,14 @@ type Plan struct {
 // Settings are the client settings of each cloud; empty fields leave the
 // library's defaults (environment variables, credential files).
 type Settings struct {
+	// Bigtable configures the Bigtable client (clouds.bigtable).
 	Bigtable GoogleSettings
-	Spanner  GoogleSettings
-	CBR      CBRSettings
-	FSx      FSxSettings
+	// Spanner configures the Spanner client (clouds.spanner).
+	Spanner GoogleSettings
+	// CBR configures the CBR client (clouds.cbr).
+	CBR CBRSettings
+	// FSx configures the FSx client (clouds.fsx).
+	FSx FSxSettings
 }
 
 // GoogleSettings configure a Bigtable or Spanner client.
@@ -110,12 +114,16 @@ type Copy struct {
 	Key string
 	// Cloud is Bigtable, Spanner, CBR or FSx.
 	Cloud string
-	// The request, for the cloud Cloud names. For Bigtable and Spanner,
-	// ExpireTime is zero when ExpireAfter is set.
+	// Bigtable is the request when Cloud is Bigtable; its ExpireTime is
+	// zero when ExpireAfter is set.
 	Bigtable *bigtable.CopyBackupRequest
-	Spanner  *spanner.CopyBackupRequest
-	CBR      *cbr.CopyBackupRequest
-	FSx      *fsx.CopyBackupRequest
+	// Spanner is the request when Cloud is Spanner; its ExpireTime is zero
+	// when ExpireAfter is set.
+	Spanner *spanner.CopyBackupRequest
+	// CBR is the request when Cloud is CBR.
+	CBR *cbr.CopyBackupRequest
+	// FSx is the request when Cloud is FSx.
+	FSx *fsx.CopyBackupRequest
 	// ExpireAfter, for Bigtable and Spanner, is how long after the copy
 	// starts it expires (see Resolve); zero when expire_time is given.
 	ExpireAfter time.Duration
@@ -295,6 +303,8 @@ var where = map[string]string{
 	"tagYAML":            "an fsx tag (known: key, value)",
 }
 
+var intoRE = regexp.MustCompile(`into \w+`)
+
 var unknownFieldRE = regexp.MustCompile(`^line (\d+): field (.+) not found in type planfile\.(\w+)$`)
 
 // yamlError rewrites yaml's errors into ours: an unknown field is named with
@@ -310,7 +320,13 @@ func yamlError(err error) error {
 			msgs = append(msgs, fmt.Sprintf("line %s: unknown field %q in %s", m[1], m[2], where[m[3]]))
 			continue
 		}
-		msgs = append(msgs, strings.ReplaceAll(e, "planfile.", ""))
+		e = intoRE.ReplaceAllStringFunc(strings.ReplaceAll(e, "planfile.", ""), func(m string) string {
+			if w, ok := where[strings.TrimPrefix(m, "into ")]; ok {
+				return "into " + w
+			}
+			return m
+		})
+		msgs = append(msgs, strings.ReplaceAll(e, "\n", `\n`))
 	}
 	return fmt.Errorf("planfile: %s", strings.Join(msgs, "; "))
 }

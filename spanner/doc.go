@@ -98,7 +98,7 @@
 // # Errors
 //
 // Requests are checked against the documented rules before anything is sent:
-// a broken rule is a *[ValidationError] naming the field and the rule. API
+// a broken rule is a *backupcopy.ValidationError naming the field and the rule. API
 // failures, and a failed operation's error from Wait, are *[Error] values
 // that read the way Google's own Go libraries do: status.Code(err) (grpc's
 // status package) is the canonical code from the response's "status" field,

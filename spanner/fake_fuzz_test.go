@@ -11,6 +11,7 @@ import (
 	"golang.org/x/oauth2"
 	"google.golang.org/grpc/codes"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/gapi"
 	"github.com/backupcopy/backupcopy/spanner"
 	"github.com/backupcopy/backupcopy/spanner/spannertest"
@@ -49,7 +50,7 @@ func spFuzzEnv(t *testing.T) (*spannertest.Server, *spanner.Client) {
 
 // FuzzRequestsAgainstFake sends fuzzed CreateBackup and CopyBackup requests
 // through the client to spannertest. A refused request is refused with a
-// *ValidationError and sends nothing. An accepted one reaches the fake's
+// *backupcopy.ValidationError and sends nothing. An accepted one reaches the fake's
 // create or copy route (never "unknown path") and is not answered
 // INVALID_ARGUMENT, except where the client deliberately leaves the check to
 // the service: an encryption type outside the enum the fake knows (the
@@ -109,7 +110,7 @@ func FuzzRequestsAgainstFake(f *testing.F) {
 			}
 		}
 		sent := srv.CountRequests("") - before
-		var ve *spanner.ValidationError
+		var ve *backupcopy.ValidationError
 		if errors.As(err, &ve) {
 			if sent != 0 {
 				t.Fatalf("refused (%v) after sending %d requests", err, sent)
@@ -138,7 +139,7 @@ func FuzzRequestsAgainstFake(f *testing.F) {
 			d := expire.Sub(time.Now())
 			switch {
 			case withEnc && !known[encType]:
-			case strings.Contains(msg, "expire_time") && (isCopy || d < spanner.MinExpiry+time.Minute || d > spanner.MaxExpiry-time.Minute):
+			case strings.Contains(msg, "expire_time") && (isCopy || d < spanner.MinExpire+time.Minute || d > spanner.MaxCreateExpire-time.Minute):
 			case strings.Contains(msg, "version_time") && !version.IsZero() && version.After(time.Now().Add(-time.Minute)):
 			case strings.Contains(msg, "must be in the backup's instance") && !isCopy && sameInstanceID(source, parent):
 			default:

@@ -196,7 +196,7 @@ func TestFakeCancel(t *testing.T) {
 	assert.Equal(t, codes.Canceled, status.Code(err))
 	var se *spanner.Error
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, "CreateBackup", se.Op)
+	assert.Equal(t, "CreateBackup", se.Operation)
 	assert.False(t, op.Metadata().CancelTime.IsZero())
 	_, ok := e.srv.Backup(inst + "/backups/doomed")
 	assert.False(t, ok, "cancelling deletes the backup")
@@ -323,7 +323,8 @@ func TestFakeLostResponseTrueConflict(t *testing.T) {
 	require.NoError(t, e.srv.InjectFault(spannertest.Fault{Operation: "CreateBackup", Kind: spannertest.ServerError})) // 503 before processing
 	_, err := e.c.CreateBackup(context.Background(), &spanner.CreateBackupRequest{Parent: inst, BackupID: "taken", Database: db, ExpireTime: t0.Add(48 * time.Hour)})
 	assert.Equal(t, codes.AlreadyExists, status.Code(err), "%v", err)
-	assert.Equal(t, 1, e.srv.CountRequests("ListBackupOperations"))
+	assert.Equal(t, 1, e.srv.CountRequests("GetBackup"), "the existing backup is read")
+	assert.Equal(t, 0, e.srv.CountRequests("ListBackupOperations"), "another expire time rules it out without a look-up")
 }
 
 // The operation has been purged but the READY backup carries exactly the

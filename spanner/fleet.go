@@ -142,7 +142,7 @@ func (f *FleetCopy) Preflight(ctx context.Context) error {
 		problems = append(problems, fleet.Errorf(backupcopy.Conflict, "spanner: source backup %s is %s, not READY", src.Name, src.State))
 	}
 	expire := f.request(time.Time{}).ExpireTime
-	if !src.CreateTime.IsZero() && (expire.Before(src.CreateTime.Add(MinExpiry)) || expire.After(src.CreateTime.Add(MaxExpiry))) {
+	if !src.CreateTime.IsZero() && (expire.Before(src.CreateTime.Add(MinExpire)) || expire.After(src.CreateTime.Add(MaxCopyExpire))) {
 		problems = append(problems, fleet.Errorf(backupcopy.InvalidInput, "spanner: expire time %s is not 6 hours to 366 days after the source's create time %s", expire.Format(time.RFC3339), src.CreateTime.Format(time.RFC3339)))
 	}
 	if !src.MaxExpireTime.IsZero() && expire.After(src.MaxExpireTime) {
@@ -201,9 +201,14 @@ func (f *FleetCopy) Find(ctx context.Context, a fleet.Attempt) (string, error) {
 }
 
 // Wait follows the operation (or backup) called name until the copy is
-// READY and returns the new backup's name.
+// READY and returns the new backup's name. If the operation is no longer
+// known (a run resumed long after), it follows the backup the request names
+// instead.
 func (f *FleetCopy) Wait(ctx context.Context, name string, opts ...lro.WaitOption) (string, error) {
 	b, err := f.Client.CopyBackupOperation(name).Wait(ctx, opts...)
+	if target := f.Route().Target; err != nil && name != target && gapi.Code(err) == codes.NotFound && ctx.Err() == nil {
+		b, err = f.Client.CopyBackupOperation(target).Wait(ctx, opts...)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -298,9 +303,13 @@ func (f *FleetCreate) Find(ctx context.Context, a fleet.Attempt) (string, error)
 }
 
 // Wait follows the operation (or backup) called name until the backup is
-// READY and returns its name.
+// READY and returns its name; as FleetCopy.Wait, it follows the backup if
+// the operation is no longer known.
 func (f *FleetCreate) Wait(ctx context.Context, name string, opts ...lro.WaitOption) (string, error) {
 	b, err := f.Client.CreateBackupOperation(name).Wait(ctx, opts...)
+	if target := f.Route().Target; err != nil && name != target && gapi.Code(err) == codes.NotFound && ctx.Err() == nil {
+		b, err = f.Client.CreateBackupOperation(target).Wait(ctx, opts...)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/gapi"
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
@@ -62,7 +63,7 @@ func FuzzOperationState(f *testing.F) {
 			return
 		}
 		if isCopy {
-			st, err := copyKind.state(op)
+			st, err := copyKind.StateOf(&op)
 			checkState(t, op, st.Done, st.Result, st.Err, st.Percent, err, "CopyBackup")
 			if err == nil && st.Metadata != nil {
 				metaStable(t, *st.Metadata, copyMetadataType)
@@ -71,7 +72,7 @@ func FuzzOperationState(f *testing.F) {
 				}
 			}
 		} else {
-			st, err := createKind.state(op)
+			st, err := createKind.StateOf(&op)
 			checkState(t, op, st.Done, st.Result, st.Err, st.Percent, err, "CreateBackup")
 			if err == nil && st.Metadata != nil {
 				metaStable(t, *st.Metadata, createMetadataType)
@@ -106,11 +107,11 @@ func checkState(t *testing.T, op gapi.Operation, done bool, res *Backup, opErr e
 		}
 		return
 	}
-	var ge *gapi.Error
+	var ge *Error
 	if !errors.As(opErr, &ge) {
-		t.Fatalf("operation error %T is not a *gapi.Error", opErr)
+		t.Fatalf("operation error %T is not a *spanner.Error", opErr)
 	}
-	if ge.Code == codes.OK || gapi.Code(opErr) != ge.Code || status.Code(opErr) != ge.Code || ge.Op != opName || opErr.Error() == "" {
+	if ge.Code == codes.OK || gapi.Code(opErr) != ge.Code || status.Code(opErr) != ge.Code || ge.Operation != opName || opErr.Error() == "" {
 		t.Fatalf("operation error %#v (status.Code %v)", ge, status.Code(opErr))
 	}
 }
@@ -136,7 +137,7 @@ func metaStable[M any](t *testing.T, m M, typ string) {
 var fuzzNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 // FuzzValidateRequests: CreateBackupRequest and CopyBackupRequest validation
-// never panics and refuses only with a *ValidationError naming a field. An
+// never panics and refuses only with a *backupcopy.ValidationError naming a field. An
 // accepted request builds /v1/{parent}/backups[:copy] with the parent
 // filling exactly its pattern; its new backup name parent/backups/{id} is a
 // valid backup name (and a valid operation-handle name); a create's database
@@ -174,7 +175,7 @@ func FuzzValidateRequests(f *testing.F) {
 			err = r.validate(fuzzNow)
 		}
 		if err != nil {
-			var ve *rest.ValidationError
+			var ve *backupcopy.ValidationError
 			if !errors.As(err, &ve) || ve.Field == "" {
 				t.Fatalf("refused with %T %v", err, err)
 			}
@@ -194,7 +195,11 @@ func FuzzValidateRequests(f *testing.F) {
 		if checkBackupName("name", name) != nil || checkOperationName("name", name) != nil {
 			t.Fatalf("accepted a request whose backup name %q is invalid", name)
 		}
-		if expire.After(fuzzNow.Add(MaxExpiry + clockSlack)) {
+		maxExpire := MaxCreateExpire
+		if isCopy {
+			maxExpire = MaxCopyExpire
+		}
+		if expire.After(fuzzNow.Add(maxExpire + clockSlack)) {
 			t.Fatalf("accepted expire %v", expire)
 		}
 		if encType != "" || key != "" || keyList != nil {
@@ -204,10 +209,10 @@ func FuzzValidateRequests(f *testing.F) {
 			}
 		}
 		if isCopy {
-			body := wireCopyBody{BackupID: id, SourceBackup: source, ExpireTime: tp(expire)}
+			body := wireCopyBody{BackupID: id, SourceBackup: source, ExpireTime: requestTime(expire)}
 			raw, _ := json.Marshal(body)
 			var back wireCopyBody
-			if err := json.Unmarshal(raw, &back); err != nil || back.BackupID != id || back.SourceBackup != source || !back.ExpireTime.Equal(expire) {
+			if err := json.Unmarshal(raw, &back); err != nil || back.BackupID != id || back.SourceBackup != source || !sentAs(back.ExpireTime, expire) {
 				t.Fatalf("body %s decodes to %+v (%v)", raw, back, err)
 			}
 			return
@@ -215,17 +220,23 @@ func FuzzValidateRequests(f *testing.F) {
 		if rest.NameSegments(source, databasePattern)[1] != rest.NameSegments(parent, instancePattern)[1] {
 			t.Fatalf("accepted database %q outside %q", source, parent)
 		}
-		if expire.Before(fuzzNow.Add(MinExpiry - clockSlack)) {
+		if expire.Before(fuzzNow.Add(MinExpire - clockSlack)) {
 			t.Fatalf("accepted expire %v", expire)
 		}
 		if !version.IsZero() && (version.After(fuzzNow.Add(clockSlack)) || version.Before(fuzzNow.Add(-maxVersionRetention-clockSlack))) {
 			t.Fatalf("accepted version time %v", version)
 		}
-		body := wireCreateBody{Database: source, ExpireTime: tp(expire), VersionTime: tp(version)}
+		body := wireCreateBody{Database: source, ExpireTime: requestTime(expire), VersionTime: requestTime(version)}
 		raw, _ := json.Marshal(body)
 		var back wireCreateBody
-		if err := json.Unmarshal(raw, &back); err != nil || back.Database != source || !back.ExpireTime.Equal(expire) || (back.VersionTime == nil) != version.IsZero() {
+		if err := json.Unmarshal(raw, &back); err != nil || back.Database != source || !sentAs(back.ExpireTime, expire) || (back.VersionTime == "") != version.IsZero() || (!version.IsZero() && !sentAs(back.VersionTime, version)) {
 			t.Fatalf("body %s decodes to %+v (%v)", raw, back, err)
 		}
 	})
+}
+
+// sentAs reports whether a request's wire time is t to the microsecond.
+func sentAs(wire string, t time.Time) bool {
+	v, err := time.Parse(time.RFC3339Nano, wire)
+	return err == nil && v.Equal(t.Truncate(time.Microsecond)) && len(wire) == len("2006-01-02T15:04:05.000000Z")
 }

@@ -2,9 +2,9 @@ package spanner
 
 import (
 	"encoding/json"
-	"errors"
 	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/backupcopy/backupcopy/internal/gapi"
@@ -74,6 +74,7 @@ const (
 // set; with other types neither is. Key names have the form
 // projects/*/locations/*/keyRings/*/cryptoKeys/*.
 type EncryptionConfig struct {
+	// Type is how the backup is to be encrypted.
 	Type EncryptionType
 	// KMSKeyName is one key in the instance's own location (kept by the API
 	// for backwards compatibility; prefer KMSKeyNames).
@@ -86,12 +87,31 @@ type EncryptionConfig struct {
 // CopyEncryptionConfig is the encryption of a CopyBackup request, with the
 // same key rules as EncryptionConfig.
 type CopyEncryptionConfig struct {
-	Type        CopyEncryptionType
-	KMSKeyName  string
+	// Type is how the copy is to be encrypted.
+	Type CopyEncryptionType
+	// KMSKeyName is one key in the destination instance's own location
+	// (prefer KMSKeyNames).
+	KMSKeyName string
+	// KMSKeyNames are keys that together cover every region of the
+	// destination instance configuration.
 	KMSKeyNames []string
 }
 
-// EncryptionInfo reports how a backup is encrypted.
+// Status is a google.rpc.Status reported inside a resource (not an error of
+// the call that read it). The zero value is OK, or not reported.
+type Status struct {
+	// Code is the canonical code.
+	Code codes.Code
+	// Message is the service's message.
+	Message string
+}
+
+// Err returns the status as an error that status.Code reads (grpc's status
+// package), or nil when the status is OK.
+func (s Status) Err() error { return status.Error(s.Code, s.Message) }
+
+// EncryptionInfo reports how a backup is encrypted. The zero value means the
+// API reported none.
 type EncryptionInfo struct {
 	// Type is GoogleDefaultEncryption, CustomerManagedEncryption or
 	// EncryptionInfoTypeUnspecified.
@@ -99,9 +119,8 @@ type EncryptionInfo struct {
 	// KMSKeyVersion is the Cloud KMS key version protecting the data, if any.
 	KMSKeyVersion string
 	// Status is the outcome of a recent encrypt/decrypt call on the data, if
-	// the service reported one (status.Code(Status) reads its code); nil
-	// otherwise.
-	Status error
+	// the service reported one; the zero value otherwise.
+	Status Status
 }
 
 // Backup is a Cloud Spanner backup.
@@ -123,24 +142,34 @@ type Backup struct {
 	// SizeBytes is the size of the backup (for an incremental backup, of its
 	// whole chain).
 	SizeBytes int64
-	State     BackupState
+	// State is BackupCreating until the backup is ready, then BackupReady.
+	State BackupState
 	// ReferencingDatabases are databases being restored from this backup;
 	// they keep it from being deleted.
 	ReferencingDatabases []string
 	// ReferencingBackups are copies being made from this backup; they keep
 	// it from being deleted.
 	ReferencingBackups []string
-	EncryptionInfo     *EncryptionInfo
+	// EncryptionInfo is output only; the zero value when not reported.
+	EncryptionInfo EncryptionInfo
 	// EncryptionInformation lists every KMS key version protecting the backup.
 	EncryptionInformation []EncryptionInfo
-	DatabaseDialect       DatabaseDialect
+	// DatabaseDialect is the dialect of the backed-up database.
+	DatabaseDialect DatabaseDialect
 	// MaxExpireTime is the latest expire time an update or copy may set.
-	MaxExpireTime            time.Time
-	ExclusiveSizeBytes       int64
-	FreeableSizeBytes        int64
+	MaxExpireTime time.Time
+	// ExclusiveSizeBytes is the storage only this backup holds (for an
+	// incremental backup, what deleting it alone would free at most).
+	ExclusiveSizeBytes int64
+	// FreeableSizeBytes is the storage that deleting this backup would free.
+	FreeableSizeBytes int64
+	// IncrementalBackupChainID names the chain of an incremental backup.
 	IncrementalBackupChainID string
-	OldestVersionTime        time.Time
-	BackupSchedules          []string
+	// OldestVersionTime is the version time of the oldest full backup in the
+	// chain.
+	OldestVersionTime time.Time
+	// BackupSchedules lists the backup schedules that created the backup.
+	BackupSchedules []string
 	// InstancePartitions names the instance partitions storing the backup.
 	InstancePartitions []string
 	// MinimumRestorableEdition is the edition needed to restore the backup,
@@ -163,6 +192,7 @@ type CreateBackupMetadata struct {
 	Name string
 	// Database is the database it is taken from.
 	Database string
+	// Progress is how far the backup has come.
 	Progress OperationProgress
 	// CancelTime is when a cancellation was received, if one was.
 	CancelTime time.Time
@@ -174,7 +204,8 @@ type CopyBackupMetadata struct {
 	Name string
 	// SourceBackup is the backup being copied.
 	SourceBackup string
-	Progress     OperationProgress
+	// Progress is how far the copy has come.
+	Progress OperationProgress
 	// CancelTime is when a cancellation was received, if one was.
 	CancelTime time.Time
 }
@@ -203,9 +234,9 @@ type wireStatus struct {
 }
 
 type wireEncryptionInfo struct {
-	EncryptionType   string          `json:"encryptionType,omitempty"`
-	KMSKeyVersion    string          `json:"kmsKeyVersion,omitempty"`
-	EncryptionStatus json.RawMessage `json:"encryptionStatus,omitempty"`
+	EncryptionType   string      `json:"encryptionType,omitempty"`
+	KMSKeyVersion    string      `json:"kmsKeyVersion,omitempty"`
+	EncryptionStatus *wireStatus `json:"encryptionStatus,omitempty"`
 }
 
 type wireInstancePartition struct {
@@ -257,6 +288,16 @@ func tp(t time.Time) *gapi.Time {
 	return &gapi.Time{Time: t.UTC()}
 }
 
+// requestTime is a request's time as sent: UTC with microseconds (expire
+// and version times have microsecond granularity), so a lost attempt's
+// backup is matched on what was sent; "" for the zero time.
+func requestTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return gapi.FormatTime(t)
+}
+
 func tv(t *gapi.Time) time.Time {
 	if t == nil {
 		return time.Time{}
@@ -266,26 +307,16 @@ func tv(t *gapi.Time) time.Time {
 
 func (e EncryptionInfo) toWire() wireEncryptionInfo {
 	w := wireEncryptionInfo{EncryptionType: string(e.Type), KMSKeyVersion: e.KMSKeyVersion}
-	if e.Status != nil {
-		st := status.Convert(e.Status)
-		var ge *gapi.Error
-		ws := wireStatus{Code: int(st.Code()), Message: st.Message()}
-		if errors.As(e.Status, &ge) {
-			ws.Details = ge.RawDetails
-		}
-		w.EncryptionStatus, _ = json.Marshal(ws)
+	if e.Status != (Status{}) {
+		w.EncryptionStatus = &wireStatus{Code: int(e.Status.Code), Message: e.Status.Message}
 	}
 	return w
 }
 
 func (w wireEncryptionInfo) fromWire() EncryptionInfo {
 	e := EncryptionInfo{Type: EncryptionType(w.EncryptionType), KMSKeyVersion: w.KMSKeyVersion}
-	if len(w.EncryptionStatus) > 0 && string(w.EncryptionStatus) != "null" {
-		var ws wireStatus
-		// A status with code 0 is OK: no error to report.
-		if json.Unmarshal(w.EncryptionStatus, &ws) != nil || ws.Code != 0 {
-			e.Status = gapi.OperationError("spanner", w.EncryptionStatus)
-		}
+	if s := w.EncryptionStatus; s != nil {
+		e.Status = Status{Code: codes.Code(s.Code), Message: s.Message}
 	}
 	return e
 }
@@ -301,7 +332,7 @@ func (b *Backup) toWire() wireBackup {
 		IncrementalBackupChainID: b.IncrementalBackupChainID, OldestVersionTime: tp(b.OldestVersionTime),
 		BackupSchedules: b.BackupSchedules, MinimumRestorableEdition: b.MinimumRestorableEdition,
 	}
-	if b.EncryptionInfo != nil {
+	if b.EncryptionInfo != (EncryptionInfo{}) {
 		ei := b.EncryptionInfo.toWire()
 		w.EncryptionInfo = &ei
 	}
@@ -326,8 +357,7 @@ func (w *wireBackup) fromWire() *Backup {
 		BackupSchedules: w.BackupSchedules, MinimumRestorableEdition: w.MinimumRestorableEdition,
 	}
 	if w.EncryptionInfo != nil {
-		ei := w.EncryptionInfo.fromWire()
-		b.EncryptionInfo = &ei
+		b.EncryptionInfo = w.EncryptionInfo.fromWire()
 	}
 	for _, e := range w.EncryptionInformation {
 		b.EncryptionInformation = append(b.EncryptionInformation, e.fromWire())
@@ -339,7 +369,8 @@ func (w *wireBackup) fromWire() *Backup {
 }
 
 // MarshalJSON writes b as the REST API's Backup resource (timestamps in RFC
-// 3339 UTC with microseconds, int64 values as strings). SourceBackup, which
+// 3339 UTC with 0, 3, 6 or 9 fraction digits as Google writes them, every
+// digit kept; int64 values as strings). SourceBackup, which
 // the resource has no field for, is not written.
 func (b Backup) MarshalJSON() ([]byte, error) { return json.Marshal(b.toWire()) }
 

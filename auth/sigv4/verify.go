@@ -82,12 +82,14 @@ func malformed(format string, args ...any) *VerifyError {
 //	AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request,
 //	SignedHeaders=host;x-amz-date, Signature=5da7...
 type Authorization struct {
+	// AccessKeyID is the signer's access key id.
 	AccessKeyID string
 	// Day (YYYYMMDD), Region and Service make the credential scope.
 	Day, Region, Service string
 	// SignedHeaders are the lower-case header names, in the header's order.
 	SignedHeaders []string
-	Signature     string
+	// Signature is the hex signature.
+	Signature string
 }
 
 // Scope returns the credential scope, Day/Region/Service/aws4_request.

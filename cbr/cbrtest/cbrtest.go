@@ -58,7 +58,7 @@ const (
 
 // DefaultDuration is how long a replication takes unless
 // SetOperationDuration says otherwise.
-const DefaultDuration = fakesrv.DefaultDuration
+const DefaultDuration = 2 * time.Second
 
 // MaxClockSkew is how far X-Sdk-Date may be from the gateway's clock.
 const MaxClockSkew = 15 * time.Minute
@@ -71,7 +71,9 @@ const (
 
 // Vault is a vault the fake knows.
 type Vault struct {
-	ID     string
+	// ID is the vault ID (AddVault makes one up when empty).
+	ID string
+	// Region is the vault's region (AddVault: Region when empty).
 	Region string
 	// ProjectID, if set, must equal a replication's destination_project_id.
 	ProjectID string
@@ -189,11 +191,16 @@ func (s *Server) FailNextReplication(code, reason string) {
 
 // Request is one request the fake received.
 type Request struct {
+	// Method is the HTTP method.
 	Method string
-	// Path is the escaped path, RawQuery the raw query.
-	Path, RawQuery string
-	Header         http.Header
-	Body           []byte
+	// Path is the escaped path.
+	Path string
+	// RawQuery is the raw query, without '?'.
+	RawQuery string
+	// Header holds the request's headers, credentials included.
+	Header http.Header
+	// Body is the request body as sent.
+	Body []byte
 }
 
 // Requests returns the requests the fake received, oldest first.
@@ -577,10 +584,10 @@ func (s *Server) replicate(w http.ResponseWriter, reqID, projectID, backupID str
 	}
 	switch {
 	case b.ImageType != cbr.ImageTypeBackup:
-		bad(CodeNotReplicable, "Backup of type "+b.ImageType+" cannot be replicated")
+		bad(CodeNotReplicable, "Backup of type "+string(b.ImageType)+" cannot be replicated")
 		return
 	case b.Status != cbr.BackupAvailable:
-		bad(CodeInvalidParameter, "Backup status is "+b.Status+"; only available backups can be replicated")
+		bad(CodeInvalidParameter, "Backup status is "+string(b.Status)+"; only available backups can be replicated")
 		return
 	case p.DestinationRegion == Region || !slices.Contains(s.caps[Region], p.DestinationRegion):
 		bad(CodeRegionNotSupported, "Destination region "+p.DestinationRegion+" does not support replication from "+Region)

@@ -38,4 +38,7 @@ func TestREADMESession(t *testing.T) {
 	assert.Contains(t, s, `"state":"done"`)
 	assert.Contains(t, s, "to resume, run: backupcopy wait fsx backup-")
 	assert.Contains(t, s, "exit 124 (interrupted")
+	assert.Contains(t, s, "to resume, run: backupcopy apply -f ")
+	assert.Contains(t, s, "4 copies: 4 done, 0 failed, 0 running, 0 queued")
+	assert.Contains(t, s, `"counts":{"done":4,"failed":0,"queued":0,"running":0}`)
 }

@@ -13,6 +13,11 @@
 // region, and 12 FSx copies into one region, more than its limit of 5 copies
 // in progress: the runner holds the others in the queue.
 //
+// The fakes and their clients come from internal/fleetsuite, which the
+// fleet's own tests share; buildPlan below is what a program of yours writes:
+// one fleet.Copy per copy, a key and the service package's adapter around the
+// request it already knows.
+//
 // Resume: press Ctrl-C during the run. The run stops at once, leaving its
 // state file (-state; by default a new file in the OS temp dir, whose path is
 // printed, removed when the program ends). The fakes live in this process and die with it, so the program

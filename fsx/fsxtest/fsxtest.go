@@ -60,9 +60,9 @@ import (
 
 // DefaultDuration is how long a copy takes unless WithOperationDuration or
 // SetOperationDuration says otherwise.
-const DefaultDuration = fakesrv.DefaultDuration
+const DefaultDuration = 2 * time.Second
 
-// Credentials and defaults the fake uses.
+// Credentials and places the fake uses.
 const (
 	// AccessKeyID and SecretAccessKey are the only key pair the fake accepts.
 	AccessKeyID     = "AKIAFSXTESTEXAMPLE01"
@@ -198,8 +198,28 @@ func (s *Server) RejectKMSKey(keyID string) {
 	s.mu.Unlock()
 }
 
-// Requests returns the log of requests the fake received.
-func (s *Server) Requests() []fakesrv.Entry { return s.fs.Requests() }
+// Request is one request the fake received.
+type Request struct {
+	// Method is the HTTP method.
+	Method string
+	// Path is the escaped path.
+	Path string
+	// RawQuery is the raw query, without '?'.
+	RawQuery string
+	// Header holds the request's headers, credentials included.
+	Header http.Header
+	// Body is the request body as sent.
+	Body []byte
+}
+
+// Requests returns the requests the fake received, oldest first.
+func (s *Server) Requests() []Request {
+	var out []Request
+	for _, e := range s.fs.Requests() {
+		out = append(out, Request{Method: e.Method, Path: e.Path, RawQuery: e.RawQuery, Header: e.Header, Body: e.Body})
+	}
+	return out
+}
 
 func newBackupID() string {
 	var b [9]byte

@@ -1,66 +1,47 @@
-// Package clientopt holds the client options every service package offers, so
-// that each package's With... functions are one-line adapters and the rules
-// (endpoint, HTTP client, user agent, logging, retry policy) live in one place.
+// Package clientopt holds the settings every service package's client has
+// (endpoint, HTTP client, user agent, logger, retry policy) and turns them
+// into the call path's configuration, so that the rules live in one place.
+// Each package keeps these in its own settings type, behind its own Option.
 package clientopt
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
 
-// Settings collects the options of any client. Fields a package does not use
-// stay zero.
+// Settings are the options every client has.
 type Settings struct {
-	Endpoint   string
+	// Endpoint is the WithEndpoint value ("" for the package's default).
+	Endpoint string
+	// HTTPClient is the WithHTTPClient value (nil for a new client).
 	HTTPClient *http.Client
-	UserAgent  string
-	Logger     *slog.Logger
-	Policy     rest.Policy
-	// Region and ProjectID (fsx, cbr).
-	Region    string
-	ProjectID string
-	// Cloud-specific credentials are kept by the package as opaque values.
-	Auth any
-	// Extra holds package-specific settings, keyed by the package.
-	Extra map[string]any
+	// UserAgent is the WithUserAgent value.
+	UserAgent string
+	// Logger is the WithLogger value.
+	Logger *slog.Logger
+	// Policy bounds the call path's retries (zero: its defaults).
+	Policy rest.Policy
 }
 
-// Option changes Settings. Each package's Option type wraps one.
-type Option func(*Settings)
+type overrideKey struct{}
 
-// Apply runs opts over a fresh Settings.
-func Apply[O ~func(*Settings)](opts []O) *Settings {
-	s := &Settings{Extra: map[string]any{}}
-	for _, o := range opts {
-		if o != nil {
-			o(s)
-		}
+// WithOverride returns a context whose NewClient calls apply f to the
+// settings after the caller's options. It is how the module's own tests
+// shorten the call path's backoff; being internal, no program outside the
+// module can reach it.
+func WithOverride(ctx context.Context, f func(*Settings)) context.Context {
+	return context.WithValue(ctx, overrideKey{}, f)
+}
+
+// Override applies the function that ctx carries (WithOverride), if any.
+func (s *Settings) Override(ctx context.Context) {
+	if f, ok := ctx.Value(overrideKey{}).(func(*Settings)); ok && f != nil {
+		f(s)
 	}
-	return s
 }
-
-// Endpoint sets the endpoint.
-func Endpoint(url string) Option { return func(s *Settings) { s.Endpoint = url } }
-
-// HTTPClient sets the base HTTP client.
-func HTTPClient(c *http.Client) Option { return func(s *Settings) { s.HTTPClient = c } }
-
-// UserAgent sets the User-Agent suffix.
-func UserAgent(ua string) Option { return func(s *Settings) { s.UserAgent = ua } }
-
-// Logger sets the per-attempt logger.
-func Logger(l *slog.Logger) Option { return func(s *Settings) { s.Logger = l } }
-
-// RetryPolicy sets the retry bounds.
-func RetryPolicy(p rest.Policy) Option { return func(s *Settings) { s.Policy = p } }
-
-// Region sets the region.
-func Region(r string) Option { return func(s *Settings) { s.Region = r } }
-
-// ProjectID sets the project id.
-func ProjectID(p string) Option { return func(s *Settings) { s.ProjectID = p } }
 
 // RESTConfig returns the call-path configuration common to every client:
 // endpoint (the option's, else defaultEndpoint), HTTP client, user agent,

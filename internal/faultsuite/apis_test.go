@@ -15,9 +15,7 @@ import (
 	"github.com/backupcopy/backupcopy/bigtable/bigtabletest"
 	"github.com/backupcopy/backupcopy/cbr"
 	"github.com/backupcopy/backupcopy/cbr/cbrtest"
-	"github.com/backupcopy/backupcopy/internal/clientopt"
 	"github.com/backupcopy/backupcopy/internal/faultproxy"
-	"github.com/backupcopy/backupcopy/internal/gapi"
 	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/lro"
 	"github.com/backupcopy/backupcopy/spanner"
@@ -166,9 +164,13 @@ const (
 )
 
 func googleStatus(err error) int {
-	var e *gapi.Error
-	if errors.As(err, &e) {
-		return e.HTTPStatus
+	var be *bigtable.Error
+	if errors.As(err, &be) {
+		return be.HTTPStatus
+	}
+	var se *spanner.Error
+	if errors.As(err, &se) {
+		return se.HTTPStatus
 	}
 	return 0
 }
@@ -192,8 +194,8 @@ var bigtableAPI = &api{
 		ts := &countingTokenSource{prefix: "ya29.bt"}
 		e := &env{url: fake.URL(), staleToken: bearerIs(ts.first()), refreshes: func() int { return int(ts.n.Load()) }}
 		e.newClient = func(ctx context.Context, endpoint string, hc *http.Client, logger *slog.Logger) (client, error) {
-			c, err := bigtable.NewClient(ctx, bigtable.WithEndpoint(endpoint), bigtable.WithHTTPClient(hc), bigtable.WithLogger(logger),
-				bigtable.WithTokenSource(ts), bigtable.Option(clientopt.RetryPolicy(fastRetry)))
+			c, err := bigtable.NewClient(withFastRetry(ctx), bigtable.WithEndpoint(endpoint), bigtable.WithHTTPClient(hc), bigtable.WithLogger(logger),
+				bigtable.WithTokenSource(ts))
 			if err != nil {
 				return nil, err
 			}
@@ -278,8 +280,8 @@ var spannerAPI = &api{
 		ts := &countingTokenSource{prefix: "ya29.sp"}
 		e := &env{url: fake.URL(), staleToken: bearerIs(ts.first()), refreshes: func() int { return int(ts.n.Load()) }}
 		e.newClient = func(ctx context.Context, endpoint string, hc *http.Client, logger *slog.Logger) (client, error) {
-			c, err := spanner.NewClient(ctx, spanner.WithEndpoint(endpoint), spanner.WithHTTPClient(hc), spanner.WithLogger(logger),
-				spanner.WithTokenSource(ts), spanner.Option(clientopt.RetryPolicy(fastRetry)))
+			c, err := spanner.NewClient(withFastRetry(ctx), spanner.WithEndpoint(endpoint), spanner.WithHTTPClient(hc), spanner.WithLogger(logger),
+				spanner.WithTokenSource(ts))
 			if err != nil {
 				return nil, err
 			}
@@ -435,8 +437,8 @@ var cbrAPI = &api{
 const cbrSrcMarker = "5b0c3f4e-1d2a-4c6b-9e8f-7a6b5c4d3e2f"
 
 func newCBRClient(ctx context.Context, req *cbr.CopyBackupRequest, endpoint string, hc *http.Client, logger *slog.Logger, authOpt cbr.Option) (client, error) {
-	c, err := cbr.NewClient(ctx, cbr.WithEndpoint(endpoint), cbr.WithHTTPClient(hc), cbr.WithLogger(logger),
-		cbr.WithRegion(cbrtest.Region), cbr.WithProjectID(cbrtest.ProjectID), authOpt, cbr.Option(clientopt.RetryPolicy(fastRetry)))
+	c, err := cbr.NewClient(withFastRetry(ctx), cbr.WithEndpoint(endpoint), cbr.WithHTTPClient(hc), cbr.WithLogger(logger),
+		cbr.WithRegion(cbrtest.Region), cbr.WithProjectID(cbrtest.ProjectID), authOpt)
 	if err != nil {
 		return nil, err
 	}

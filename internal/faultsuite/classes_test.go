@@ -16,7 +16,6 @@ import (
 	"github.com/backupcopy/backupcopy/cbr/cbrtest"
 	"github.com/backupcopy/backupcopy/fsx"
 	"github.com/backupcopy/backupcopy/fsx/fsxtest"
-	"github.com/backupcopy/backupcopy/internal/clientopt"
 	"github.com/backupcopy/backupcopy/spanner"
 	"github.com/backupcopy/backupcopy/spanner/spannertest"
 )
@@ -66,9 +65,8 @@ func TestErrorClassesFromFakes(t *testing.T) {
 	sp.AddDatabase(spInst + "/databases/orders")
 	sp.AddBackup(spanner.Backup{Name: spSrc, Database: spInst + "/databases/orders", SizeBytes: 1 << 30})
 	sp.AddInstance(spDstInst)
-	spc, err := spanner.NewClient(ctx, spanner.WithEndpoint(sp.URL()),
-		spanner.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "ya29.test"})),
-		spanner.Option(clientopt.RetryPolicy(fastRetry)))
+	spc, err := spanner.NewClient(withFastRetry(ctx), spanner.WithEndpoint(sp.URL()),
+		spanner.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "ya29.test"})))
 	if err != nil {
 		t.Fatal(err)
 	}

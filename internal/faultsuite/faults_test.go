@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/backupcopy/backupcopy"
+	"github.com/backupcopy/backupcopy/internal/clientopt"
 	"github.com/backupcopy/backupcopy/internal/faultproxy"
 	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/lro"
@@ -617,4 +618,10 @@ func renderCell(rs []result) string {
 		return "PASS · " + strings.Join(parts, "; ")
 	}
 	return "**FAIL** · " + strings.Join(parts, "; ")
+}
+
+// withFastRetry returns ctx for NewClient: the client's call path retries
+// with fastRetry's short backoff.
+func withFastRetry(ctx context.Context) context.Context {
+	return clientopt.WithOverride(ctx, func(s *clientopt.Settings) { s.Policy = fastRetry })
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/backupcopy/backupcopy/auth"
 	"github.com/backupcopy/backupcopy/fsx"
 	"github.com/backupcopy/backupcopy/fsx/fsxtest"
-	"github.com/backupcopy/backupcopy/internal/clientopt"
 	"github.com/backupcopy/backupcopy/internal/faultproxy"
 	"github.com/backupcopy/backupcopy/lro"
 )
@@ -103,8 +102,8 @@ var fsxAPI = &api{
 		e := &env{url: fake.URL(), staleToken: sessionTokenIs(creds.prefix + "-1"), refreshes: func() int { return int(creds.n.Load()) }}
 		provider := &auth.CachedAWSCredentials{Provider: creds}
 		e.newClient = func(ctx context.Context, endpoint string, hc *http.Client, logger *slog.Logger) (client, error) {
-			c, err := fsx.NewClient(ctx, fsx.WithEndpoint(endpoint), fsx.WithHTTPClient(hc), fsx.WithLogger(logger),
-				fsx.WithRegion(fsxtest.Region), fsx.WithCredentials(provider), fsx.Option(clientopt.RetryPolicy(fastRetry)))
+			c, err := fsx.NewClient(withFastRetry(ctx), fsx.WithEndpoint(endpoint), fsx.WithHTTPClient(hc), fsx.WithLogger(logger),
+				fsx.WithRegion(fsxtest.Region), fsx.WithCredentials(provider))
 			if err != nil {
 				return nil, err
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/jarcoal/httpmock"
 	"golang.org/x/oauth2"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/auth"
 	"github.com/backupcopy/backupcopy/auth/google"
 	"github.com/backupcopy/backupcopy/auth/sigv4"
@@ -27,18 +28,9 @@ import (
 	"github.com/backupcopy/backupcopy/cbr/cbrtest"
 	"github.com/backupcopy/backupcopy/fsx"
 	"github.com/backupcopy/backupcopy/fsx/fsxtest"
-	"github.com/backupcopy/backupcopy/internal/clientopt"
 	"github.com/backupcopy/backupcopy/internal/faultproxy"
 	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/spanner"
-)
-
-// The fast retry policy as each package's option.
-var (
-	bigtableRetry = bigtable.Option(clientopt.RetryPolicy(fastRetry))
-	spannerRetry  = spanner.Option(clientopt.RetryPolicy(fastRetry))
-	cbrRetry      = cbr.Option(clientopt.RetryPolicy(fastRetry))
-	fsxRetry      = fsx.Option(clientopt.RetryPolicy(fastRetry))
 )
 
 // The secrets the security tests hand to the clients. None may ever show up
@@ -97,16 +89,16 @@ func secClients(t *testing.T) []secClient {
 	iam := iamFor(t)
 	return []secClient{
 		{name: "bigtable", hdr: []string{"Authorization"}, make: func(ctx context.Context, ep string, hc *http.Client, logs *logSink) (any, func(context.Context) error, error) {
-			c, err := bigtable.NewClient(ctx, bigtable.WithEndpoint(ep), bigtable.WithHTTPClient(hc), bigtable.WithLogger(logs.Logger()),
-				bigtable.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: secretBearer})), bigtableRetry)
+			c, err := bigtable.NewClient(withFastRetry(ctx), bigtable.WithEndpoint(ep), bigtable.WithHTTPClient(hc), bigtable.WithLogger(logs.Logger()),
+				bigtable.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: secretBearer})))
 			if err != nil {
 				return nil, nil, err
 			}
 			return c, func(ctx context.Context) error { _, err := c.GetBackup(ctx, btSrc); return err }, nil
 		}},
 		{name: "spanner", hdr: []string{"Authorization"}, make: func(ctx context.Context, ep string, hc *http.Client, logs *logSink) (any, func(context.Context) error, error) {
-			c, err := spanner.NewClient(ctx, spanner.WithEndpoint(ep), spanner.WithHTTPClient(hc), spanner.WithLogger(logs.Logger()),
-				spanner.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: secretBearer})), spannerRetry)
+			c, err := spanner.NewClient(withFastRetry(ctx), spanner.WithEndpoint(ep), spanner.WithHTTPClient(hc), spanner.WithLogger(logs.Logger()),
+				spanner.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: secretBearer})))
 			if err != nil {
 				return nil, nil, err
 			}
@@ -114,24 +106,24 @@ func secClients(t *testing.T) []secClient {
 		}},
 		{name: "cbr AK/SK+security token", hdr: []string{"Authorization", "X-Security-Token"}, make: func(ctx context.Context, ep string, hc *http.Client, logs *logSink) (any, func(context.Context) error, error) {
 			signer := auth.NewHuaweiSigner(auth.HuaweiCredentials{AccessKey: "HWAKEXAMPLE", SecretKey: secretHuaweiSK, SecurityToken: secretHuaweiSTS, ProjectID: cbrtest.ProjectID})
-			c, err := cbr.NewClient(ctx, cbr.WithEndpoint(ep), cbr.WithHTTPClient(hc), cbr.WithLogger(logs.Logger()), cbr.WithRegion(cbrtest.Region),
-				cbr.WithProjectID(cbrtest.ProjectID), cbr.WithAuthenticator(signer), cbrRetry)
+			c, err := cbr.NewClient(withFastRetry(ctx), cbr.WithEndpoint(ep), cbr.WithHTTPClient(hc), cbr.WithLogger(logs.Logger()), cbr.WithRegion(cbrtest.Region),
+				cbr.WithProjectID(cbrtest.ProjectID), cbr.WithAuthenticator(signer))
 			if err != nil {
 				return nil, nil, err
 			}
 			return c, func(ctx context.Context) error { _, err := c.GetBackup(ctx, cbrSrcMarker); return err }, nil
 		}},
 		{name: "cbr AK/SK", hdr: []string{"Authorization"}, make: func(ctx context.Context, ep string, hc *http.Client, logs *logSink) (any, func(context.Context) error, error) {
-			c, err := cbr.NewClient(ctx, cbr.WithEndpoint(ep), cbr.WithHTTPClient(hc), cbr.WithLogger(logs.Logger()), cbr.WithRegion(cbrtest.Region),
-				cbr.WithProjectID(cbrtest.ProjectID), cbr.WithAKSK("HWAKEXAMPLE", secretHuaweiSK), cbrRetry)
+			c, err := cbr.NewClient(withFastRetry(ctx), cbr.WithEndpoint(ep), cbr.WithHTTPClient(hc), cbr.WithLogger(logs.Logger()), cbr.WithRegion(cbrtest.Region),
+				cbr.WithProjectID(cbrtest.ProjectID), cbr.WithAKSK("HWAKEXAMPLE", secretHuaweiSK))
 			if err != nil {
 				return nil, nil, err
 			}
 			return c, func(ctx context.Context) error { _, err := c.GetBackup(ctx, cbrSrcMarker); return err }, nil
 		}},
 		{name: "cbr X-Auth-Token", hdr: []string{"X-Auth-Token"}, make: func(ctx context.Context, ep string, hc *http.Client, logs *logSink) (any, func(context.Context) error, error) {
-			c, err := cbr.NewClient(ctx, cbr.WithEndpoint(ep), cbr.WithHTTPClient(hc), cbr.WithLogger(logs.Logger()), cbr.WithRegion(cbrtest.Region),
-				cbr.WithProjectID(cbrtest.ProjectID), cbr.WithToken(secretXAuthToken), cbrRetry)
+			c, err := cbr.NewClient(withFastRetry(ctx), cbr.WithEndpoint(ep), cbr.WithHTTPClient(hc), cbr.WithLogger(logs.Logger()), cbr.WithRegion(cbrtest.Region),
+				cbr.WithProjectID(cbrtest.ProjectID), cbr.WithToken(secretXAuthToken))
 			if err != nil {
 				return nil, nil, err
 			}
@@ -143,16 +135,16 @@ func secClients(t *testing.T) []secClient {
 			if err != nil {
 				return nil, nil, err
 			}
-			c, err := cbr.NewClient(ctx, cbr.WithEndpoint(ep), cbr.WithHTTPClient(hc), cbr.WithLogger(logs.Logger()), cbr.WithRegion(cbrtest.Region),
-				cbr.WithProjectID(cbrtest.ProjectID), cbr.WithAuthenticator(ts), cbrRetry)
+			c, err := cbr.NewClient(withFastRetry(ctx), cbr.WithEndpoint(ep), cbr.WithHTTPClient(hc), cbr.WithLogger(logs.Logger()), cbr.WithRegion(cbrtest.Region),
+				cbr.WithProjectID(cbrtest.ProjectID), cbr.WithAuthenticator(ts))
 			if err != nil {
 				return nil, nil, err
 			}
 			return c, func(ctx context.Context) error { _, err := c.GetBackup(ctx, cbrSrcMarker); return err }, nil
 		}},
 		{name: "fsx", hdr: []string{"Authorization", "X-Amz-Security-Token"}, make: func(ctx context.Context, ep string, hc *http.Client, logs *logSink) (any, func(context.Context) error, error) {
-			c, err := fsx.NewClient(ctx, fsx.WithEndpoint(ep), fsx.WithHTTPClient(hc), fsx.WithLogger(logs.Logger()), fsx.WithRegion(fsxtest.Region),
-				fsx.WithCredentials(auth.StaticAWSCredentials("AKIAEXAMPLE", secretAWSKey, secretAWSSession)), fsxRetry)
+			c, err := fsx.NewClient(withFastRetry(ctx), fsx.WithEndpoint(ep), fsx.WithHTTPClient(hc), fsx.WithLogger(logs.Logger()), fsx.WithRegion(fsxtest.Region),
+				fsx.WithCredentials(auth.StaticAWSCredentials("AKIAEXAMPLE", secretAWSKey, secretAWSSession)))
 			if err != nil {
 				return nil, nil, err
 			}
@@ -380,9 +372,9 @@ func TestSecurityPlainHTTPRefused(t *testing.T) {
 	for name, nc := range newClients {
 		for _, ep := range refused {
 			err := nc(ep)
-			var ve *rest.ValidationError
+			var ve *backupcopy.ValidationError
 			if !errors.As(err, &ve) {
-				t.Errorf("%s: endpoint %q: want a *ValidationError, got %v", name, ep, err)
+				t.Errorf("%s: endpoint %q: want a *backupcopy.ValidationError, got %v", name, ep, err)
 			}
 		}
 		for _, ep := range accepted {
@@ -448,7 +440,7 @@ func TestSecurityBodyBound(t *testing.T) {
 
 // TestSecurityBadInputRefusedBeforeIO: ids and names that would change the
 // request path, add a query or fragment, or inject a header are refused with
-// a *ValidationError before any request is made (httpmock with no
+// a *backupcopy.ValidationError before any request is made (httpmock with no
 // responders counts every request). Values that are merely odd ("a b",
 // "a%2Fb") may be refused too, or sent, but then only as one escaped path
 // segment that reads back as the value.
@@ -464,21 +456,21 @@ func TestSecurityBadInputRefusedBeforeIO(t *testing.T) {
 	ctx := context.Background()
 	mt := httpmock.NewMockTransport()
 	hc := &http.Client{Transport: mt}
-	btc, err := bigtable.NewClient(ctx, bigtable.WithEndpoint("https://bigtableadmin.example.com"), bigtable.WithHTTPClient(hc),
-		bigtable.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t"})), bigtableRetry)
+	btc, err := bigtable.NewClient(withFastRetry(ctx), bigtable.WithEndpoint("https://bigtableadmin.example.com"), bigtable.WithHTTPClient(hc),
+		bigtable.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t"})))
 	if err != nil {
 		t.Fatal(err)
 	}
-	spc, err := spanner.NewClient(ctx, spanner.WithEndpoint("https://spanner.example.com"), spanner.WithHTTPClient(hc),
-		spanner.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t"})), spannerRetry)
+	spc, err := spanner.NewClient(withFastRetry(ctx), spanner.WithEndpoint("https://spanner.example.com"), spanner.WithHTTPClient(hc),
+		spanner.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t"})))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cbc, err := cbr.NewClient(ctx, cbr.WithRegion(cbrtest.Region), cbr.WithProjectID(cbrtest.ProjectID), cbr.WithAKSK("a", "s"), cbr.WithHTTPClient(hc), cbrRetry)
+	cbc, err := cbr.NewClient(withFastRetry(ctx), cbr.WithRegion(cbrtest.Region), cbr.WithProjectID(cbrtest.ProjectID), cbr.WithAKSK("a", "s"), cbr.WithHTTPClient(hc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	fxc, err := fsx.NewClient(ctx, fsx.WithRegion("us-east-1"), fsx.WithCredentials(auth.StaticAWSCredentials("a", "s", "")), fsx.WithHTTPClient(hc), fsxRetry)
+	fxc, err := fsx.NewClient(withFastRetry(ctx), fsx.WithRegion("us-east-1"), fsx.WithCredentials(auth.StaticAWSCredentials("a", "s", "")), fsx.WithHTTPClient(hc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -555,9 +547,9 @@ func TestSecurityBadInputRefusedBeforeIO(t *testing.T) {
 			}
 			before := mt.GetTotalCallCount()
 			err := c.do(v)
-			var ve *rest.ValidationError
+			var ve *backupcopy.ValidationError
 			if !errors.As(err, &ve) {
-				t.Errorf("%s(%q): want a *ValidationError, got %v", c.name, v, err)
+				t.Errorf("%s(%q): want a *backupcopy.ValidationError, got %v", c.name, v, err)
 			}
 			if n := mt.GetTotalCallCount() - before; n != 0 {
 				t.Errorf("%s(%q): %d requests were sent", c.name, v, n)
@@ -571,7 +563,7 @@ func TestSecurityBadInputRefusedBeforeIO(t *testing.T) {
 			})
 			err := c.do(v)
 			mt.RegisterNoResponder(nil)
-			var ve *rest.ValidationError
+			var ve *backupcopy.ValidationError
 			if errors.As(err, &ve) {
 				if len(paths) > 0 {
 					t.Errorf("%s(%q): refused after %d requests", c.name, v, len(paths))

@@ -2,6 +2,7 @@ package fleetsuite_test
 
 import (
 	"context"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -66,4 +67,55 @@ func BenchmarkFakes1000(b *testing.B) {
 		f.Close()
 	}
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*n.All()), "cpu-us/copy")
+}
+
+// BenchmarkHeapInProgressBigtable1000 holds 1,000 Bigtable copies in
+// progress at once (limits raised to 500 per cluster, operations of a
+// minute) and reports the heap and stacks held per copy: runner, client
+// handles, polls in flight, and the fake's own operation state (an upper
+// bound for the library side).
+func BenchmarkHeapInProgressBigtable1000(b *testing.B) {
+	const n = 1000
+	var perCopy float64
+	for i := 0; i < b.N; i++ {
+		f := fleetsuite.Start(fleetsuite.Counts{Bigtable: n}, time.Minute)
+		c, err := fleetsuite.NewClients(context.Background(), &f.Env)
+		if err != nil {
+			b.Fatal(err)
+		}
+		plan := fleetsuite.Plan(&f.Env, c)
+		limits := map[string]int{}
+		for _, cl := range f.Env.BigtableClusters {
+			limits["bigtable/"+cl] = n
+		}
+		base := heapNow()
+		ctx, cancel := context.WithCancel(context.Background())
+		all := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, _ = fleet.Run(ctx, plan, fleet.Options{Limits: limits, SkipPreflight: true,
+				WaitOptions: []lro.WaitOption{lro.WithPollInterval(time.Second, 2*time.Second)},
+				OnEvent: func(e fleet.Event) {
+					if e.Type == fleet.EventStarted && e.Totals.Running == n {
+						close(all)
+					}
+				}})
+		}()
+		<-all
+		time.Sleep(3 * time.Second) // every copy has polled at least once
+		perCopy = float64(int64(heapNow())-int64(base)) / n
+		cancel()
+		<-done
+		c.Close()
+		f.Close()
+	}
+	b.ReportMetric(perCopy, "B/copy")
+}
+
+func heapNow() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc + m.StackInuse
 }

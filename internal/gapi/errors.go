@@ -7,10 +7,10 @@ package gapi
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/googleapis/gax-go/v2/apierror"
@@ -47,32 +47,42 @@ type Error struct {
 	// RawDetails holds each detail object as sent, known types or not.
 	RawDetails []json.RawMessage
 
-	st        *status.Status
-	api       *apierror.APIError
-	operation bool // a finished operation's own error, not an error answer
+	// Finished marks a finished operation's own error (the copy ran and
+	// failed), as opposed to an error answer to a call.
+	Finished bool
+
+	st  *status.Status
+	api *apierror.APIError
 }
 
 func (e *Error) Error() string {
+	return Format(e.Service, e.Op, e.Finished, e.Code, e.Message, e.HTTPStatus, e.RequestID, e.Reason())
+}
+
+// Format is the message of a Google API error: "service: Op: Code: message
+// (HTTP status, request id ID) reason=REASON", with "the operation failed"
+// after Op for a finished operation's own error.
+func Format(service, op string, finished bool, code codes.Code, msg string, httpStatus int, requestID, reason string) string {
 	var b strings.Builder
-	b.WriteString(e.Service)
-	if e.Op != "" {
-		b.WriteString(": " + e.Op)
+	b.WriteString(service)
+	if op != "" {
+		b.WriteString(": " + op)
 	}
-	if e.operation {
+	if finished {
 		b.WriteString(": the operation failed")
 	}
-	fmt.Fprintf(&b, ": %s: %s", e.Code, e.Message)
-	if e.HTTPStatus != 0 {
-		fmt.Fprintf(&b, " (HTTP %d", e.HTTPStatus)
-		if e.RequestID != "" {
-			b.WriteString(", request id " + e.RequestID)
+	fmt.Fprintf(&b, ": %s: %s", code, msg)
+	if httpStatus != 0 {
+		fmt.Fprintf(&b, " (HTTP %d", httpStatus)
+		if requestID != "" {
+			b.WriteString(", request id " + requestID)
 		}
 		b.WriteString(")")
-	} else if e.RequestID != "" {
-		b.WriteString(" (request id " + e.RequestID + ")")
+	} else if requestID != "" {
+		b.WriteString(" (request id " + requestID + ")")
 	}
-	if r := e.Reason(); r != "" {
-		b.WriteString(" reason=" + r)
+	if reason != "" {
+		b.WriteString(" reason=" + reason)
 	}
 	return b.String()
 }
@@ -82,7 +92,32 @@ func (e *Error) Error() string {
 func (e *Error) GRPCStatus() *status.Status { return e.st }
 
 // Unwrap returns the *apierror.APIError view.
-func (e *Error) Unwrap() error { return e.api }
+func (e *Error) Unwrap() error {
+	if e.api == nil {
+		return nil
+	}
+	return e.api
+}
+
+// API returns the *apierror.APIError view (nil if gax-go could not build one).
+func (e *Error) API() *apierror.APIError { return e.api }
+
+// Register makes the errors that DecodeAPIError and OperationError build for
+// service (a Google package's name) that package's public error type:
+// public turns the *Error into it. Each Google package registers once, in
+// init, so that every Google error it returns, whoever decoded it, is its
+// own type.
+func Register(service string, public func(*Error) error) { publics.Store(service, public) }
+
+var publics sync.Map // service name -> func(*Error) error
+
+// public returns e as its service's registered public type, or e itself.
+func public(e *Error) error {
+	if f, ok := publics.Load(e.Service); ok {
+		return f.(func(*Error) error)(e)
+	}
+	return e
+}
 
 // Reason returns the ErrorInfo reason, if any.
 func (e *Error) Reason() string {
@@ -137,24 +172,35 @@ func DecodeAPIError(service string) func(op string, resp *rest.Response) error {
 		if e.RequestID == "" {
 			e.RequestID = resp.RequestID
 		}
-		return e
+		return public(e)
 	}
 }
 
-// OperationError builds an *Error from a finished Operation's "error" field.
-func OperationError(service string, raw json.RawMessage) error {
+// OperationError builds the error of a finished Operation's "error" field
+// (Kind CopyFailed: the operation ran and failed), as service's public type.
+func OperationError(service, op string, raw json.RawMessage) error {
+	e := statusError(service, raw)
+	e.Op = op
+	e.Finished = true
+	return public(e)
+}
+
+// StatusError builds the error of a google.rpc.Status that is not an
+// operation's outcome (for example a backup's encryption status), as
+// service's public type; its Kind follows its code.
+func StatusError(service string, raw json.RawMessage) error { return public(statusError(service, raw)) }
+
+func statusError(service string, raw json.RawMessage) *Error {
 	var ws wireStatus
 	if err := json.Unmarshal(raw, &ws); err != nil {
-		return &Error{Service: service, Code: codes.Unknown, Message: "undecodable operation error: " + err.Error(),
-			st: status.New(codes.Unknown, "undecodable operation error"), operation: true}
+		return &Error{Service: service, Code: codes.Unknown, Message: "undecodable status: " + err.Error(),
+			st: status.New(codes.Unknown, "undecodable status")}
 	}
 	code := codes.Code(ws.Code)
 	if ws.Code <= 0 || ws.Code > int(codes.Unauthenticated) {
 		code = codes.Unknown
 	}
-	e := newError(service, 0, code, ws.Message, ws.Details, nil)
-	e.operation = true
-	return e
+	return newError(service, 0, code, ws.Message, ws.Details, nil)
 }
 
 func newError(service string, httpStatus int, code codes.Code, msg string, rawDetails []json.RawMessage, hdr http.Header) *Error {
@@ -208,15 +254,9 @@ func newError(service string, httpStatus int, code codes.Code, msg string, rawDe
 	return e
 }
 
-// Code returns the canonical code of err: an *Error's Code, else what
-// status.Code reads, else codes.Unknown.
-func Code(err error) codes.Code {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return status.Code(err)
-}
+// Code returns the canonical code of err, as status.Code reads it from the
+// Google error in its chain (codes.Unknown if there is none).
+func Code(err error) codes.Code { return status.Code(err) }
 
 var codeByName = func() map[string]codes.Code {
 	m := map[string]codes.Code{}
@@ -286,25 +326,30 @@ func codeFromHTTP(s int) codes.Code {
 	return codes.Unknown
 }
 
-// ErrorKind says why the call failed, from the canonical code. A finished
+// ErrorKind says why the call failed: Kind of its fields.
+func (e *Error) ErrorKind() backupcopy.Kind {
+	return Kind(e.Code, e.HTTPStatus, e.Finished, e.Message, e.Reason(), e.RetryDelay)
+}
+
+// Kind says why a Google call failed, from the canonical code. A finished
 // operation's own error is CopyFailed, whatever its code: the copy ran and
 // failed (or was cancelled). RESOURCE_EXHAUSTED is Throttled (a request
-// rate or quota), or AtLimit when the service says too many operations are
-// pending; ABORTED with a RetryInfo delay is Transient.
-func (e *Error) ErrorKind() backupcopy.Kind {
-	if e.operation {
+// rate or quota), or AtLimit when the message or ErrorInfo reason says too
+// many operations are pending; ABORTED with a RetryInfo delay is Transient.
+func Kind(code codes.Code, httpStatus int, finished bool, msg, reason string, retryDelay time.Duration) backupcopy.Kind {
+	if finished {
 		return backupcopy.CopyFailed
 	}
-	switch e.Code {
+	switch code {
 	case codes.Unavailable, codes.DeadlineExceeded, codes.Internal, codes.DataLoss, codes.Canceled:
 		return backupcopy.Transient
 	case codes.Unknown:
-		if e.HTTPStatus >= 500 {
+		if httpStatus >= 500 {
 			return backupcopy.Transient
 		}
-		return rest.KindOfStatus(e.HTTPStatus)
+		return rest.KindOfStatus(httpStatus)
 	case codes.ResourceExhausted:
-		if pendingLimit(e.Message) || pendingLimit(e.Reason()) {
+		if pendingLimit(msg) || pendingLimit(reason) {
 			return backupcopy.AtLimit
 		}
 		return backupcopy.Throttled
@@ -315,7 +360,7 @@ func (e *Error) ErrorKind() backupcopy.Kind {
 	case codes.AlreadyExists, codes.FailedPrecondition:
 		return backupcopy.Conflict
 	case codes.Aborted:
-		if e.RetryDelay > 0 {
+		if retryDelay > 0 {
 			return backupcopy.Transient
 		}
 		return backupcopy.Conflict
@@ -335,9 +380,15 @@ func pendingLimit(s string) bool {
 // UNAUTHENTICATED answer may be cured by a fresh token (once), and a
 // RetryInfo delay is the service's wish.
 func Hint(_ *rest.Response, apiErr error) rest.Hint {
-	var e *Error
-	if !errors.As(apiErr, &e) {
+	st, ok := status.FromError(apiErr)
+	if !ok {
 		return rest.Hint{}
 	}
-	return rest.Hint{Refresh: e.Code == codes.Unauthenticated, Delay: e.RetryDelay}
+	h := rest.Hint{Refresh: st.Code() == codes.Unauthenticated}
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
+			h.Delay = ri.GetRetryDelay().AsDuration()
+		}
+	}
+	return h
 }

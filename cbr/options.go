@@ -1,0 +1,108 @@
+package cbr
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/backupcopy/backupcopy/auth"
+	"github.com/backupcopy/backupcopy/internal/clientopt"
+	"github.com/backupcopy/backupcopy/internal/clock"
+)
+
+// Option configures a Client: one of the With... functions of this package.
+type Option func(*settings)
+
+// settings are a Client's options.
+type settings struct {
+	clientopt.Settings
+	region, projectID string
+	auth              authChoice
+	regionCheck       bool
+	clock             clock.Clock // tests
+}
+
+// authChoice is one of akskAuth, tokenAuth, customAuth, or nil for the
+// environment's AK/SK.
+type authChoice interface{ String() string }
+
+type akskAuth struct{ ak, sk string }
+
+func (a akskAuth) String() string { return "AK/SK (secret redacted)" }
+
+type tokenAuth struct{ token string }
+
+func (tokenAuth) String() string { return "IAM token (redacted)" }
+
+type customAuth struct{ a auth.Authenticator }
+
+func (customAuth) String() string { return "custom authenticator" }
+
+// WithEndpoint sets the endpoint as scheme://host[:port] (the client adds
+// /v3/{project_id}/... itself); default https://cbr.{region}.myhuaweicloud.com.
+// http:// is accepted for loopback hosts only (fakes, tests).
+func WithEndpoint(url string) Option { return func(s *settings) { s.Endpoint = url } }
+
+// WithHTTPClient sets the base HTTP client (transport, proxy, timeouts). The
+// client still authenticates every request from its own options and never
+// follows a redirect to another host.
+func WithHTTPClient(c *http.Client) Option { return func(s *settings) { s.HTTPClient = c } }
+
+// WithUserAgent appends ua to the User-Agent header.
+func WithUserAgent(ua string) Option { return func(s *settings) { s.UserAgent = ua } }
+
+// WithLogger logs each attempt at Debug level and each retry at Info level:
+// operation, method, path, status, attempt, request id, error kind. No
+// credential is logged.
+func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.Logger = l } }
+
+// WithRegion sets the region of the source backups, for example
+// "cn-north-4". It picks the default endpoint, and CopyBackup refuses a
+// destination in the same region.
+func WithRegion(region string) Option { return func(s *settings) { s.region = region } }
+
+// WithProjectID sets the project that owns the source backups (default:
+// HUAWEICLOUD_SDK_PROJECT_ID).
+func WithProjectID(projectID string) Option { return func(s *settings) { s.projectID = projectID } }
+
+// WithAKSK signs every request with the access key ak and secret key sk
+// (SDK-HMAC-SHA256).
+func WithAKSK(ak, sk string) Option {
+	return func(s *settings) { s.auth = akskAuth{ak: ak, sk: sk} }
+}
+
+// WithToken sends the IAM user token as X-Auth-Token. The token is fixed: to
+// obtain and refresh one with a password, pass an auth.HuaweiIAMTokenSource to
+// WithAuthenticator instead.
+func WithToken(token string) Option {
+	return func(s *settings) { s.auth = tokenAuth{token: token} }
+}
+
+// WithAuthenticator authenticates every request with a. If a is an
+// auth.Invalidator (as auth.HuaweiIAMTokenSource is), a 401 saying that the
+// token expired or must be updated invalidates it and the request is sent
+// once more.
+func WithAuthenticator(a auth.Authenticator) Option {
+	return func(s *settings) { s.auth = customAuth{a: a} }
+}
+
+// WithRegionCheck makes CopyBackup call CheckReplicationDestination first, so
+// a destination the source region cannot replicate to fails before the
+// replicate call (with an error matching ErrRegionNotSupported). It needs
+// WithRegion.
+func WithRegionCheck() Option { return func(s *settings) { s.regionCheck = true } }
+
+// withClock is for tests.
+func withClock(c clock.Clock) Option { return func(s *settings) { s.clock = c } }
+
+// apply runs opts over fresh settings, then the module's own test override.
+func apply(ctx context.Context, opts []Option) *settings {
+	s := &settings{}
+	for _, o := range opts {
+		if o != nil {
+			o(s)
+		}
+	}
+	s.Override(ctx)
+	return s
+}

@@ -1,0 +1,90 @@
+package fsx
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/backupcopy/backupcopy/auth"
+	"github.com/backupcopy/backupcopy/internal/clientopt"
+	"github.com/backupcopy/backupcopy/internal/clock"
+	"github.com/backupcopy/backupcopy/internal/rest"
+)
+
+// Option configures a Client: one of the With... functions of this package.
+type Option func(*settings)
+
+// settings are a Client's options.
+type settings struct {
+	clientopt.Settings
+	region   string
+	creds    auth.AWSCredentialsProvider
+	credsSet bool
+	fips     bool
+	clock    clock.Clock // tests
+}
+
+// WithEndpoint sets the endpoint as scheme://host[:port] (a trailing '/' is
+// fine); requests go to POST {endpoint}/. The default is AWS_ENDPOINT_URL_FSX,
+// else AWS_ENDPOINT_URL, else https://fsx.{region}.amazonaws.com
+// (.amazonaws.com.cn in China regions; fsx-fips.{region}... with WithFIPS).
+// http:// is accepted for loopback hosts only (fakes, tests). Requests are
+// still signed for the client's region.
+func WithEndpoint(url string) Option { return func(s *settings) { s.Endpoint = url } }
+
+// WithHTTPClient sets the base HTTP client (transport, proxy, timeouts). The
+// client still signs every request itself and never follows a redirect to
+// another host.
+func WithHTTPClient(c *http.Client) Option { return func(s *settings) { s.HTTPClient = c } }
+
+// WithUserAgent appends ua to the User-Agent header.
+func WithUserAgent(ua string) Option { return func(s *settings) { s.UserAgent = ua } }
+
+// WithLogger logs each attempt at Debug level and each retry at Info level:
+// operation, status, attempt, request id and error kind. No credential is
+// logged.
+func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.Logger = l } }
+
+// WithRegion sets the client's region: the destination region of copies, the
+// region of the default endpoint and the SigV4 signing region. Without it the
+// region comes from AWS_REGION, AWS_DEFAULT_REGION, or the region of the
+// shared config file's profile (AWS_PROFILE, else "default").
+func WithRegion(region string) Option { return func(s *settings) { s.region = region } }
+
+// WithCredentials signs requests with credentials from p, for example
+// auth.StaticAWSCredentials. Without it the client uses
+// auth.DefaultAWSCredentials: the environment (AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), then the shared credentials and
+// config files for AWS_PROFILE (else "default").
+func WithCredentials(p auth.AWSCredentialsProvider) Option {
+	return func(s *settings) { s.creds, s.credsSet = p, true }
+}
+
+// WithFIPS makes the default endpoint the FIPS one,
+// https://fsx-fips.{region}.amazonaws.com (AWS_USE_FIPS_ENDPOINT=true does the
+// same). It has no effect when an endpoint is given.
+func WithFIPS() Option {
+	return func(s *settings) { s.fips = true }
+}
+
+// withClock is for tests.
+func withClock(c clock.Clock) Option {
+	return func(s *settings) { s.clock = c }
+}
+
+// withPolicy is for tests.
+func withPolicy(p rest.Policy) Option {
+	return func(s *settings) { s.Policy = p }
+}
+
+// apply runs opts over fresh settings, then the module's own test override.
+func apply(ctx context.Context, opts []Option) *settings {
+	s := &settings{}
+	for _, o := range opts {
+		if o != nil {
+			o(s)
+		}
+	}
+	s.Override(ctx)
+	return s
+}

@@ -1,0 +1,3 @@
+package x
+
+type Undocumented struct{ F int }

@@ -1,0 +1,72 @@
+package spanner
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"golang.org/x/oauth2"
+
+	"github.com/backupcopy/backupcopy/internal/clientopt"
+	"github.com/backupcopy/backupcopy/internal/clock"
+	"github.com/backupcopy/backupcopy/internal/gapi"
+)
+
+// DefaultEndpoint is the Cloud Spanner API endpoint.
+const DefaultEndpoint = "https://spanner.googleapis.com"
+
+// Option configures a Client: one of the With... functions of this package.
+type Option func(*settings)
+
+// settings are a Client's options.
+type settings struct {
+	clientopt.Settings
+	auth  gapi.AuthChoice
+	clock clock.Clock // tests
+}
+
+// WithEndpoint sets the endpoint as scheme://host[:port] (the client adds
+// /v1/ itself). http:// is accepted for loopback hosts only (emulators,
+// fakes, tests); any other endpoint must be https://.
+func WithEndpoint(url string) Option { return func(s *settings) { s.Endpoint = url } }
+
+// WithHTTPClient sets the base HTTP client (transport, proxy, timeouts). The
+// client still authenticates every request from its own auth options and
+// never follows a redirect to another host.
+func WithHTTPClient(c *http.Client) Option { return func(s *settings) { s.HTTPClient = c } }
+
+// WithUserAgent appends ua to the User-Agent header.
+func WithUserAgent(ua string) Option { return func(s *settings) { s.UserAgent = ua } }
+
+// WithLogger logs each attempt at Debug level and each retry at Info level:
+// operation, method, path, status, attempt, request id, error kind. No
+// credential is logged.
+func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.Logger = l } }
+
+// WithTokenSource authenticates with OAuth2 bearer tokens from ts instead of
+// Application Default Credentials. Tokens are cached until shortly before
+// they expire, and dropped when the service answers UNAUTHENTICATED.
+func WithTokenSource(ts oauth2.TokenSource) Option {
+	return func(s *settings) { s.auth = gapi.AuthChoice{Set: true, TokenSource: ts} }
+}
+
+// WithoutAuthentication sends requests without credentials (fakes, local
+// proxies that add credentials themselves).
+func WithoutAuthentication() Option {
+	return func(s *settings) { s.auth = gapi.AuthChoice{Set: true, None: true} }
+}
+
+// apply runs opts over fresh settings, then the module's own test override.
+func apply(ctx context.Context, opts []Option) *settings {
+	s := &settings{}
+	for _, o := range opts {
+		if o != nil {
+			o(s)
+		}
+	}
+	s.Override(ctx)
+	return s
+}
+
+// withClock makes the client and its operations read and sleep on c (tests).
+func withClock(c clock.Clock) Option { return func(s *settings) { s.clock = c } }

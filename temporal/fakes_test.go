@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -193,7 +192,8 @@ func run(t *testing.T, a *temporal.Activities, plan temporal.Plan, setup func(*t
 		var can *workflow.ContinueAsNewError
 		if errors.As(err, &can) {
 			var next temporal.Plan
-			if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+			// DataConverter decodes plain payloads too.
+			if err := temporal.DataConverter().FromPayloads(can.Input, &next); err != nil {
 				t.Fatalf("decode the continue-as-new input: %v", err)
 			}
 			if next.Carry == nil {

@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/backupcopy/backupcopy"
+	"github.com/backupcopy/backupcopy/bigtable"
 	"github.com/backupcopy/backupcopy/fleet"
 	"github.com/backupcopy/backupcopy/fsx"
 	"github.com/backupcopy/backupcopy/lro"
@@ -109,7 +111,8 @@ func TestRunPlanContinuesAsNew(t *testing.T) {
 		fmt.Sscanf(s.Key, "fsx-%d", &i)
 		return &cloudCopy{c: c, key: s.Key, group: fmt.Sprintf("fake/%d", i%4)}, nil
 	}}
-	res, runs, _ := run(t, a, plan, nil)
+	// Compressed payloads, as a large plan would use.
+	res, runs, _ := run(t, a, plan, func(env *testsuite.TestWorkflowEnvironment) { env.SetDataConverter(temporal.DataConverter()) })
 	checkDone(t, res, n)
 	if runs < 4 || res.Runs != runs {
 		t.Errorf("%d runs (result says %d), want at least 4 with ContinueAfter 500", runs, res.Runs)
@@ -137,17 +140,35 @@ func TestRunPlanContinuesAsNew(t *testing.T) {
 	}
 }
 
-// A plan of 10,000 FSx copies fits in one workflow input: Temporal refuses
-// payloads over 2 MB by default.
+// A 10,000-copy plan fits in one workflow input (Temporal refuses payloads
+// over 2 MB by default): in plain JSON on FSx, and compressed
+// (DataConverter) on the clouds whose requests are longer.
 func TestPlanPayloadSize(t *testing.T) {
-	p, err := converter.GetDefaultDataConverter().ToPayload(fsxPlan(10000))
-	if err != nil {
-		t.Fatal(err)
-	}
 	const limit = 2 << 20
-	if size := len(p.Data); size > limit {
-		t.Errorf("a 10,000-copy FSx plan encodes to %d bytes, over Temporal's default payload limit of %d", size, limit)
-	} else {
-		t.Logf("a 10,000-copy FSx plan encodes to %d bytes (%d per copy)", size, size/10000)
+	google := temporal.Plan{Name: "scale"}
+	for i := range 10000 {
+		google.Copies = append(google.Copies, temporal.CopySpec{Key: fmt.Sprintf("bigtable-%05d", i), Cloud: temporal.Bigtable, ExpireAfter: expireAfter,
+			Bigtable: &bigtable.CopyBackupRequest{Parent: fmt.Sprintf("projects/acme-prod-%d/instances/orders-dr/clusters/orders-dr-c%d", i%7, i%3),
+				BackupID: fmt.Sprintf("nightly-%05d-dr", i), SourceBackup: fmt.Sprintf("projects/acme-prod-%d/instances/orders/clusters/orders-c1/backups/nightly-%05d", i%7, i)}})
+	}
+	for _, tc := range []struct {
+		name  string
+		plan  temporal.Plan
+		dc    converter.DataConverter
+		under bool
+	}{
+		{"fsx, plain JSON", fsxPlan(10000), converter.GetDefaultDataConverter(), true},
+		{"bigtable, plain JSON", google, converter.GetDefaultDataConverter(), false},
+		{"bigtable, compressed", google, temporal.DataConverter(), true},
+	} {
+		p, err := tc.dc.ToPayload(tc.plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := len(p.Data)
+		t.Logf("%s: %d bytes (%d per copy)", tc.name, size, size/10000)
+		if (size <= limit) != tc.under {
+			t.Errorf("%s: %d bytes; under the 2 MB limit: %v, want %v", tc.name, size, size <= limit, tc.under)
+		}
 	}
 }

@@ -38,14 +38,15 @@ func main() {
 	id := flag.String("id", "", "workflow id of the plan's run (default: backupcopy-<plan file name>-<UTC date>)")
 	queue := flag.String("queue", "backupcopy", "task queue to serve and to start the plan on")
 	serve := flag.Bool("serve", true, "run a worker in this process")
+	zlib := flag.Bool("zlib", false, "compress payloads (temporal.DataConverter), for plans over about 6,000 copies; every client and worker of the queue must agree")
 	flag.Parse()
 	log.SetFlags(0)
-	if err := run(*planPath, *id, *queue, *serve); err != nil {
+	if err := run(*planPath, *id, *queue, *serve, *zlib); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(planPath, id, queue string, serve bool) error {
+func run(planPath, id, queue string, serve, zlib bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
@@ -70,7 +71,11 @@ func run(planPath, id, queue string, serve bool) error {
 	if ns == "" {
 		ns = "default"
 	}
-	tc, err := client.DialContext(ctx, client.Options{HostPort: addr, Namespace: ns})
+	opts := client.Options{HostPort: addr, Namespace: ns}
+	if zlib {
+		opts.DataConverter = temporal.DataConverter()
+	}
+	tc, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("example: cannot reach the Temporal server at %s (TEMPORAL_ADDRESS): %w", addr, err)
 	}

@@ -243,6 +243,8 @@ type run struct {
 	running  int
 	finished int // copies finished (done or failed) in this run
 	tick     int
+	// unchecked counts the plan's copies while CheckPlan runs (queued).
+	unchecked int
 }
 
 // RunPlan is the workflow that makes a plan's copies: it checks the plan
@@ -285,10 +287,12 @@ func RunPlan(ctx workflow.Context, plan Plan) (Result, error) {
 			RetryPolicy:         r.retryPolicy(),
 		})
 		var chk CheckResult
+		r.unchecked = len(plan.Copies)
 		in := CheckInput{Name: plan.Name, Copies: plan.Copies, Limits: plan.Limits, SkipPreflight: plan.Options.SkipPreflight}
 		if err := workflow.ExecuteActivity(actx, CheckPlanActivity, in).Get(ctx, &chk); err != nil {
 			return Result{}, err
 		}
+		r.unchecked = 0
 		if len(chk.GroupOf) != len(plan.Copies) {
 			return Result{}, sdktemporal.NewNonRetryableApplicationError("temporal: CheckPlan returned groups for another plan", "backupcopy.invalid-input", nil)
 		}
@@ -525,7 +529,7 @@ func (r *run) backoff(key string, pauses int) time.Duration {
 }
 
 func (r *run) totals() fleet.Totals {
-	return fleet.Totals{Queued: r.queued(), Starting: r.starting, Running: r.running, Done: r.doneN, Failed: len(r.failed)}
+	return fleet.Totals{Queued: r.queued() + r.unchecked, Starting: r.starting, Running: r.running, Done: r.doneN, Failed: len(r.failed)}
 }
 
 func (r *run) groupStatus() []GroupStatus {

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/bigtable/bigtabletest"
 	"github.com/backupcopy/backupcopy/cbr/cbrtest"
 	"github.com/backupcopy/backupcopy/fsx/fsxtest"
@@ -74,8 +75,18 @@ func TestRunPlanFSxLimit(t *testing.T) {
 	f.fsx.SetMaxInProgressCopies(3)
 	plan := f.seed(counts{fsx: 12})
 	plan.Options.SkipPreflight = true
-	res, _, _ := run(t, f.activities(), plan, nil)
+	limited := 0
+	res, _, _ := run(t, f.activities(), plan, func(env *testsuite.TestWorkflowEnvironment) {
+		env.SetOnActivityCompletedListener(func(info *activity.Info, _ converter.EncodedValue, err error) {
+			if info.ActivityType.Name == temporal.StartCopyActivity && err != nil && strings.Contains(err.Error(), temporal.ErrorType(backupcopy.AtLimit)) {
+				limited++
+			}
+		})
+	})
 	checkDone(t, res, 12)
+	if limited == 0 {
+		t.Error("no StartCopy came back to the workflow at a limit: the test proves nothing")
+	}
 	exactlyOnce(t, f, plan)
 	if len(res.Groups) != 1 || res.Groups[0].Group != "fsx/"+fsxtest.Region {
 		t.Fatalf("groups %+v, want one fsx/%s", res.Groups, fsxtest.Region)
@@ -89,17 +100,32 @@ func TestRunPlanFSxLimit(t *testing.T) {
 	}
 }
 
-// A Bigtable copy throttled by RESOURCE_EXHAUSTED is retried, not failed.
+// Bigtable copies throttled by RESOURCE_EXHAUSTED are retried, not failed.
+// The client absorbs at most 3 answers per call (4 tries), so 16 throttling
+// answers for 4 copies bring at least one back to the workflow.
 func TestRunPlanThrottled(t *testing.T) {
 	f := startFakes(t, 20*time.Millisecond)
 	plan := f.seed(counts{bigtable: 4})
 	plan.Options.SkipPreflight = true
-	if err := f.bigtable.InjectFault(bigtabletest.Fault{Operation: "CopyBackup", Kind: bigtabletest.Throttle, Times: 12}); err != nil {
+	if err := f.bigtable.InjectFault(bigtabletest.Fault{Operation: "CopyBackup", Kind: bigtabletest.Throttle, Times: 16}); err != nil {
 		t.Fatal(err)
 	}
-	res, _, _ := run(t, f.activities(), plan, nil)
+	throttled := 0
+	res, _, _ := run(t, f.activities(), plan, func(env *testsuite.TestWorkflowEnvironment) {
+		env.SetOnActivityCompletedListener(func(info *activity.Info, _ converter.EncodedValue, err error) {
+			if info.ActivityType.Name == temporal.StartCopyActivity && err != nil && strings.Contains(err.Error(), temporal.ErrorType(backupcopy.Throttled)) {
+				throttled++
+			}
+		})
+	})
 	checkDone(t, res, 4)
 	exactlyOnce(t, f, plan)
+	if throttled == 0 {
+		t.Error("no StartCopy came back to the workflow throttled: the test proves nothing")
+	}
+	if n := f.bigtable.CountRequests("CopyBackup"); n <= 16 {
+		t.Errorf("%d CopyBackup requests: the throttling answers were not all met", n)
+	}
 }
 
 // An AwaitCopy attempt that fails mid-wait is retried, and the retry

@@ -273,13 +273,17 @@ func RunPlan(ctx workflow.Context, plan Plan) (Result, error) {
 		for i := range c.Queued {
 			e := &c.Queued[i]
 			if e.Group < 0 || e.Group >= len(r.groups) {
-				return Result{}, sdktemporal.NewNonRetryableApplicationError("temporal: the carried state names a group it does not hold", "backupcopy.invalid-input", nil)
+				return Result{}, badCarry(e)
 			}
 			g := r.groups[e.Group]
 			g.queue = append(g.queue, e)
 		}
 		for i := range c.Running {
-			running = append(running, &c.Running[i])
+			e := &c.Running[i]
+			if e.Group < 0 || e.Group >= len(r.groups) || e.Name == "" {
+				return Result{}, badCarry(e)
+			}
+			running = append(running, e)
 		}
 	} else {
 		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -293,8 +297,9 @@ func RunPlan(ctx workflow.Context, plan Plan) (Result, error) {
 			return Result{}, err
 		}
 		r.unchecked = 0
-		if len(chk.GroupOf) != len(plan.Copies) {
-			return Result{}, sdktemporal.NewNonRetryableApplicationError("temporal: CheckPlan returned groups for another plan", "backupcopy.invalid-input", nil)
+		if len(chk.GroupOf) != len(plan.Copies) || slices.ContainsFunc(chk.GroupOf, func(j int) bool { return j < 0 || j >= len(chk.Groups) }) {
+			return Result{}, sdktemporal.NewNonRetryableApplicationError("temporal: CheckPlan returned groups for another plan: check that every worker runs this version",
+				ErrorType(backupcopy.InvalidInput), nil)
 		}
 		for _, l := range chk.Groups {
 			r.groups = append(r.groups, &group{GroupState: GroupState{Limit: l, Current: l.Max}})
@@ -605,4 +610,11 @@ func errorMessage(err error) string {
 		return "temporal: the activity timed out (" + te.TimeoutType().String() + ") and its retries ran out"
 	}
 	return err.Error()
+}
+
+// badCarry is the error of a run whose carried state does not hold
+// together (it was edited, or made by another version).
+func badCarry(e *Entry) error {
+	return sdktemporal.NewNonRetryableApplicationError(fmt.Sprintf("temporal: the carried state of copy %q names no group of the run or, running, no operation: continue-as-new input is the workflow's own, leave Plan.Carry nil", e.Copy.Key),
+		ErrorType(backupcopy.InvalidInput), nil)
 }

@@ -1,0 +1,142 @@
+package temporal
+
+import (
+	"time"
+
+	"github.com/backupcopy/backupcopy"
+	"github.com/backupcopy/backupcopy/bigtable"
+	"github.com/backupcopy/backupcopy/cbr"
+	"github.com/backupcopy/backupcopy/fleet"
+	"github.com/backupcopy/backupcopy/fsx"
+	"github.com/backupcopy/backupcopy/planfile"
+	"github.com/backupcopy/backupcopy/spanner"
+)
+
+// The cloud names a CopySpec takes (the same as planfile's), and
+// SpannerCreate for a Spanner backup creation.
+const (
+	Bigtable      = planfile.Bigtable
+	Spanner       = planfile.Spanner
+	CBR           = planfile.CBR
+	FSx           = planfile.FSx
+	SpannerCreate = "spanner-create"
+)
+
+// CopySpec is one copy of a plan as a workflow carries it: a key, a cloud and
+// that cloud's request, without a client. It is what the workflow's input,
+// its continue-as-new state and the activities' inputs hold, so it is plain
+// data (JSON through Temporal's default data converter); the worker rebuilds
+// the copy's fleet adapter from it with the clients it holds (see Clients).
+type CopySpec struct {
+	// Key names the copy: unique in the plan and stable, since the copy's
+	// token or id derives from the workflow id and the key.
+	Key string `json:"key"`
+	// Cloud is Bigtable, Spanner, CBR, FSx or SpannerCreate; exactly the
+	// matching request below is set.
+	Cloud         string                       `json:"cloud"`
+	Bigtable      *bigtable.CopyBackupRequest  `json:"bigtable,omitempty"`
+	Spanner       *spanner.CopyBackupRequest   `json:"spanner,omitempty"`
+	SpannerCreate *spanner.CreateBackupRequest `json:"spanner_create,omitempty"`
+	CBR           *cbr.CopyBackupRequest       `json:"cbr,omitempty"`
+	FSx           *fsx.CopyBackupRequest       `json:"fsx,omitempty"`
+	// ExpireAfter, for Bigtable and Spanner requests without an ExpireTime,
+	// dates the new backup's expiry from when the copy first started (the
+	// same on every attempt).
+	ExpireAfter time.Duration `json:"expire_after,omitempty"`
+}
+
+// SpecOf returns the spec of a parsed plan file's copy.
+func SpecOf(c planfile.Copy) CopySpec {
+	return CopySpec{Key: c.Key, Cloud: c.Cloud, Bigtable: c.Bigtable, Spanner: c.Spanner, CBR: c.CBR, FSx: c.FSx, ExpireAfter: c.ExpireAfter}
+}
+
+// PlanOf returns the workflow input of a parsed plan file, named name (the
+// plan file's clouds: settings configure the worker's clients instead, see
+// ClientsFromEnv).
+func PlanOf(name string, p *planfile.Plan) Plan {
+	out := Plan{Name: name, Copies: make([]CopySpec, 0, len(p.Copies))}
+	for _, c := range p.Copies {
+		out.Copies = append(out.Copies, SpecOf(c))
+	}
+	return out
+}
+
+// Clients are the clients a worker makes copies with, one per cloud; a
+// cloud that a worker does not serve may be left nil (a copy of it fails
+// with an error naming the missing client). Every worker of a task queue
+// should hold clients of the same regions and endpoints: a copy's
+// activities may run on any of them, and an FSx copy's limit group and
+// destination are its client's region.
+type Clients struct {
+	Bigtable *bigtable.Client
+	Spanner  *spanner.Client
+	CBR      *cbr.Client
+	// FSx is the destination region's client: FSx copies land in its region.
+	FSx *fsx.Client
+	// FSxSources are FSx clients of the source regions of cross-region
+	// copies, by region, for the check that the source is AVAILABLE.
+	FSxSources map[string]*fsx.Client
+}
+
+// adapter rebuilds the fleet adapter of spec with the clients.
+func (c *Clients) adapter(s CopySpec) (fleet.Adapter, error) {
+	missing := func(cloud string) error {
+		return fleet.Errorf(backupcopy.InvalidInput, "temporal: copy %q is a %s copy and this worker has no %s client: give Clients.%s to the worker", s.Key, cloud, cloud, clientField(cloud))
+	}
+	var a fleet.Adapter
+	set := 0
+	for _, p := range []bool{s.Bigtable != nil, s.Spanner != nil, s.SpannerCreate != nil, s.CBR != nil, s.FSx != nil} {
+		if p {
+			set++
+		}
+	}
+	if set != 1 {
+		return nil, fleet.Errorf(backupcopy.InvalidInput, "temporal: copy %q sets %d requests: set exactly the one its cloud %q names", s.Key, set, s.Cloud)
+	}
+	switch {
+	case s.Cloud == Bigtable && s.Bigtable != nil:
+		if c.Bigtable == nil {
+			return nil, missing(Bigtable)
+		}
+		a = &bigtable.FleetCopy{Client: c.Bigtable, Request: *s.Bigtable, ExpireAfter: s.ExpireAfter}
+	case s.Cloud == Spanner && s.Spanner != nil:
+		if c.Spanner == nil {
+			return nil, missing(Spanner)
+		}
+		a = &spanner.FleetCopy{Client: c.Spanner, Request: *s.Spanner, ExpireAfter: s.ExpireAfter}
+	case s.Cloud == SpannerCreate && s.SpannerCreate != nil:
+		if c.Spanner == nil {
+			return nil, missing(Spanner)
+		}
+		a = &spanner.FleetCreate{Client: c.Spanner, Request: *s.SpannerCreate, ExpireAfter: s.ExpireAfter}
+	case s.Cloud == CBR && s.CBR != nil:
+		if c.CBR == nil {
+			return nil, missing(CBR)
+		}
+		a = &cbr.FleetCopy{Client: c.CBR, Request: *s.CBR}
+	case s.Cloud == FSx && s.FSx != nil:
+		if c.FSx == nil {
+			return nil, missing(FSx)
+		}
+		f := &fsx.FleetCopy{Client: c.FSx, Request: *s.FSx}
+		if r := s.FSx.SourceRegion; r != "" && r != c.FSx.Region() {
+			f.SourceClient = c.FSxSources[r]
+		}
+		a = f
+	default:
+		return nil, fleet.Errorf(backupcopy.InvalidInput, "temporal: copy %q: cloud %q does not match its request: use one of bigtable, spanner, spanner-create, cbr, fsx with its request", s.Key, s.Cloud)
+	}
+	return a, nil
+}
+
+func clientField(cloud string) string {
+	switch cloud {
+	case Bigtable:
+		return "Bigtable"
+	case Spanner:
+		return "Spanner"
+	case CBR:
+		return "CBR"
+	}
+	return "FSx"
+}

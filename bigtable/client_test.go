@@ -210,14 +210,14 @@ func TestCopyBackupErrors(t *testing.T) {
 	// within its clock slack; the fake applies the exact rule).
 	req := copyReq("edge")
 	req.ExpireTime = time.Now().Add(6*time.Hour - 2*time.Minute)
-	before := fake.CountRequests(http.MethodPost, "")
+	before := fake.CountRequests("CopyBackup")
 	_, err := c.CopyBackup(ctx, req)
 	assert.Equal(t, codes.InvalidArgument, status.Code(err))
 	var ae *apierror.APIError
 	require.ErrorAs(t, err, &ae)
 	require.NotNil(t, ae.Details().BadRequest)
 	assert.Equal(t, "expire_time", ae.Details().BadRequest.GetFieldViolations()[0].GetField())
-	assert.Equal(t, before+1, fake.CountRequests(http.MethodPost, ""), "sent once, not retried")
+	assert.Equal(t, before+1, fake.CountRequests("CopyBackup"), "sent once, not retried")
 }
 
 func TestAuthentication(t *testing.T) {
@@ -264,8 +264,8 @@ func TestCopyBackupLostResponseResolvesToOperation(t *testing.T) {
 	op, err := c.CopyBackup(ctx, copyReq("lost-1"))
 	require.NoError(t, err, "the lost response must resolve to the existing operation")
 	assert.True(t, strings.HasPrefix(op.Name(), "operations/"+dstCl+"/backups/lost-1/operations/"), op.Name())
-	assert.Equal(t, 2, fake.CountRequests(http.MethodPost, ""), "the copy was sent twice")
-	assert.Equal(t, 1, fake.CountRequests(http.MethodGet, "/v2/operations/projects/p/instances/i/operations"))
+	assert.Equal(t, 2, fake.CountRequests("CopyBackup"), "the copy was sent twice")
+	assert.Equal(t, 1, fake.CountRequests("ListOperations"))
 	b, err := op.Wait(ctx, fastPoll)
 	require.NoError(t, err)
 	assert.Equal(t, srcName, b.SourceBackup)
@@ -323,7 +323,7 @@ func TestCopyBackupConflictWithoutRetryIsNotResolved(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.CopyBackup(ctx, req)
 	assert.Equal(t, codes.AlreadyExists, status.Code(err))
-	assert.Zero(t, fake.CountRequests(http.MethodGet, ""), "no look-up without an ambiguous attempt")
+	assert.Zero(t, fake.CountRequests("")-fake.CountRequests("CopyBackup"), "no look-up without an ambiguous attempt")
 }
 
 func TestRetriesTransientReads(t *testing.T) {
@@ -341,13 +341,13 @@ func TestRetriesTransientReads(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, srcName, b.Name)
 	assert.Equal(t, 4, len(proxy.Log()), "503, 429, truncated body, success")
-	assert.Equal(t, 2, fake.CountRequests(http.MethodGet, "/v2/"+srcName), "the truncated attempt and the success reached the fake")
+	assert.Equal(t, 2, fake.CountRequests("GetBackup"), "the truncated attempt and the success reached the fake")
 
 	// Permanent errors are not retried.
-	before := fake.CountRequests(http.MethodGet, "")
+	before := fake.CountRequests("GetBackup")
 	_, err = c.GetBackup(context.Background(), "projects/p/instances/i/clusters/c1/backups/none")
 	assert.Equal(t, codes.NotFound, status.Code(err))
-	assert.Equal(t, before+1, fake.CountRequests(http.MethodGet, ""))
+	assert.Equal(t, before+1, fake.CountRequests("GetBackup"))
 }
 
 func TestListBackupsPages(t *testing.T) {
@@ -364,7 +364,7 @@ func TestListBackupsPages(t *testing.T) {
 		names = append(names, b.Name)
 	}
 	assert.Len(t, names, 5)
-	assert.Equal(t, 3, fake.CountRequests(http.MethodGet, "/v2/"+dstCl+"/backups"))
+	assert.Equal(t, 3, fake.CountRequests("ListBackups"))
 
 	// Every cluster of the instance.
 	names = nil
@@ -376,11 +376,11 @@ func TestListBackupsPages(t *testing.T) {
 	assert.Contains(t, names, srcName)
 
 	// Stopping early fetches no further page.
-	before := fake.CountRequests(http.MethodGet, "")
+	before := fake.CountRequests("ListBackups")
 	for range c.ListBackups(ctx, dstCl) {
 		break
 	}
-	assert.Equal(t, before+1, fake.CountRequests(http.MethodGet, ""))
+	assert.Equal(t, before+1, fake.CountRequests("ListBackups"))
 
 	// An unknown cluster ends the sequence with the error.
 	var gotErr error
@@ -413,8 +413,9 @@ func TestDeleteBackup(t *testing.T) {
 	t.Cleanup(proxy.Close)
 	proxy.Add(faultproxy.Rule{Match: faultproxy.Method(http.MethodDelete), Faults: []faultproxy.Fault{{Kind: faultproxy.LoseResponse}}})
 	cp := newClient(t, proxy.URL())
+	before := fake.CountRequests("DeleteBackup")
 	require.NoError(t, cp.DeleteBackup(ctx, dstCl+"/backups/gone"))
-	assert.Equal(t, 2, fake.CountRequests(http.MethodDelete, "/v2/"+dstCl+"/backups/gone"))
+	assert.Equal(t, before+2, fake.CountRequests("DeleteBackup"))
 }
 
 func TestCreateBackupAgainstFake(t *testing.T) {
@@ -697,7 +698,7 @@ func TestBackupIDWithDots(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, b.Name, got.Name)
 	require.NoError(t, c.DeleteBackup(ctx, b.Name))
-	assert.Equal(t, 1, fake.CountRequests(http.MethodDelete, "/v2/"+dstCl+"/backups/v1..2"))
+	assert.Equal(t, 1, fake.CountRequests("DeleteBackup"))
 }
 
 // If the existing backup cannot be read after an ambiguous ALREADY_EXISTS,

@@ -160,7 +160,7 @@ func ExampleClient_ListBackups() {
 		}
 		fmt.Println(b.Name, b.State)
 	}
-	fmt.Println("GET requests:", fake.CountRequests("GET", "/v2/projects/my-project/instances/prod/clusters/-/backups"))
+	fmt.Println("GET requests:", fake.CountRequests("ListBackups"))
 	// Output:
 	// projects/my-project/instances/prod/clusters/prod-c1/backups/mon READY
 	// projects/my-project/instances/prod/clusters/prod-c1/backups/tue READY

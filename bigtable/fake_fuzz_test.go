@@ -66,12 +66,12 @@ func FuzzCopyBackupAgainstFake(f *testing.F) {
 	f.Add(dstCl, "x", "projects/p/instances/i/clusters/c1/backups/none", int64(24*3600))
 	f.Fuzz(func(t *testing.T, parent, id, source string, expireSec int64) {
 		srv, c := btFuzz.get(t)
-		before := srv.CountRequests("", "")
+		before := srv.CountRequests("")
 		expire := time.Now().Add(time.Duration(expireSec) * time.Second)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		op, err := c.CopyBackup(ctx, &bigtable.CopyBackupRequest{Parent: parent, BackupID: id, SourceBackup: source, ExpireTime: expire})
-		sent := srv.CountRequests("", "") - before
+		sent := srv.CountRequests("") - before
 		var ve *backupcopy.ValidationError
 		if errors.As(err, &ve) {
 			if sent != 0 {

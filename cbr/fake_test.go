@@ -101,7 +101,7 @@ func TestLostReplicateResponse(t *testing.T) {
 	if len(reps) != 1 {
 		t.Fatalf("%d replications in the fake, want exactly 1", len(reps))
 	}
-	if got := s.CountRequests("POST", "/replicate"); got != 1 {
+	if got := s.CountRequests("CopyBackup"); got != 1 {
 		t.Fatalf("the fake saw %d replicate calls, want 1", got)
 	}
 	if op.Replication().ReplicationRecordID != reps[0].ID {
@@ -132,8 +132,8 @@ func TestResetBeforeReplicateReachesFake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(s.Replications()); n != 1 || s.CountRequests("POST", "/replicate") != 1 || p.Count(faultproxy.Refuse) != 1 {
-		t.Fatalf("%d replications, %d calls reached the fake", n, s.CountRequests("POST", "/replicate"))
+	if n := len(s.Replications()); n != 1 || s.CountRequests("CopyBackup") != 1 || p.Count(faultproxy.Refuse) != 1 {
+		t.Fatalf("%d replications, %d calls reached the fake", n, s.CountRequests("CopyBackup"))
 	}
 	if op.Replication().ReplicationRecordID != s.Replications()[0].ID {
 		t.Fatal("wrong record")
@@ -202,7 +202,7 @@ func TestClockSkewCorrected(t *testing.T) {
 	if _, err := c.CopyBackup(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.CountRequests("POST", "/replicate"); got != 2 {
+	if got := s.CountRequests("CopyBackup"); got != 2 {
 		t.Fatalf("%d replicate attempts, want 2 (refused for the date, then re-signed)", got)
 	}
 	if n := len(s.Replications()); n != 1 {

@@ -265,14 +265,14 @@ func ExampleClient_CopyBackup_errors() {
 		Name:     "projects/demo/instances/prod/backups/orders-nightly",
 		Database: "projects/demo/instances/prod/databases/orders",
 	})
-	srv.InjectFault(spannertest.Fault{Method: "POST", PathSuffix: "/backups:copy", Times: 1, Status: "UNAVAILABLE"})
-	before := srv.CountRequests("POST", "/backups:copy")
+	srv.InjectFault(spannertest.Fault{Operation: "CopyBackup", Kind: spannertest.ServerError})
+	before := srv.CountRequests("CopyBackup")
 	op, err := client.CopyBackup(ctx, req)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("started:", op.Metadata().Name, "after", srv.CountRequests("POST", "/backups:copy")-before, "attempts")
+	fmt.Println("started:", op.Metadata().Name, "after", srv.CountRequests("CopyBackup")-before, "attempts")
 	// Output:
 	// invalid: CopyBackupRequest.BackupID
 	// api error: NotFound HTTP 404

@@ -71,7 +71,7 @@ func FuzzRequestsAgainstFake(f *testing.F) {
 	f.Add(false, "projects/my-proj/instances/pr%2Fod", "b-4", "projects/my-proj/instances/pr%2Fod/databases/orders", int64(24*3600), int64(0), "", "", "")
 	f.Fuzz(func(t *testing.T, isCopy bool, parent, id, source string, expireSec, versionSec int64, encType, key, keys string) {
 		srv, c := spFuzzEnv(t)
-		before := srv.CountRequests("", "")
+		before := srv.CountRequests("")
 		now := time.Now()
 		expire := now.Add(time.Duration(expireSec) * time.Second)
 		var version time.Time
@@ -109,7 +109,7 @@ func FuzzRequestsAgainstFake(f *testing.F) {
 				opName = op.Name()
 			}
 		}
-		sent := srv.CountRequests("", "") - before
+		sent := srv.CountRequests("") - before
 		var ve *backupcopy.ValidationError
 		if errors.As(err, &ve) {
 			if sent != 0 {

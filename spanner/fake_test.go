@@ -244,7 +244,7 @@ func TestFakeListManyPages(t *testing.T) {
 		n++
 	}
 	assert.Equal(t, 250, n)
-	assert.Equal(t, 3, e.srv.CountRequests("GET", "/backups"))
+	assert.Equal(t, 3, e.srv.CountRequests("ListBackups"))
 }
 
 func TestFakeAuthentication(t *testing.T) {
@@ -285,15 +285,15 @@ func TestFakeAuthentication(t *testing.T) {
 // operation the first attempt started.
 func TestFakeCreateLostResponseRecovers(t *testing.T) {
 	for _, f := range []spannertest.Fault{
-		{Method: "POST", PathSuffix: "/backups", AfterProcessing: true},
-		{Method: "POST", PathSuffix: "/backups", AfterProcessing: true, DropConnection: true},
+		{Operation: "CreateBackup", Kind: spannertest.ServerError, AfterProcessing: true},
+		{Operation: "CreateBackup", Kind: spannertest.LoseResponse},
 	} {
-		t.Run(map[bool]string{false: "503", true: "dropped connection"}[f.DropConnection], func(t *testing.T) {
+		t.Run(string(f.Kind), func(t *testing.T) {
 			e := newEnv(t)
-			e.srv.InjectFault(f)
+			require.NoError(t, e.srv.InjectFault(f))
 			op := e.create(t, "lost")
-			assert.Equal(t, 1, e.srv.CountRequests("GET", "/backupOperations"))
-			assert.Equal(t, 2, e.srv.CountRequests("POST", "/backups"))
+			assert.Equal(t, 1, e.srv.CountRequests("ListBackupOperations"))
+			assert.Equal(t, 2, e.srv.CountRequests("CreateBackup"))
 			assert.Contains(t, op.Name(), inst+"/backups/lost/operations/")
 			b, err := op.Wait(context.Background())
 			require.NoError(t, err)
@@ -306,7 +306,7 @@ func TestFakeCopyLostResponseRecovers(t *testing.T) {
 	e := newEnv(t)
 	src := inst + "/backups/src"
 	e.srv.AddBackup(spanner.Backup{Name: src, Database: db})
-	e.srv.InjectFault(spannertest.Fault{Method: "POST", PathSuffix: "backups:copy", AfterProcessing: true, Status: "INTERNAL"})
+	require.NoError(t, e.srv.InjectFault(spannertest.Fault{Operation: "CopyBackup", Kind: spannertest.ServerError, AfterProcessing: true}))
 	op, err := e.c.CopyBackup(context.Background(), &spanner.CopyBackupRequest{Parent: inst2, BackupID: "cp", SourceBackup: src, ExpireTime: t0.Add(10 * time.Hour)})
 	require.NoError(t, err)
 	assert.Contains(t, op.Name(), inst2+"/backups/cp/operations/")
@@ -320,10 +320,10 @@ func TestFakeCopyLostResponseRecovers(t *testing.T) {
 func TestFakeLostResponseTrueConflict(t *testing.T) {
 	e := newEnv(t)
 	e.srv.AddBackup(spanner.Backup{Name: inst + "/backups/taken", Database: db, ExpireTime: t0.Add(99 * time.Hour)})
-	e.srv.InjectFault(spannertest.Fault{Method: "POST", PathSuffix: "/backups"}) // 503 before processing
+	require.NoError(t, e.srv.InjectFault(spannertest.Fault{Operation: "CreateBackup", Kind: spannertest.ServerError})) // 503 before processing
 	_, err := e.c.CreateBackup(context.Background(), &spanner.CreateBackupRequest{Parent: inst, BackupID: "taken", Database: db, ExpireTime: t0.Add(48 * time.Hour)})
 	assert.Equal(t, codes.AlreadyExists, status.Code(err), "%v", err)
-	assert.Equal(t, 1, e.srv.CountRequests("GET", "/backupOperations"))
+	assert.Equal(t, 1, e.srv.CountRequests("ListBackupOperations"))
 }
 
 // The operation has been purged but the READY backup carries exactly the
@@ -332,7 +332,7 @@ func TestFakeLostResponseOperationGone(t *testing.T) {
 	e := newEnv(t)
 	expire := t0.Add(48 * time.Hour)
 	e.srv.AddBackup(spanner.Backup{Name: inst + "/backups/made", Database: db, ExpireTime: expire})
-	e.srv.InjectFault(spannertest.Fault{Method: "POST", PathSuffix: "/backups"})
+	require.NoError(t, e.srv.InjectFault(spannertest.Fault{Operation: "CreateBackup", Kind: spannertest.ServerError}))
 	op, err := e.c.CreateBackup(context.Background(), &spanner.CreateBackupRequest{Parent: inst, BackupID: "made", Database: db, ExpireTime: expire})
 	require.NoError(t, err)
 	assert.True(t, op.Done())
@@ -350,7 +350,7 @@ func TestFakeLostResponseOperationGone(t *testing.T) {
 func TestFakeTransientPollErrorsAreRetried(t *testing.T) {
 	e := newEnv(t)
 	op := e.create(t, "flaky")
-	e.srv.InjectFault(spannertest.Fault{Method: "GET", PathSuffix: "", Times: 5, Status: "UNAVAILABLE"})
+	require.NoError(t, e.srv.InjectFault(spannertest.Fault{Operation: "GetOperation", Kind: spannertest.ServerError, Times: 5}))
 	b, err := op.Wait(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, spanner.BackupReady, b.State)

@@ -33,6 +33,7 @@ type Server struct {
 	duration     time.Duration
 	authRequired bool
 	pageSize     int
+	noListener   bool
 	nextOp       int
 	nextReq      int
 }
@@ -78,8 +79,9 @@ type Request struct {
 	Body []byte
 }
 
-// NewServer starts a fake with no clusters, tables or backups.
-func NewServer() *Server {
+// NewServer starts a fake with no clusters, tables or backups, listening on
+// a loopback port unless WithoutListener.
+func NewServer(opts ...Option) *Server {
 	s := &Server{
 		clusters:     map[string]bool{},
 		tables:       map[string]bool{},
@@ -89,7 +91,10 @@ func NewServer() *Server {
 		authRequired: true,
 		pageSize:     100,
 	}
-	s.fs = fakesrv.New(func(_ *fakesrv.Server, w http.ResponseWriter, r *http.Request) { s.serve(w, r) })
+	for _, o := range opts {
+		o(s)
+	}
+	s.fs = fakesrv.New(fakesrv.Config{Operation: operationOf, Serve: s.serve, WriteFault: writeFault, NoListener: s.noListener})
 	return s
 }
 
@@ -158,12 +163,13 @@ func (s *Server) AddTable(name string) {
 	s.mu.Unlock()
 }
 
-// AddBackup seeds a backup, typically a READY copy source. Its cluster and
+// AddBackup seeds a backup, typically a READY copy source, and returns it
+// with defaults filled in. Its cluster and
 // source table are declared too. Empty fields get defaults: State READY,
 // StartTime an hour ago, EndTime (when READY) half an hour ago, ExpireTime in
 // 7 days, BackupType STANDARD, GOOGLE_DEFAULT_ENCRYPTION. A backup with the
 // same name is replaced. It panics on a malformed name.
-func (s *Server) AddBackup(b bigtable.Backup) {
+func (s *Server) AddBackup(b bigtable.Backup) bigtable.Backup {
 	m := backupRE.FindStringSubmatch(b.Name)
 	if m == nil || len(m[2]) > 50 || !idRE.MatchString(m[2]) {
 		panic("bigtabletest: AddBackup: not a backup name: " + b.Name)
@@ -194,6 +200,7 @@ func (s *Server) AddBackup(b bigtable.Backup) {
 		s.tables[b.SourceTable] = true
 	}
 	s.backups[b.Name] = &backup{b: b}
+	return b
 }
 
 // Backup returns the current state of a backup.
@@ -215,14 +222,6 @@ func (s *Server) Requests() []Request {
 		out = append(out, Request{Method: e.Method, Path: e.Path, RawQuery: e.RawQuery, Header: e.Header, Body: e.Body})
 	}
 	return out
-}
-
-// CountRequests returns how many requests had this method and a path
-// starting with pathPrefix (an empty method or prefix matches all).
-func (s *Server) CountRequests(method, pathPrefix string) int {
-	return s.fs.CountRequests(func(e fakesrv.Entry) bool {
-		return (method == "" || e.Method == method) && strings.HasPrefix(e.Path, pathPrefix)
-	})
 }
 
 // advanceLocked finishes the operations whose time has come and deletes
@@ -260,8 +259,7 @@ func (s *Server) copyingFromLocked(name string) bool {
 	return false
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, err := s.fs.ReadBody(r)
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nextReq++
@@ -797,4 +795,41 @@ func writeBadRequest(w http.ResponseWriter, field, msg string) {
 		"@type":           "type.googleapis.com/google.rpc.BadRequest",
 		"fieldViolations": []map[string]string{{"field": field, "description": msg}},
 	})
+}
+
+// operationOf names the API operation r calls (see Operations).
+func operationOf(r *http.Request) string {
+	path, ok := strings.CutPrefix(r.URL.Path, "/v2/")
+	if !ok {
+		return ""
+	}
+	path = strings.TrimSuffix(path, "/")
+	switch {
+	case strings.HasPrefix(path, "operations/") && strings.HasSuffix(path, "/operations"):
+		return "ListOperations"
+	case strings.HasPrefix(path, "operations/"):
+		return "GetOperation"
+	case strings.HasSuffix(path, "/backups:copy"):
+		return "CopyBackup"
+	case strings.HasSuffix(path, "/backups") && r.Method == http.MethodPost:
+		return "CreateBackup"
+	case strings.HasSuffix(path, "/backups"):
+		return "ListBackups"
+	case r.Method == http.MethodDelete:
+		return "DeleteBackup"
+	case backupRE.MatchString(path):
+		return "GetBackup"
+	}
+	return ""
+}
+
+// retryInfo is a google.rpc.RetryInfo detail advising d (none for 0).
+func retryInfo(d time.Duration) []any {
+	if d <= 0 {
+		return nil
+	}
+	return []any{map[string]any{
+		"@type":      "type.googleapis.com/google.rpc.RetryInfo",
+		"retryDelay": strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s",
+	}}
 }

@@ -15,7 +15,6 @@
 //
 //	import (
 //		"context"
-//		"net/http"
 //		"testing"
 //		"time"
 //
@@ -58,7 +57,7 @@
 //		if backup.State != bigtable.BackupReady {
 //			t.Errorf("state %s, want READY", backup.State)
 //		}
-//		if n := fake.CountRequests(http.MethodPost, "/v2/projects/p/instances/i/clusters/c2/backups:copy"); n != 1 {
+//		if n := fake.CountRequests("CopyBackup"); n != 1 {
 //			t.Errorf("%d copy requests, want 1", n)
 //		}
 //	}
@@ -79,7 +78,7 @@
 // that is not itself a copy (FAILED_PRECONDITION), ALREADY_EXISTS (HTTP 409)
 // for a taken id, NOT_FOUND. Every request must carry
 // "Authorization: Bearer <token>" (any non-empty token) unless
-// SetAuthRequired(false) was called; otherwise the answer is 401
+// SetAuthRequired(false) was called (or WithoutAuthentication given); otherwise the answer is 401
 // UNAUTHENTICATED. Errors have the service's JSON shape
 // ({"error": {"code", "message", "status", "details"}}).
 //
@@ -91,4 +90,15 @@
 // the operation's name, operations/{backup name}/operations/{n}, stays
 // valid for resuming. [Server.SetClock] drives operations and expire-time
 // rules without sleeping.
+//
+// # Faults and serving
+//
+// [Server.InjectFault] makes requests of one operation (named as
+// [Operations] lists; the same names as [Server.CountRequests] takes) fail
+// the way the service fails: throttled, a 5xx answer, a lost response (the
+// change is made, the answer never comes) or a slow answer, a number of
+// times or for a while. [NewServer] takes [WithOperationDuration],
+// [WithoutAuthentication] and [WithoutListener]; [Server.Handler] serves the
+// fake from another server, as `backupcopy emulator` serves all four fakes
+// on one address.
 package bigtabletest

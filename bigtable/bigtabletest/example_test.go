@@ -56,7 +56,7 @@ func ExampleNewServer() {
 	// What the fake saw and holds.
 	b, ok := fake.Backup("projects/p/instances/i/clusters/c2/backups/nightly-copy")
 	fmt.Println(ok, b.State, b.SizeBytes, b.SourceBackup)
-	fmt.Println("copy calls:", fake.CountRequests("POST", "/v2/projects/p/instances/i/clusters/c2/backups:copy"))
+	fmt.Println("copy calls:", fake.CountRequests("CopyBackup"))
 	// Output:
 	// true READY 4096 projects/p/instances/i/clusters/c1/backups/nightly
 	// copy calls: 1
@@ -111,4 +111,47 @@ func Example_rules() {
 	// copy of a copy: FailedPrecondition
 	// taken id: AlreadyExists
 	// no token: Unauthenticated
+}
+
+// InjectFault tests what the code under test does when the service fails.
+// Here the copy's answer is lost after the fake made the copy: the client
+// sends it again, is told ALREADY_EXISTS, recognises its own earlier attempt
+// and returns that attempt's operation, so exactly one copy is made.
+func ExampleServer_InjectFault() {
+	fake := bigtabletest.NewServer(bigtabletest.WithOperationDuration(0), bigtabletest.WithoutAuthentication())
+	defer fake.Close()
+	fake.AddBackup(bigtable.Backup{Name: "projects/p/instances/i/clusters/c1/backups/nightly"})
+	fake.AddCluster("projects/p/instances/i/clusters/c2")
+	if err := fake.InjectFault(bigtabletest.Fault{Operation: "CopyBackup", Kind: bigtabletest.LoseResponse}); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	ctx := context.Background()
+	client, err := bigtable.NewClient(ctx, bigtable.WithEndpoint(fake.URL()), bigtable.WithoutAuthentication())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+	op, err := client.CopyBackup(ctx, &bigtable.CopyBackupRequest{
+		Parent:       "projects/p/instances/i/clusters/c2",
+		BackupID:     "nightly-copy",
+		SourceBackup: "projects/p/instances/i/clusters/c1/backups/nightly",
+		ExpireTime:   time.Now().Add(7 * 24 * time.Hour),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	b, err := op.Wait(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(b.Name, b.State)
+	fmt.Println("copy calls:", fake.CountRequests("CopyBackup"))
+	// Output:
+	// projects/p/instances/i/clusters/c2/backups/nightly-copy READY
+	// copy calls: 2
 }

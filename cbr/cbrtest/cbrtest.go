@@ -50,6 +50,10 @@ const (
 	CodeVaultNotFound      = cbr.CodeVaultNotFound
 	CodeAuthFailed         = cbr.CodeAuthFailed
 	CodeAPINotFound        = "APIGW.0101"
+	// CodeThrottled (HTTP 429) and CodeBackendUnavailable (HTTP 503) are
+	// the gateway's answers to a Throttle and a ServerError fault.
+	CodeThrottled          = "APIGW.0308"
+	CodeBackendUnavailable = "APIGW.0201"
 )
 
 // DefaultDuration is how long a replication takes unless
@@ -93,22 +97,25 @@ type failure struct{ code, reason string }
 type Server struct {
 	fs *fakesrv.Server
 
-	mu       sync.Mutex
-	duration time.Duration
-	caps     map[string][]string
-	backups  map[string]*cbr.Backup
-	order    []string // backup ids in insertion order
-	vaults   map[string]Vault
-	jobs     []*job
-	failNext *failure
-	tokens   map[string]bool // token -> still valid
-	skew     time.Duration
-	seq      int
+	mu         sync.Mutex
+	duration   time.Duration
+	caps       map[string][]string
+	backups    map[string]*cbr.Backup
+	order      []string // backup ids in insertion order
+	vaults     map[string]Vault
+	jobs       []*job
+	failNext   *failure
+	tokens     map[string]bool // token -> still valid
+	skew       time.Duration
+	seq        int
+	noAuth     bool
+	noListener bool
 }
 
-// NewServer starts a fake. Region replicates to DestinationRegion,
-// "cn-south-1" and "ap-southeast-1" by default (SetCapabilities changes it).
-func NewServer() *Server {
+// NewServer starts a fake, listening on a loopback port unless
+// WithoutListener. Region replicates to DestinationRegion, "cn-south-1" and
+// "ap-southeast-1" by default (SetCapabilities changes it).
+func NewServer(opts ...Option) *Server {
 	s := &Server{
 		duration: DefaultDuration,
 		caps:     map[string][]string{Region: {DestinationRegion, "cn-south-1", "ap-southeast-1"}},
@@ -116,7 +123,10 @@ func NewServer() *Server {
 		vaults:   map[string]Vault{},
 		tokens:   map[string]bool{Token: true},
 	}
-	s.fs = fakesrv.New(func(_ *fakesrv.Server, w http.ResponseWriter, r *http.Request) { s.serve(w, r) })
+	for _, o := range opts {
+		o(s)
+	}
+	s.fs = fakesrv.New(fakesrv.Config{Operation: operationOf, Serve: s.serve, WriteFault: writeFault, NoListener: s.noListener})
 	return s
 }
 
@@ -200,14 +210,6 @@ func (s *Server) Requests() []Request {
 		out = append(out, Request{Method: e.Method, Path: e.Path, RawQuery: e.RawQuery, Header: e.Header, Body: e.Body})
 	}
 	return out
-}
-
-// CountRequests returns how many requests had this method ("" for any) and
-// a path ending in suffix.
-func (s *Server) CountRequests(method, suffix string) int {
-	return s.fs.CountRequests(func(e fakesrv.Entry) bool {
-		return (method == "" || e.Method == method) && strings.HasSuffix(e.Path, suffix)
-	})
 }
 
 func (s *Server) newID() string {
@@ -416,8 +418,7 @@ type apiError struct {
 	gatewayForm bool
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, err := s.fs.ReadBody(r)
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte, err error) {
 	reqID := newRequestID()
 	w.Header().Set("X-Request-Id", reqID)
 	s.mu.Lock()
@@ -425,23 +426,26 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	w.Header().Set("Date", gw.UTC().Format(http.TimeFormat))
 	if err != nil {
-		s.writeError(w, reqID, &apiError{status: http.StatusRequestEntityTooLarge, code: CodeInvalidParameter, msg: err.Error()})
+		writeError(w, reqID, &apiError{status: http.StatusRequestEntityTooLarge, code: CodeInvalidParameter, msg: err.Error()})
 		return
 	}
-	if e := s.authenticate(r, body, gw); e != nil {
-		s.writeError(w, reqID, e)
+	s.mu.Lock()
+	noAuth := s.noAuth
+	s.mu.Unlock()
+	if e := s.authenticate(r, body, gw); e != nil && !noAuth {
+		writeError(w, reqID, e)
 		return
 	}
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	switch {
-	case len(segs) == 3 && segs[0] == "v3" && segs[2] == "replication-capabilities" && r.Method == http.MethodGet:
+	switch operationOf(r) {
+	case "ListReplicationCapabilities":
 		s.capabilities(w)
-	case len(segs) == 4 && segs[0] == "v3" && segs[2] == "backups" && r.Method == http.MethodGet:
+	case "GetBackup":
 		s.showBackup(w, reqID, segs[3])
-	case len(segs) == 5 && segs[0] == "v3" && segs[2] == "backups" && segs[4] == "replicate" && r.Method == http.MethodPost:
+	case "CopyBackup":
 		s.replicate(w, reqID, segs[1], segs[3], body)
 	default:
-		s.writeError(w, reqID, &apiError{status: http.StatusNotFound, code: CodeAPINotFound, msg: "The API does not exist or has not been published in the environment", gatewayForm: true})
+		writeError(w, reqID, &apiError{status: http.StatusNotFound, code: CodeAPINotFound, msg: "The API does not exist or has not been published in the environment", gatewayForm: true})
 	}
 }
 
@@ -478,7 +482,7 @@ func (s *Server) authenticate(r *http.Request, body []byte, now time.Time) *apiE
 	}
 }
 
-func (s *Server) writeError(w http.ResponseWriter, reqID string, e *apiError) {
+func writeError(w http.ResponseWriter, reqID string, e *apiError) {
 	body := map[string]string{"error_code": e.code, "error_msg": e.msg}
 	if e.gatewayForm {
 		body["request_id"] = reqID
@@ -517,7 +521,7 @@ func (s *Server) showBackup(w http.ResponseWriter, reqID, id string) {
 	}
 	s.mu.Unlock()
 	if !ok {
-		s.writeError(w, reqID, &apiError{status: http.StatusNotFound, code: CodeBackupNotFound, msg: "Backup " + id + " not found"})
+		writeError(w, reqID, &apiError{status: http.StatusNotFound, code: CodeBackupNotFound, msg: "Backup " + id + " not found"})
 		return
 	}
 	fakesrv.WriteJSON(w, http.StatusOK, map[string]any{"backup": c})
@@ -541,7 +545,7 @@ type replicateReq struct {
 
 func (s *Server) replicate(w http.ResponseWriter, reqID, projectID, backupID string, body []byte) {
 	bad := func(code, msg string) {
-		s.writeError(w, reqID, &apiError{status: http.StatusBadRequest, code: code, msg: msg})
+		writeError(w, reqID, &apiError{status: http.StatusBadRequest, code: code, msg: msg})
 	}
 	var req replicateReq
 	if err := json.Unmarshal(body, &req); err != nil || req.Replicate == nil {
@@ -575,7 +579,7 @@ func (s *Server) replicate(w http.ResponseWriter, reqID, projectID, backupID str
 	s.advanceLocked()
 	b, ok := s.backups[backupID]
 	if !ok {
-		s.writeError(w, reqID, &apiError{status: http.StatusNotFound, code: CodeBackupNotFound, msg: "Backup " + backupID + " not found"})
+		writeError(w, reqID, &apiError{status: http.StatusNotFound, code: CodeBackupNotFound, msg: "Backup " + backupID + " not found"})
 		return
 	}
 	switch {
@@ -630,4 +634,18 @@ func (s *Server) replicate(w http.ResponseWriter, reqID, projectID, backupID str
 		DestinationVaultID: p.DestinationVaultID, ProjectID: projectID, ProviderID: b.ProviderID,
 		ReplicationRecordID: rec.ID, SourceRegion: Region,
 	}})
+}
+
+// operationOf names the API operation r calls (see Operations).
+func operationOf(r *http.Request) string {
+	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	switch {
+	case len(segs) == 3 && segs[0] == "v3" && segs[2] == "replication-capabilities" && r.Method == http.MethodGet:
+		return "ListReplicationCapabilities"
+	case len(segs) == 4 && segs[0] == "v3" && segs[2] == "backups" && r.Method == http.MethodGet:
+		return "GetBackup"
+	case len(segs) == 5 && segs[0] == "v3" && segs[2] == "backups" && segs[4] == "replicate" && r.Method == http.MethodPost:
+		return "CopyBackup"
+	}
+	return ""
 }

@@ -55,7 +55,7 @@
 //		if !ok || replica.ImageType != cbr.ImageTypeReplication {
 //			t.Errorf("replica %+v", replica)
 //		}
-//		if n := srv.CountRequests("POST", "/replicate"); n != 1 {
+//		if n := srv.CountRequests("CopyBackup"); n != 1 {
 //			t.Errorf("%d replicate requests, want 1", n)
 //		}
 //	}
@@ -95,4 +95,15 @@
 // replica (image_type replication) appears and the record carries its
 // destination_backup_id. [Server.SetClock] drives replications without
 // sleeping.
+//
+// # Faults and serving
+//
+// [Server.InjectFault] makes requests of one operation (named as
+// [Operations] lists; the same names as [Server.CountRequests] takes) fail
+// the way the service fails: throttled, a 5xx answer, a lost response (the
+// change is made, the answer never comes) or a slow answer, a number of
+// times or for a while. [NewServer] takes [WithOperationDuration],
+// [WithoutAuthentication] and [WithoutListener]; [Server.Handler] serves the
+// fake from another server, as `backupcopy emulator` serves all four fakes
+// on one address.
 package cbrtest

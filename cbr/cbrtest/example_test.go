@@ -58,7 +58,7 @@ func ExampleNewServer() {
 	// What the fake saw and holds.
 	replica, _ := srv.Backup(rec.DestinationBackupID)
 	fmt.Println("replica", replica.Name, replica.ImageType, "in vault", replica.VaultID == vault.ID)
-	fmt.Println("replicate calls:", srv.CountRequests("POST", "/replicate"))
+	fmt.Println("replicate calls:", srv.CountRequests("CopyBackup"))
 	// Output:
 	// seeded 00000000-0000-4000-8000-000000000002 available in cn-north-4
 	// replica web-01-daily replication in vault true
@@ -157,4 +157,35 @@ func Example_rules() {
 	// second replica: true
 	// replica of a replica: true
 	// wrong secret: 401 APIGW.0301 true
+}
+
+// InjectFault tests what the code under test does when the service fails.
+// Here the gateway answers the first two look-ups with 503 APIGW.0201: the
+// client retries them and the caller sees only the answer.
+func ExampleServer_InjectFault() {
+	srv := cbrtest.NewServer()
+	defer srv.Close()
+	backup := srv.AddBackup(cbr.Backup{Name: "web-01-daily"})
+	if err := srv.InjectFault(cbrtest.Fault{Operation: "GetBackup", Kind: cbrtest.ServerError, Times: 2}); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	ctx := context.Background()
+	client, err := newExampleClient(ctx, srv, cbrtest.AccessKey, cbrtest.SecretKey)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+	b, err := client.GetBackup(ctx, backup.ID)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(b.Name, b.Status)
+	fmt.Println("look-ups:", srv.CountRequests("GetBackup"))
+	// Output:
+	// web-01-daily available
+	// look-ups: 3
 }

@@ -24,6 +24,17 @@
 // InvalidDestinationKmsKey. DescribeBackups supports BackupIds (at most 50,
 // unknown ones give BackupNotFound), Filters, MaxResults and NextToken.
 // DeleteBackup refuses backups being copied (BackupBeingCopied).
+//
+// # Faults and serving
+//
+// [Server.InjectFault] makes requests of one operation (named as
+// [Operations] lists; the same names as [Server.CountRequests] takes) fail
+// the way the service fails: throttled, a 5xx answer, a lost response (the
+// change is made, the answer never comes) or a slow answer, a number of
+// times or for a while. [NewServer] takes [WithOperationDuration],
+// [WithoutAuthentication] and [WithoutListener]; [Server.Handler] serves the
+// fake from another server, as `backupcopy emulator` serves all four fakes
+// on one address.
 package fsxtest
 
 import (
@@ -47,8 +58,8 @@ import (
 	"github.com/backupcopy/backupcopy/internal/fakesrv"
 )
 
-// DefaultDuration is how long a copy takes unless SetOperationDuration says
-// otherwise.
+// DefaultDuration is how long a copy takes unless WithOperationDuration or
+// SetOperationDuration says otherwise.
 const DefaultDuration = 2 * time.Second
 
 // Credentials and places the fake uses.
@@ -102,10 +113,13 @@ type Server struct {
 	failNext   []string
 	maxCopies  int
 	badKMS     map[string]bool
+	noAuth     bool
+	noListener bool
 }
 
-// NewServer starts a fake.
-func NewServer() *Server {
+// NewServer starts a fake, listening on a loopback port unless
+// WithoutListener.
+func NewServer(opts ...Option) *Server {
 	s := &Server{
 		duration:   DefaultDuration,
 		pageSize:   DefaultPageSize,
@@ -116,7 +130,10 @@ func NewServer() *Server {
 		maxCopies:  MaxInProgressCopies,
 		badKMS:     map[string]bool{},
 	}
-	s.fs = fakesrv.New(func(_ *fakesrv.Server, w http.ResponseWriter, r *http.Request) { s.serve(w, r) })
+	for _, o := range opts {
+		o(s)
+	}
+	s.fs = fakesrv.New(fakesrv.Config{Operation: operationOf, Serve: s.serve, WriteFault: writeFault, NoListener: s.noListener})
 	return s
 }
 
@@ -202,14 +219,6 @@ func (s *Server) Requests() []Request {
 		out = append(out, Request{Method: e.Method, Path: e.Path, RawQuery: e.RawQuery, Header: e.Header, Body: e.Body})
 	}
 	return out
-}
-
-// CountRequests returns how many requests for operation op (e.g.
-// "CopyBackup") the fake received, accepted or not.
-func (s *Server) CountRequests(op string) int {
-	return s.fs.CountRequests(func(e fakesrv.Entry) bool {
-		return e.Header.Get("X-Amz-Target") == fsx.TargetPrefix+op
-	})
 }
 
 func newBackupID() string {
@@ -389,11 +398,11 @@ func badRequest(format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, code: "BadRequest", msg: fmt.Sprintf(format, args...)}
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, err := s.fs.ReadBody(r)
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte, err error) {
 	w.Header().Set("X-Amzn-Requestid", newRequestID())
 	s.mu.Lock()
 	now := time.Now().Add(s.skew)
+	noAuth := s.noAuth
 	s.mu.Unlock()
 	w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
 	if err != nil {
@@ -404,7 +413,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{status: http.StatusNotFound, code: "UnknownOperationException", msg: "FSx accepts only POST /"})
 		return
 	}
-	if err := sigv4.Verify(r, body, AccessKeyID, SecretAccessKey, fsx.SigningName, now, 0); err != nil {
+	if err := sigv4.Verify(r, body, AccessKeyID, SecretAccessKey, fsx.SigningName, now, 0); err != nil && !noAuth {
 		var ve *sigv4.VerifyError
 		if errors.As(err, &ve) {
 			writeError(w, &apiError{status: http.StatusForbidden, code: ve.Code, msg: ve.Message})
@@ -413,7 +422,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if a, err := sigv4.ParseAuthorization(r.Header.Get("Authorization")); err == nil && a.Region != Region {
+	if a, err := sigv4.ParseAuthorization(r.Header.Get("Authorization")); err == nil && a.Region != Region && !noAuth {
 		writeError(w, &apiError{status: http.StatusForbidden, code: sigv4.CodeInvalidSignature,
 			msg: fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", a.Region)})
 		return
@@ -784,4 +793,13 @@ func (s *Server) deleteBackup(body []byte) (any, *apiError) {
 		s.delTokens[in.ClientRequestToken] = tokenUse{backupID: id}
 	}
 	return map[string]any{"BackupId": id, "Lifecycle": fsx.LifecycleDeleted}, nil
+}
+
+// operationOf names the API operation r calls (see Operations).
+func operationOf(r *http.Request) string {
+	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), fsx.TargetPrefix)
+	if r.Method != http.MethodPost || r.URL.Path != "/" || !slices.Contains(Operations(), op) {
+		return ""
+	}
+	return op
 }

@@ -27,6 +27,7 @@ var documented = []string{
 	"cbr",
 	"cbr/cbrtest",
 	"lro",
+	"fleet",
 	"auth",
 	"auth/google",
 	"auth/sigv4",

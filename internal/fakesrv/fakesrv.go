@@ -1,13 +1,16 @@
 // Package fakesrv is the scaffold the four in-process fakes (bigtabletest,
-// spannertest, cbrtest, fsxtest) share: an httptest server with a request log,
-// bounded JSON reading and writing, and operation timing (progress from a
-// start time and a duration, on an injectable clock).
+// spannertest, cbrtest, fsxtest) share: an HTTP handler with a request log
+// (each request named by its operation), injected faults, bounded JSON
+// reading and writing, operation timing (progress from a start time and a
+// duration, on an injectable clock), and an optional httptest listener.
 package fakesrv
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -17,36 +20,76 @@ import (
 // MaxBody bounds request bodies a fake reads (1 MiB).
 const MaxBody = 1 << 20
 
-// Server is an httptest server plus what every fake needs around it.
+// DefaultDuration is how long a fake operation runs unless configured.
+const DefaultDuration = 2 * time.Second
+
+// Config says how a fake serves.
+type Config struct {
+	// Operation names the API operation a request calls ("CopyBackup",
+	// "GetBackup", ...; "" when it calls none the fake knows).
+	Operation func(r *http.Request) string
+	// Serve answers a request. body is the request body, read and logged by
+	// the scaffold; bodyErr is set when it was over MaxBody.
+	Serve func(w http.ResponseWriter, r *http.Request, body []byte, bodyErr error)
+	// WriteFault writes the fake's wire answer for a Throttle or
+	// ServerError fault (retryAfter is the Fault's RetryAfter).
+	WriteFault func(w http.ResponseWriter, r *http.Request, kind FaultKind, retryAfter time.Duration)
+	// NoListener leaves the server without its own listener: it is served
+	// only through Handler, and URL returns "".
+	NoListener bool
+}
+
+// Server is a fake's handler, request log and fault list, with its own
+// httptest listener unless Config.NoListener.
 type Server struct {
+	cfg Config
 	srv *httptest.Server
 
-	mu  sync.Mutex
-	log []Entry
-	now func() time.Time
+	mu     sync.Mutex
+	log    []Entry
+	now    func() time.Time
+	faults []*activeFault
 }
 
 // Entry records one request a fake received.
 type Entry struct {
+	// Operation is the API operation the request called ("" if none).
+	Operation              string
 	Method, Path, RawQuery string
 	Header                 http.Header
 	Body                   []byte
 	Time                   time.Time
 }
 
-// New starts a server whose handler is h. Handlers read the body through
-// (*Server).ReadBody so it is logged.
-func New(h func(s *Server, w http.ResponseWriter, r *http.Request)) *Server {
-	s := &Server{now: time.Now}
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h(s, w, r) }))
+// New makes a server for cfg, listening on a loopback port unless
+// cfg.NoListener.
+func New(cfg Config) *Server {
+	s := &Server{cfg: cfg, now: time.Now}
+	if !cfg.NoListener {
+		s.srv = httptest.NewServer(s.Handler())
+	}
 	return s
 }
 
-// URL returns the base URL (http://127.0.0.1:port).
-func (s *Server) URL() string { return s.srv.URL }
+// Handler returns the handler that logs each request, applies injected
+// faults and calls Config.Serve.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
-// Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
+// URL returns the base URL (http://127.0.0.1:port), or "" without a
+// listener.
+func (s *Server) URL() string {
+	if s.srv == nil {
+		return ""
+	}
+	return s.srv.URL
+}
+
+// Close shuts the listener down (if any).
+func (s *Server) Close() {
+	if s.srv != nil {
+		s.srv.Close()
+	}
+}
 
 // SetClock replaces the time source (tests drive operations without sleeping).
 func (s *Server) SetClock(now func() time.Time) {
@@ -63,16 +106,67 @@ func (s *Server) Now() time.Time {
 	return now()
 }
 
-// ReadBody reads and logs the request body, up to MaxBody bytes.
-func (s *Server) ReadBody(r *http.Request) ([]byte, error) {
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 	if err == nil && len(b) > MaxBody {
 		err = fmt.Errorf("request body over %d bytes", MaxBody)
 	}
+	op := ""
+	if s.cfg.Operation != nil {
+		op = s.cfg.Operation(r)
+	}
 	s.mu.Lock()
-	s.log = append(s.log, Entry{Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: b, Time: s.now()})
+	s.log = append(s.log, Entry{Operation: op, Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: b, Time: s.now()})
 	s.mu.Unlock()
-	return b, err
+	r.Body = io.NopCloser(bytes.NewReader(b))
+
+	f := s.takeFault(op, time.Now())
+	if f == nil {
+		s.cfg.Serve(w, r, b, err)
+		return
+	}
+	switch f.Kind {
+	case Slow:
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+			return
+		}
+		s.cfg.Serve(w, r, b, err)
+	case LoseResponse:
+		s.cfg.Serve(discard{h: http.Header{}}, r, b, err)
+		DropConnection(w)
+	default: // Throttle, ServerError
+		if f.AfterProcessing {
+			s.cfg.Serve(discard{h: http.Header{}}, r, b, err)
+		}
+		s.cfg.WriteFault(w, r, f.Kind, f.RetryAfter)
+	}
+}
+
+// discard is a ResponseWriter that drops the answer (the fake acted; the
+// caller will not learn it).
+type discard struct{ h http.Header }
+
+func (d discard) Header() http.Header         { return d.h }
+func (d discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d discard) WriteHeader(int)             {}
+
+// DropConnection closes the client's connection without an answer (with a
+// TCP reset where possible).
+func DropConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	conn.Close()
 }
 
 // Requests returns a copy of the request log.
@@ -82,11 +176,14 @@ func (s *Server) Requests() []Entry {
 	return append([]Entry(nil), s.log...)
 }
 
-// CountRequests returns how many logged requests satisfy match.
-func (s *Server) CountRequests(match func(Entry) bool) int {
+// CountRequests returns how many logged requests called operation op ("":
+// every request).
+func (s *Server) CountRequests(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	n := 0
-	for _, e := range s.Requests() {
-		if match == nil || match(e) {
+	for _, e := range s.log {
+		if op == "" || e.Operation == op {
 			n++
 		}
 	}

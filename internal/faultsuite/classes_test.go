@@ -128,7 +128,7 @@ func TestErrorClassesFromFakes(t *testing.T) {
 				return err
 			}, kind: backupcopy.NotFound, status: 404},
 			{name: "quota", call: func(ctx context.Context) error {
-				sp.InjectFault(spannertest.Fault{PathSuffix: "backups:copy", Status: "RESOURCE_EXHAUSTED", Times: fastRetry.MaxAttempts})
+				sp.InjectFault(spannertest.Fault{Operation: "CopyBackup", Kind: spannertest.Throttle, Times: fastRetry.MaxAttempts})
 				return spCopy(ctx)
 			}, kind: backupcopy.Throttled, status: 429},
 			{name: "no credentials", call: func(ctx context.Context) error {

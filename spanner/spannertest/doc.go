@@ -60,7 +60,7 @@
 //		if backup.State != spanner.BackupReady {
 //			t.Errorf("state %s, want READY", backup.State)
 //		}
-//		if n := srv.CountRequests("POST", "/backups:copy"); n != 1 {
+//		if n := srv.CountRequests("CopyBackup"); n != 1 {
 //			t.Errorf("%d copy requests, want 1", n)
 //		}
 //	}
@@ -81,9 +81,7 @@
 // database (FAILED_PRECONDITION), and no deletion of a backup that is being
 // created or copied from. Requests need an "Authorization: Bearer" header
 // unless the server is built WithoutAuthentication (or SetAuthRequired(false)
-// is called); WithToken accepts one token only. [Server.InjectFault] makes
-// matching requests fail with a code, drop the connection, or lose the
-// answer after the change was made, to test retries. Errors have the
+// is called); WithToken accepts one token only. Errors have the
 // service's JSON shape ({"error": {"code", "message", "status", "details"}}).
 //
 // # Time
@@ -93,4 +91,15 @@
 // [Server.SetOperationDuration] change that, and [Server.SetClock] drives
 // operations without sleeping. Cancelling an operation ends it with a
 // CANCELLED error and deletes the backup.
+//
+// # Faults and serving
+//
+// [Server.InjectFault] makes requests of one operation (named as
+// [Operations] lists; the same names as [Server.CountRequests] takes) fail
+// the way the service fails: throttled, a 5xx answer, a lost response (the
+// change is made, the answer never comes) or a slow answer, a number of
+// times or for a while. [NewServer] takes [WithOperationDuration],
+// [WithoutAuthentication] and [WithoutListener]; [Server.Handler] serves the
+// fake from another server, as `backupcopy emulator` serves all four fakes
+// on one address.
 package spannertest

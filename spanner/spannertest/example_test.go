@@ -55,7 +55,7 @@ func ExampleNewServer() {
 	// What the fake saw and holds.
 	b, ok := srv.Backup("projects/p/instances/dr/backups/nightly-dr")
 	fmt.Println(ok, b.State, b.SizeBytes, b.Database)
-	fmt.Println("copy calls:", srv.CountRequests("POST", "/backups:copy"))
+	fmt.Println("copy calls:", srv.CountRequests("CopyBackup"))
 	// Output:
 	// true READY 4096 projects/p/instances/prod/databases/orders
 	// copy calls: 1
@@ -73,7 +73,7 @@ func ExampleServer_InjectFault() {
 		Database: "projects/p/instances/prod/databases/orders",
 	})
 	srv.AddInstance("projects/p/instances/dr")
-	srv.InjectFault(spannertest.Fault{Method: "POST", PathSuffix: "/backups:copy", AfterProcessing: true, Status: "UNAVAILABLE"})
+	srv.InjectFault(spannertest.Fault{Operation: "CopyBackup", Kind: spannertest.ServerError, AfterProcessing: true})
 
 	ctx := context.Background()
 	client, err := spanner.NewClient(ctx,
@@ -97,7 +97,7 @@ func ExampleServer_InjectFault() {
 		return
 	}
 	fmt.Println("operation:", op.Name())
-	fmt.Println("copy calls:", srv.CountRequests("POST", "/backups:copy"))
+	fmt.Println("copy calls:", srv.CountRequests("CopyBackup"))
 
 	// Sending the request again, with no answer lost, is a plain conflict:
 	// recovery applies only to the call whose own attempt was lost.

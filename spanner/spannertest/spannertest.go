@@ -3,9 +3,7 @@ package spannertest
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -28,17 +26,17 @@ const DefaultVersionRetention = time.Hour
 type Server struct {
 	fs *fakesrv.Server
 
-	mu        sync.Mutex
-	duration  time.Duration
-	noAuth    bool
-	token     string
-	instances map[string]bool
-	databases map[string]spanner.DatabaseDialect
-	backups   map[string]*spanner.Backup
-	ops       map[string]*operation
-	opOrder   []string
-	opSeq     int
-	faults    []*Fault
+	mu         sync.Mutex
+	duration   time.Duration
+	noAuth     bool
+	token      string
+	instances  map[string]bool
+	databases  map[string]spanner.DatabaseDialect
+	backups    map[string]*spanner.Backup
+	ops        map[string]*operation
+	opOrder    []string
+	opSeq      int
+	noListener bool
 }
 
 type operation struct {
@@ -58,21 +56,12 @@ type operation struct {
 	result     *spanner.Backup
 }
 
-// Option configures a Server.
-type Option func(*Server)
-
-// WithOperationDuration sets how long each operation runs (0: finish on the
-// first look).
-func WithOperationDuration(d time.Duration) Option { return func(s *Server) { s.duration = d } }
-
-// WithoutAuthentication accepts requests with no Authorization header.
-func WithoutAuthentication() Option { return func(s *Server) { s.noAuth = true } }
-
 // WithToken accepts only "Authorization: Bearer token" (by default any
 // non-empty bearer token is accepted).
 func WithToken(token string) Option { return func(s *Server) { s.token = token } }
 
-// NewServer starts a fake. Close it when done.
+// NewServer starts a fake, listening on a loopback port unless
+// WithoutListener. Close it when done.
 func NewServer(opts ...Option) *Server {
 	s := &Server{
 		duration:  DefaultDuration,
@@ -84,7 +73,7 @@ func NewServer(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	s.fs = fakesrv.New(func(_ *fakesrv.Server, w http.ResponseWriter, r *http.Request) { s.serve(w, r) })
+	s.fs = fakesrv.New(fakesrv.Config{Operation: operationOf, Serve: s.serve, WriteFault: writeFault, NoListener: s.noListener})
 	return s
 }
 
@@ -143,11 +132,11 @@ func (s *Server) AddDatabaseWithDialect(name string, d spanner.DatabaseDialect) 
 }
 
 // AddBackup stores a backup (and makes its instance exist), to be copied,
-// listed or deleted. Zero fields get defaults: State READY, CreateTime now,
+// listed or deleted, and returns it with defaults filled in. Zero fields get defaults: State READY, CreateTime now,
 // VersionTime the create time, ExpireTime 30 days after it, MaxExpireTime
 // 366 days after it, DatabaseDialect GoogleStandardSQL and Google default
 // encryption.
-func (s *Server) AddBackup(b spanner.Backup) {
+func (s *Server) AddBackup(b spanner.Backup) spanner.Backup {
 	now := s.Now()
 	if b.State == "" {
 		b.State = spanner.BackupReady
@@ -176,9 +165,11 @@ func (s *Server) AddBackup(b spanner.Backup) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.backups[b.Name] = &b
+	out := clone(&b)
 	if inst, ok := instanceOf(b.Name); ok {
 		s.instances[inst] = true
 	}
+	return out
 }
 
 // Backup returns the stored backup called name, as a GET would.
@@ -215,66 +206,6 @@ func (s *Server) Requests() []Request {
 		out = append(out, Request{Method: e.Method, Path: e.Path, RawQuery: e.RawQuery, Header: e.Header, Body: e.Body})
 	}
 	return out
-}
-
-// CountRequests returns how many requests had the method ("" for any) and
-// an unescaped path ending in pathSuffix.
-func (s *Server) CountRequests(method, pathSuffix string) int {
-	return s.fs.CountRequests(func(e fakesrv.Entry) bool {
-		p, err := url.PathUnescape(e.Path)
-		if err != nil {
-			p = e.Path
-		}
-		return (method == "" || e.Method == method) && strings.HasSuffix(p, pathSuffix)
-	})
-}
-
-// Fault is a failure to inject into matching requests.
-type Fault struct {
-	// Method and PathSuffix select requests ("" matches any); PathSuffix is
-	// compared with the end of the unescaped path, e.g. "/backups" or
-	// "backups:copy".
-	Method, PathSuffix string
-	// Times is how many matching requests fail (0 means 1).
-	Times int
-	// AfterProcessing handles the request first and then fails the answer:
-	// the change is made but the caller does not learn it (a lost response).
-	AfterProcessing bool
-	// DropConnection closes the connection instead of answering.
-	DropConnection bool
-	// Status is the canonical code name to answer with (default UNAVAILABLE);
-	// the HTTP status follows from it.
-	Status string
-	// RetryDelay, if set, is sent as a RetryInfo detail.
-	RetryDelay time.Duration
-}
-
-// InjectFault makes matching requests fail.
-func (s *Server) InjectFault(f Fault) {
-	if f.Times <= 0 {
-		f.Times = 1
-	}
-	if f.Status == "" {
-		f.Status = "UNAVAILABLE"
-	}
-	s.mu.Lock()
-	s.faults = append(s.faults, &f)
-	s.mu.Unlock()
-}
-
-func (s *Server) takeFault(r *http.Request) *Fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, f := range s.faults {
-		if (f.Method == "" || f.Method == r.Method) && strings.HasSuffix(r.URL.Path, f.PathSuffix) {
-			f.Times--
-			if f.Times == 0 {
-				s.faults = slices.Delete(s.faults, i, i+1)
-			}
-			return f
-		}
-	}
-	return nil
 }
 
 // ---- serving ----
@@ -357,8 +288,7 @@ func (s *Server) checkAuth(r *http.Request) *apiError {
 	return nil
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, err := s.fs.ReadBody(r)
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte, err error) {
 	if err != nil {
 		writeError(w, errf("INVALID_ARGUMENT", "reading the request body: %v", err))
 		return
@@ -367,36 +297,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	f := s.takeFault(r)
-	if f != nil && !f.AfterProcessing {
-		s.fail(w, f)
-		return
-	}
 	code, out, aerr := s.route(r, body)
-	if f != nil {
-		s.fail(w, f)
-		return
-	}
 	if aerr != nil {
 		writeError(w, aerr)
 		return
 	}
 	fakesrv.WriteJSON(w, code, out)
-}
-
-func (s *Server) fail(w http.ResponseWriter, f *Fault) {
-	if f.DropConnection {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				if tc, ok := conn.(*net.TCPConn); ok {
-					tc.SetLinger(0)
-				}
-				conn.Close()
-				return
-			}
-		}
-	}
-	writeError(w, &apiError{status: f.Status, msg: "injected fault", delay: f.RetryDelay})
 }
 
 // route dispatches on the path under /v1/.
@@ -890,4 +796,33 @@ func (s *Server) listOperations(now time.Time, parent string, r *http.Request) (
 		out["nextPageToken"] = next
 	}
 	return 200, out, nil
+}
+
+// operationOf names the API operation r calls (see Operations).
+func operationOf(r *http.Request) string {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/v1/")
+	if !ok {
+		return ""
+	}
+	p := strings.Split(rest, "/")
+	m := r.Method
+	switch {
+	case len(p) == 5 && p[4] == "backups" && m == http.MethodPost:
+		return "CreateBackup"
+	case len(p) == 5 && p[4] == "backups":
+		return "ListBackups"
+	case len(p) == 5 && p[4] == "backups:copy":
+		return "CopyBackup"
+	case len(p) == 5 && p[4] == "backupOperations":
+		return "ListBackupOperations"
+	case len(p) == 6 && p[4] == "backups" && m == http.MethodDelete:
+		return "DeleteBackup"
+	case len(p) == 6 && p[4] == "backups":
+		return "GetBackup"
+	case len(p) == 8 && p[6] == "operations" && strings.HasSuffix(p[7], ":cancel"):
+		return "CancelOperation"
+	case len(p) == 8 && p[6] == "operations":
+		return "GetOperation"
+	}
+	return ""
 }

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestREADMESession runs the README's command-line session as pasted (in
+// bash, from the repository root), with the tool this package's tests built
+// standing in for its first line, `go install ./cmd/backupcopy`.
+func TestREADMESession(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash")
+	}
+	raw, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(raw), "<!-- ci:cli-session -->\n```sh\n")
+	require.True(t, ok, "README.md has no ci:cli-session block")
+	session, _, ok := strings.Cut(rest, "```")
+	require.True(t, ok)
+	install, session, _ := strings.Cut(session, "\n")
+	require.Equal(t, "go install ./cmd/backupcopy", install)
+
+	cmd := exec.Command("bash", "-e", "-c", session)
+	cmd.Dir = "../.."
+	cmd.Env = []string{"PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TMPDIR=" + t.TempDir()}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	s := string(out)
+	assert.Equal(t, 3, strings.Count(s, "state    done"), "bigtable, cbr and the resumed fsx copy:\n%s", s)
+	assert.Contains(t, s, `"cloud":"spanner"`)
+	assert.Contains(t, s, `"state":"done"`)
+	assert.Contains(t, s, "to resume, run: backupcopy wait fsx backup-")
+	assert.Contains(t, s, "exit 124 (interrupted")
+}

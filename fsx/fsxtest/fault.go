@@ -1,0 +1,91 @@
+package fsxtest
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/backupcopy/backupcopy/internal/fakesrv"
+)
+
+// FaultKind is what an injected fault does.
+type FaultKind string
+
+// The fault kinds, the same in the four fakes.
+const (
+	// Throttle answers HTTP 400 ThrottlingException, FSx's throttling error.
+	Throttle FaultKind = "throttle"
+	// ServerError answers HTTP 500 InternalServerError.
+	ServerError FaultKind = "server-error"
+	// LoseResponse makes the change the request asks for, then closes the
+	// connection without an answer: the caller cannot tell whether it
+	// happened.
+	LoseResponse FaultKind = "lose-response"
+	// Slow holds the answer for Fault.Delay, then answers normally.
+	Slow FaultKind = "slow"
+)
+
+// Fault is a failure to inject into requests, with InjectFault.
+type Fault struct {
+	// Operation selects the requests, by the names Operations lists ("":
+	// every request).
+	Operation string
+	// Kind is what happens to them.
+	Kind FaultKind
+	// Times is how many requests the fault affects; For is for how long
+	// after InjectFault it affects every matching request. With both set
+	// the fault ends when either runs out; with neither it affects one
+	// request.
+	Times int
+	// For is how long the fault lasts after InjectFault (see Times).
+	For time.Duration
+	// Delay is how long a Slow fault holds the answer (required for Slow,
+	// not allowed otherwise).
+	Delay time.Duration
+	// RetryAfter, for Throttle, is the wait the answer advises (a Retry-After header).
+	RetryAfter time.Duration
+	// AfterProcessing, for Throttle and ServerError, makes the change
+	// first and then answers with the error.
+	AfterProcessing bool
+}
+
+// InjectFault makes matching requests fail as f says; it returns an error
+// naming the field when f is not valid. Faults apply in the order they were
+// injected, one per request, before authentication is checked.
+func (s *Server) InjectFault(f Fault) error {
+	return s.fs.InjectFault(fakesrv.Fault{
+		Operation: f.Operation, Kind: fakesrv.FaultKind(f.Kind), Times: f.Times, For: f.For,
+		Delay: f.Delay, RetryAfter: f.RetryAfter, AfterProcessing: f.AfterProcessing,
+	})
+}
+
+// ClearFaults removes every injected fault.
+func (s *Server) ClearFaults() { s.fs.ClearFaults() }
+
+// Operations returns the operation names the fake knows, for
+// CountRequests and Fault.Operation: "CopyBackup", "DescribeBackups", "DeleteBackup".
+func Operations() []string {
+	return []string{"CopyBackup", "DescribeBackups", "DeleteBackup"}
+}
+
+// CountRequests returns how many requests for operation op (one of
+// Operations; "" counts every request) the fake received, refused ones
+// too.
+func (s *Server) CountRequests(op string) int { return s.fs.CountRequests(op) }
+
+// Handler returns the fake's HTTP handler, so another server can serve it
+// (backupcopy emulator serves the four fakes on one address).
+func (s *Server) Handler() http.Handler { return s.fs.Handler() }
+
+// writeFault answers a Throttle or ServerError fault.
+func writeFault(w http.ResponseWriter, r *http.Request, kind fakesrv.FaultKind, retryAfter time.Duration) {
+	w.Header().Set("X-Amzn-Requestid", newRequestID())
+	if kind == fakesrv.Throttle {
+		if retryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter.Round(time.Second)/time.Second)))
+		}
+		writeError(w, &apiError{status: http.StatusBadRequest, code: "ThrottlingException", msg: "Rate exceeded (injected fault)"})
+		return
+	}
+	writeError(w, &apiError{status: http.StatusInternalServerError, code: "InternalServerError", msg: "An internal error occurred (injected fault)"})
+}

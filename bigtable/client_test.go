@@ -648,20 +648,21 @@ func TestBackupJSON(t *testing.T) {
 	 "backupType":"HOT","hotToStandardTime":"2026-11-24T00:00:00Z","someFutureField":{"x":1}}`
 	var b bigtable.Backup
 	require.NoError(t, json.Unmarshal([]byte(raw), &b))
-	assert.Equal(t, time.Date(2026, 12, 1, 9, 0, 0, 123456000, time.UTC), b.ExpireTime, "UTC, microseconds")
+	assert.Equal(t, time.Date(2026, 12, 1, 9, 0, 0, 123456789, time.UTC), b.ExpireTime, "UTC, every digit kept")
 	assert.Equal(t, int64(123456789012), b.SizeBytes)
 	assert.Equal(t, bigtable.BackupReady, b.State)
 	assert.Equal(t, bigtable.BackupTypeHot, b.BackupType)
-	assert.Equal(t, bigtable.CustomerManagedEncryption, b.EncryptionInfo.EncryptionType)
-	require.NotNil(t, b.EncryptionInfo.EncryptionStatus)
-	assert.Equal(t, codes.Unknown, b.EncryptionInfo.EncryptionStatus.Code)
+	assert.Equal(t, bigtable.CustomerManagedEncryption, b.EncryptionInfo.Type)
+	assert.Equal(t, bigtable.Status{Code: codes.Unknown, Message: "unknown"}, b.EncryptionInfo.Status)
+	assert.Equal(t, codes.Unknown, status.Code(b.EncryptionInfo.Status.Err()))
+	assert.NoError(t, bigtable.Status{}.Err(), "the zero Status is OK")
 	out, err := json.Marshal(b)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"name":"projects/p/instances/i/clusters/c/backups/b","sourceTable":"projects/p/instances/i/tables/t",
-	 "sourceBackup":"projects/p/instances/i/clusters/c0/backups/a","expireTime":"2026-12-01T09:00:00.123456Z",
-	 "startTime":"2026-11-22T10:00:00.000000Z","endTime":"2026-11-22T10:05:00.500000Z","sizeBytes":"123456789012","state":"READY",
+	 "sourceBackup":"projects/p/instances/i/clusters/c0/backups/a","expireTime":"2026-12-01T09:00:00.123456789Z",
+	 "startTime":"2026-11-22T10:00:00Z","endTime":"2026-11-22T10:05:00.500Z","sizeBytes":"123456789012","state":"READY",
 	 "encryptionInfo":{"encryptionType":"CUSTOMER_MANAGED_ENCRYPTION","kmsKeyVersion":"projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1","encryptionStatus":{"code":2,"message":"unknown"}},
-	 "backupType":"HOT","hotToStandardTime":"2026-11-24T00:00:00.000000Z"}`, string(out))
+	 "backupType":"HOT","hotToStandardTime":"2026-11-24T00:00:00Z"}`, string(out), "written as Google writes timestamps: 0, 3, 6 or 9 digits")
 	var back bigtable.Backup
 	require.NoError(t, json.Unmarshal(out, &back))
 	assert.Equal(t, b, back)
@@ -729,8 +730,8 @@ func TestCopyBackupRecoveryLookupFails(t *testing.T) {
 	op, err := c.CopyBackup(context.Background(), copyReq("x"))
 	assert.Nil(t, op)
 	assert.Equal(t, codes.AlreadyExists, status.Code(err))
-	assert.Equal(t, backupcopy.OutcomeUnknown, backupcopy.KindOf(err), "the backup may be this call's own: check first")
-	assert.Contains(t, err.Error(), "checking the existing backup failed")
+	assert.Contains(t, err.Error(), "looking up the backup or its operation failed")
+	assert.Equal(t, backupcopy.OutcomeUnknown, backupcopy.KindOf(err), "the copy may exist: check first")
 	assert.Contains(t, err.Error(), "PermissionDenied")
 	var ae *apierror.APIError
 	require.ErrorAs(t, err, &ae)

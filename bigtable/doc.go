@@ -89,6 +89,10 @@
 // [Client.CreateBackup] and [Client.CreateBackupOperation] do the same for a
 // new backup of a table; [Client.GetBackup], [Client.ListBackups] (every page,
 // as an iter.Seq2) and [Client.DeleteBackup] complete the set.
+// [CopyBackupOperation.Cancel] asks the service to stop a copy
+// (POST /v2/{name=operations/**}:cancel): the backup being made is deleted
+// and Wait then returns a codes.Canceled error. Times keep every fraction
+// digit the service wrote (Google writes 0, 3, 6 or 9).
 //
 // # Errors
 //

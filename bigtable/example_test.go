@@ -214,3 +214,45 @@ func ExampleClient_CopyBackup_alreadyExists() {
 	// HTTP 409 Aborted AlreadyExists
 	// CopyBackup Backup already exists: projects/my-project/instances/prod/clusters/prod-c2/backups/nightly-copy
 }
+
+// Cancel a running copy: the operation then ends with a CANCELLED error,
+// and the service deletes the backup being made.
+func ExampleCopyBackupOperation_Cancel() {
+	fake := bigtabletest.NewServer()
+	defer fake.Close()
+	fake.SetOperationDuration(time.Hour)
+	fake.AddBackup(bigtable.Backup{
+		Name:        "projects/my-project/instances/prod/clusters/prod-c1/backups/nightly",
+		SourceTable: "projects/my-project/instances/prod/tables/orders",
+	})
+	fake.AddCluster("projects/my-project/instances/prod/clusters/prod-c2")
+	ctx := context.Background()
+	client, err := newExampleClient(ctx, fake)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+
+	op, err := client.CopyBackup(ctx, &bigtable.CopyBackupRequest{
+		Parent:       "projects/my-project/instances/prod/clusters/prod-c2",
+		BackupID:     "nightly-copy",
+		SourceBackup: "projects/my-project/instances/prod/clusters/prod-c1/backups/nightly",
+		ExpireTime:   time.Now().Add(7 * 24 * time.Hour),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := op.Cancel(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = op.Wait(ctx, lro.WithPollInterval(10*time.Millisecond, 20*time.Millisecond))
+	fmt.Println("wait:", status.Code(err))
+	_, err = client.GetBackup(ctx, "projects/my-project/instances/prod/clusters/prod-c2/backups/nightly-copy")
+	fmt.Println("backup:", status.Code(err))
+	// Output:
+	// wait: Canceled
+	// backup: NotFound
+}

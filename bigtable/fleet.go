@@ -139,17 +139,15 @@ func (f *FleetCopy) Start(ctx context.Context, a fleet.Attempt) (string, error) 
 // this copy is a backupcopy.Conflict.
 func (f *FleetCopy) Find(ctx context.Context, a fleet.Attempt) (string, error) {
 	req := f.request(a.Since)
-	expire := utc(req.ExpireTime)
-	h, err := f.Client.recoverCopy(ctx, f.target(), func(b *Backup) bool {
-		return b.SourceBackup == req.SourceBackup && b.ExpireTime.Equal(expire)
-	})
-	switch {
-	case gapi.Code(err) == codes.NotFound:
+	if _, err := f.Client.GetBackup(ctx, f.target()); gapi.Code(err) == codes.NotFound {
 		return "", nil
-	case err != nil:
+	} else if err != nil {
 		return "", err
-	case h == nil:
-		return "", fleet.Errorf(backupcopy.Conflict, "bigtable: backup %s exists but is not this copy (its source or expire time differ)", f.target())
+	}
+	notThisCopy := fleet.Errorf(backupcopy.Conflict, "bigtable: backup %s exists but is not this copy (its source or expire time differ)", f.target())
+	h, err := f.Client.recoverCopy(ctx, &req, micro(req.ExpireTime), notThisCopy)
+	if err != nil {
+		return "", err
 	}
 	return h.Name(), nil
 }

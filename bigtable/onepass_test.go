@@ -11,13 +11,13 @@ import (
 
 // The one-pass decoding of an operation body (gapi.OperationOf) gives the
 // same lro state, or the same error, as the raw Operation followed by
-// operationState.
+// the kind's StateOf.
 func checkOnePassState(t *testing.T, body []byte) {
 	t.Helper()
 	var op gapi.Operation
 	errOld := json.Unmarshal(body, &op)
 
-	c := copyOperationJSON{Want: copyMetadataTypeURL}
+	c := copyKind.Body()
 	errNew := c.DecodeBody(body)
 	if fmt.Sprint(errNew) != fmt.Sprint(errOld) {
 		t.Fatalf("%s: decode error %v, old %v", body, errNew, errOld)
@@ -25,18 +25,18 @@ func checkOnePassState(t *testing.T, body []byte) {
 	if errOld != nil {
 		return
 	}
-	oldCopy, oldCopyErr := operationState(&op, "CopyBackup", copyMetadataType, copyPercent)
-	newCopy, newCopyErr := operationStateWith(&c.Operation, decoded(&c, (*wireCopyMetadata).fromWire), "CopyBackup", copyMetadataType, copyPercent)
+	oldCopy, oldCopyErr := copyKind.StateOf(&op)
+	newCopy, newCopyErr := copyKind.State(c)
 	if fmt.Sprint(oldCopyErr) != fmt.Sprint(newCopyErr) || !reflect.DeepEqual(oldCopy, newCopy) {
 		t.Fatalf("%s: copy state %+v, %v; old %+v, %v", body, newCopy, newCopyErr, oldCopy, oldCopyErr)
 	}
 
-	cr := createOperationJSON{Want: createMetadataTypeURL}
+	cr := createKind.Body()
 	if err := cr.DecodeBody(body); err != nil {
 		t.Fatalf("%s: create decode: %v", body, err)
 	}
-	oldCreate, oldCreateErr := operationState(&op, "CreateBackup", createMetadataType, createPercent)
-	newCreate, newCreateErr := operationStateWith(&cr.Operation, decoded(&cr, (*wireCreateMetadata).fromWire), "CreateBackup", createMetadataType, createPercent)
+	oldCreate, oldCreateErr := createKind.StateOf(&op)
+	newCreate, newCreateErr := createKind.State(cr)
 	if fmt.Sprint(oldCreateErr) != fmt.Sprint(newCreateErr) || !reflect.DeepEqual(oldCreate, newCreate) {
 		t.Fatalf("%s: create state %+v, %v; old %+v, %v", body, newCreate, newCreateErr, oldCreate, oldCreateErr)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/backupcopy/backupcopy/internal/gapi"
 )
@@ -49,7 +50,7 @@ const (
 )
 
 // Status is a google.rpc.Status reported inside a resource (not an error of
-// the call that read it).
+// the call that read it). The zero value is OK, or not reported.
 type Status struct {
 	// Code is the canonical code.
 	Code codes.Code
@@ -57,20 +58,25 @@ type Status struct {
 	Message string
 }
 
+// Err returns the status as an error that status.Code reads (grpc's status
+// package), or nil when the status is OK.
+func (s Status) Err() error { return status.Error(s.Code, s.Message) }
+
 // EncryptionInfo is the encryption of a backup. The zero value means the API
 // reported none.
 type EncryptionInfo struct {
-	// EncryptionType is how the backup is encrypted.
-	EncryptionType EncryptionType
-	// EncryptionStatus is the status of the key's encrypt/decrypt calls, if
-	// reported (for CMEK backups it is UNKNOWN).
-	EncryptionStatus *Status
+	// Type is how the backup is encrypted.
+	Type EncryptionType
 	// KMSKeyVersion is the Cloud KMS key version in use (CMEK only).
 	KMSKeyVersion string
+	// Status is the status of the key's encrypt/decrypt calls, if reported
+	// (for CMEK backups it is UNKNOWN); the zero value otherwise.
+	Status Status
 }
 
 // Backup is a Cloud Bigtable backup (google.bigtable.admin.v2.Backup). Times
-// are UTC with microsecond precision; zero times were absent.
+// are UTC with every fraction digit the service wrote (up to nanoseconds);
+// zero times were absent.
 type Backup struct {
 	// Name is projects/{project}/instances/{instance}/clusters/{cluster}/backups/{backup}.
 	Name string
@@ -169,7 +175,16 @@ type wireBackup struct {
 	HotToStandardTime gapi.Time           `json:"hotToStandardTime,omitzero"`
 }
 
-func utc(t time.Time) time.Time {
+// inUTC is a decoded time in UTC, every digit kept (zero stays zero).
+func inUTC(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// micro is a request's time as the service keeps it: UTC, microseconds.
+func micro(t time.Time) time.Time {
 	if t.IsZero() {
 		return time.Time{}
 	}
@@ -188,9 +203,9 @@ func (b Backup) MarshalJSON() ([]byte, error) {
 		HotToStandardTime: wt(b.HotToStandardTime),
 	}
 	if e := b.EncryptionInfo; e != (EncryptionInfo{}) {
-		w.EncryptionInfo = &wireEncryptionInfo{EncryptionType: string(e.EncryptionType), KMSKeyVersion: e.KMSKeyVersion}
-		if e.EncryptionStatus != nil {
-			w.EncryptionInfo.EncryptionStatus = &wireStatus{Code: int(e.EncryptionStatus.Code), Message: e.EncryptionStatus.Message}
+		w.EncryptionInfo = &wireEncryptionInfo{EncryptionType: string(e.Type), KMSKeyVersion: e.KMSKeyVersion}
+		if e.Status != (Status{}) {
+			w.EncryptionInfo.EncryptionStatus = &wireStatus{Code: int(e.Status.Code), Message: e.Status.Message}
 		}
 	}
 	return json.Marshal(w)
@@ -205,14 +220,14 @@ func (b *Backup) UnmarshalJSON(data []byte) error {
 	}
 	*b = Backup{
 		Name: w.Name, SourceTable: w.SourceTable, SourceBackup: w.SourceBackup,
-		ExpireTime: utc(w.ExpireTime.Time), StartTime: utc(w.StartTime.Time), EndTime: utc(w.EndTime.Time),
+		ExpireTime: inUTC(w.ExpireTime.Time), StartTime: inUTC(w.StartTime.Time), EndTime: inUTC(w.EndTime.Time),
 		SizeBytes: int64(w.SizeBytes), State: BackupState(w.State), BackupType: BackupType(w.BackupType),
-		HotToStandardTime: utc(w.HotToStandardTime.Time),
+		HotToStandardTime: inUTC(w.HotToStandardTime.Time),
 	}
 	if e := w.EncryptionInfo; e != nil {
-		b.EncryptionInfo = EncryptionInfo{EncryptionType: EncryptionType(e.EncryptionType), KMSKeyVersion: e.KMSKeyVersion}
+		b.EncryptionInfo = EncryptionInfo{Type: EncryptionType(e.EncryptionType), KMSKeyVersion: e.KMSKeyVersion}
 		if s := e.EncryptionStatus; s != nil {
-			b.EncryptionInfo.EncryptionStatus = &Status{Code: codes.Code(s.Code), Message: s.Message}
+			b.EncryptionInfo.Status = Status{Code: codes.Code(s.Code), Message: s.Message}
 		}
 	}
 	return nil
@@ -282,10 +297,10 @@ func (w wireCopyMetadata) AnyType() string { return w.Type }
 func (w *wireCopyMetadata) fromWire() *CopyBackupMetadata {
 	m := &CopyBackupMetadata{Name: w.Name}
 	if i := w.SourceBackupInfo; i != nil {
-		m.SourceBackupInfo = BackupInfo{Backup: i.Backup, SourceTable: i.SourceTable, SourceBackup: i.SourceBackup, StartTime: utc(i.StartTime.Time), EndTime: utc(i.EndTime.Time)}
+		m.SourceBackupInfo = BackupInfo{Backup: i.Backup, SourceTable: i.SourceTable, SourceBackup: i.SourceBackup, StartTime: inUTC(i.StartTime.Time), EndTime: inUTC(i.EndTime.Time)}
 	}
 	if p := w.Progress; p != nil {
-		m.Progress = OperationProgress{Percent: p.ProgressPercent, StartTime: utc(p.StartTime.Time), EndTime: utc(p.EndTime.Time)}
+		m.Progress = OperationProgress{Percent: p.ProgressPercent, StartTime: inUTC(p.StartTime.Time), EndTime: inUTC(p.EndTime.Time)}
 	}
 	return m
 }
@@ -327,12 +342,12 @@ func (m *CreateBackupMetadata) UnmarshalJSON(data []byte) error {
 func (w wireCreateMetadata) AnyType() string { return w.Type }
 
 func (w *wireCreateMetadata) fromWire() *CreateBackupMetadata {
-	m := &CreateBackupMetadata{Name: w.Name, SourceTable: w.SourceTable, RequestTime: utc(w.RequestTime.Time), FinishTime: utc(w.FinishTime.Time)}
+	m := &CreateBackupMetadata{Name: w.Name, SourceTable: w.SourceTable, RequestTime: inUTC(w.RequestTime.Time), FinishTime: inUTC(w.FinishTime.Time)}
 	if m.RequestTime.IsZero() {
-		m.RequestTime = utc(w.StartTime.Time)
+		m.RequestTime = inUTC(w.StartTime.Time)
 	}
 	if m.FinishTime.IsZero() {
-		m.FinishTime = utc(w.EndTime.Time)
+		m.FinishTime = inUTC(w.EndTime.Time)
 	}
 	return m
 }

@@ -464,7 +464,7 @@ func backupWith(records ...map[string]any) func(http.ResponseWriter, *http.Reque
 	return jsonAnswer(200, map[string]any{"backup": map[string]any{"id": validRequest().BackupID, "provider_id": "prov", "replication_records": recs}})
 }
 
-func record(id, status string, progress int, created time.Time) map[string]any {
+func record(id string, status ReplicationStatus, progress int, created time.Time) map[string]any {
 	r := validRequest()
 	return map[string]any{"id": id, "status": status, "created_at": created.UTC().Format("2006-01-02T15:04:05.000000"),
 		"destination_project_id": r.DestinationProjectID, "destination_region": r.DestinationRegion,
@@ -807,13 +807,25 @@ func TestWireRoundTrip(t *testing.T) {
 	if fmt.Sprintf("%+v", back) != fmt.Sprintf("%+v", b) {
 		t.Fatalf("round trip\n got %+v\nwant %+v", back, b)
 	}
+	// A nine-digit time is written with nine digits and read back whole.
+	b.CreatedAt = time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)
+	if data, err = json.Marshal(b); err != nil || !strings.Contains(string(data), `"created_at":"2026-01-02T03:04:05.123456789"`) {
+		t.Fatalf("wire %s (%v)", data, err)
+	}
+	if err := json.Unmarshal(data, &back); err != nil || !back.CreatedAt.Equal(b.CreatedAt) {
+		t.Fatalf("nine digits read back as %v (%v)", back.CreatedAt, err)
+	}
 	for in, want := range map[string]time.Time{
 		"2020-02-05T10:38:34.209782": time.Date(2020, 2, 5, 10, 38, 34, 209782000, time.UTC),
 		"2020-02-05T10:38:34":        time.Date(2020, 2, 5, 10, 38, 34, 0, time.UTC),
 		"2020-02-05 10:38:34":        time.Date(2020, 2, 5, 10, 38, 34, 0, time.UTC),
 		"2020-02-05T18:38:34+08:00":  time.Date(2020, 2, 5, 10, 38, 34, 0, time.UTC),
-		"":                           {},
-		"garbage":                    {},
+		// Every fraction digit is kept, up to nine, in each form.
+		"2020-02-05T10:38:34.123456789":       time.Date(2020, 2, 5, 10, 38, 34, 123456789, time.UTC),
+		"2020-02-05 10:38:34.000000001":       time.Date(2020, 2, 5, 10, 38, 34, 1, time.UTC),
+		"2020-02-05T18:38:34.987654321+08:00": time.Date(2020, 2, 5, 10, 38, 34, 987654321, time.UTC),
+		"":                                    {},
+		"garbage":                             {},
 	} {
 		if got := parseWireTime(in); !got.Equal(want) {
 			t.Errorf("parseWireTime(%q) = %v, want %v", in, got, want)

@@ -158,7 +158,7 @@ type ReplicationError struct {
 	// BackupID is the source backup.
 	BackupID string
 	// Status is ReplicationFail or ReplicationSkip.
-	Status string
+	Status ReplicationStatus
 	// FailCode and FailReason are the record's extra_info.fail_code and
 	// extra_info.fail_reason.
 	FailCode, FailReason string

@@ -99,15 +99,15 @@ func FuzzValidate(f *testing.F) {
 
 // FuzzBackupJSON: any JSON that decodes into a Backup (with its replication
 // records) has UTC times and record progress within 0-100; its encoding
-// decodes again, and from then on decode and encode are a fixed point (the
-// first encoding may drop what CBR's format cannot hold, such as
-// sub-microsecond fractions, but never anything more on a second pass).
+// decodes again to the same times (every fraction digit kept), and from
+// then on decode and encode are a fixed point.
 func FuzzBackupJSON(f *testing.F) {
 	f.Add([]byte(`{"id":"b1","status":"available","created_at":"2026-11-22T10:00:00.123456","replication_records":[{"id":"r1","status":"replicating","created_at":"2026-11-22 10:00:01","destination_region":"cn-east-3","extra_info":{"progress":140,"destination_vault_id":"v2","fail_code":"x"}}]}`))
 	f.Add([]byte(`{"id":"b2","created_at":"2026-11-22T10:00:00.1234567+08:00","expired_at":null,"updated_at":7,"replication_records":null}`))
 	f.Add([]byte(`{"replication_records":[{"extra_info":{"progress":-3}},{}],"resource_size":12}`))
 	f.Add([]byte(`{"created_at":"9999-12-31T23:00:00-05:00"}`))
 	f.Add([]byte(`{"created_at":"0001-01-01T00:30:00+01:00"}`))
+	f.Add([]byte(`{"created_at":"2026-11-22T10:00:00.123456789","updated_at":"2026-11-22T18:00:00.000000001+08:00","replication_records":[{"created_at":"2026-11-22 10:00:01.987654321"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var b Backup
 		if json.Unmarshal(data, &b) != nil {
@@ -136,8 +136,13 @@ func FuzzBackupJSON(f *testing.F) {
 			t.Fatalf("re-decode %s: %v", out1, err)
 		}
 		if len(b2.ReplicationRecords) != len(b.ReplicationRecords) || b2.ID != b.ID ||
-			b2.CreatedAt.IsZero() != b.CreatedAt.IsZero() || b2.ExpiredAt.IsZero() != b.ExpiredAt.IsZero() {
+			!b2.CreatedAt.Equal(b.CreatedAt) || !b2.UpdatedAt.Equal(b.UpdatedAt) || !b2.ExpiredAt.Equal(b.ExpiredAt) {
 			t.Fatalf("re-decoding %s lost data:\n%+v\n%+v", out1, b, b2)
+		}
+		for i := range b.ReplicationRecords {
+			if !b2.ReplicationRecords[i].CreatedAt.Equal(b.ReplicationRecords[i].CreatedAt) {
+				t.Fatalf("record time %v re-decoded as %v", b.ReplicationRecords[i].CreatedAt, b2.ReplicationRecords[i].CreatedAt)
+			}
 		}
 		out2, _ := json.Marshal(b2)
 		var b3 Backup

@@ -6,33 +6,48 @@ import (
 	"time"
 )
 
-// Backup statuses (Backup.Status).
+// BackupStatus is the status of a backup (Backup.Status).
+type BackupStatus string
+
+// The documented backup statuses.
 const (
-	BackupAvailable      = "available"
-	BackupProtecting     = "protecting"
-	BackupDeleting       = "deleting"
-	BackupRestoring      = "restoring"
-	BackupError          = "error"
-	BackupWaitingProtect = "waiting_protect"
-	BackupWaitingDelete  = "waiting_delete"
-	BackupWaitingRestore = "waiting_restore"
+	BackupAvailable      BackupStatus = "available"
+	BackupProtecting     BackupStatus = "protecting"
+	BackupDeleting       BackupStatus = "deleting"
+	BackupRestoring      BackupStatus = "restoring"
+	BackupError          BackupStatus = "error"
+	BackupWaitingProtect BackupStatus = "waiting_protect"
+	BackupWaitingDelete  BackupStatus = "waiting_delete"
+	BackupWaitingRestore BackupStatus = "waiting_restore"
 )
 
-// Backup image types (Backup.ImageType).
+// ImageType is the kind of a backup (Backup.ImageType).
+type ImageType string
+
+// The documented image types.
 const (
 	// ImageTypeBackup is an ordinary backup; only these can be replicated.
-	ImageTypeBackup = "backup"
+	ImageTypeBackup ImageType = "backup"
 	// ImageTypeReplication is a replica made by a replication.
-	ImageTypeReplication = "replication"
+	ImageTypeReplication ImageType = "replication"
 )
 
-// Replication record statuses (ReplicationRecord.Status).
+// ReplicationStatus is the status of a replication record
+// (ReplicationRecord.Status).
+type ReplicationStatus string
+
+// The documented replication record statuses.
 const (
-	ReplicationWaiting     = "waiting_replicate"
-	ReplicationReplicating = "replicating"
-	ReplicationSuccess     = "success"
-	ReplicationFail        = "fail"
-	ReplicationSkip        = "skip"
+	// ReplicationWaiting: the replication is queued.
+	ReplicationWaiting ReplicationStatus = "waiting_replicate"
+	// ReplicationReplicating: the replication is running.
+	ReplicationReplicating ReplicationStatus = "replicating"
+	// ReplicationSuccess: the replica exists (DestinationBackupID).
+	ReplicationSuccess ReplicationStatus = "success"
+	// ReplicationFail: the replication failed (FailCode, FailReason).
+	ReplicationFail ReplicationStatus = "fail"
+	// ReplicationSkip: the replication was skipped.
+	ReplicationSkip ReplicationStatus = "skip"
 )
 
 // Replication is the answer to a replicate call (the 200 body of
@@ -66,7 +81,7 @@ type ReplicationRecord struct {
 	ID string
 	// Status is one of ReplicationWaiting, ReplicationReplicating,
 	// ReplicationSuccess, ReplicationFail, ReplicationSkip.
-	Status string
+	Status ReplicationStatus
 	// DestinationBackupID is the replica, set once the replication succeeded.
 	DestinationBackupID string
 	// Progress is extra_info.progress, 0-100.
@@ -104,10 +119,10 @@ type Backup struct {
 	ID string
 	// Name is the backup's name.
 	Name string
-	// Status is one of the Backup... status constants.
-	Status string
+	// Status is one of the BackupStatus constants (BackupAvailable, ...).
+	Status BackupStatus
 	// ImageType is ImageTypeBackup or ImageTypeReplication.
-	ImageType string
+	ImageType ImageType
 	// VaultID is the vault holding the backup.
 	VaultID string
 	// ResourceID, ResourceName and ResourceType name the backed-up resource
@@ -152,14 +167,24 @@ type RegionCapability struct {
 }
 
 // wireTimeLayout is how CBR writes times: UTC, microseconds, no zone.
-const wireTimeLayout = "2006-01-02T15:04:05.000000"
+// wireTimeLayoutNano is the same with nanoseconds, for a time that has
+// digits beyond the microsecond (never from CBR, but kept when written).
+const (
+	wireTimeLayout     = "2006-01-02T15:04:05.000000"
+	wireTimeLayoutNano = "2006-01-02T15:04:05.000000000"
+)
 
 // wireTime reads the time formats CBR uses (zone-less UTC with or without a
-// fraction, a space instead of T, or RFC 3339) and writes the first.
+// fraction, a space instead of T, or RFC 3339), keeping every fraction
+// digit, and writes the first (with nine digits when six would lose some).
 type wireTime struct{ t time.Time }
 
 func (w wireTime) MarshalJSON() ([]byte, error) {
-	return json.Marshal(w.t.UTC().Format(wireTimeLayout))
+	t := w.t.UTC()
+	if t.Nanosecond()%1000 != 0 {
+		return json.Marshal(t.Format(wireTimeLayoutNano))
+	}
+	return json.Marshal(t.Format(wireTimeLayout))
 }
 
 func (w *wireTime) UnmarshalJSON(b []byte) error {
@@ -210,20 +235,20 @@ type wireExtraInfo struct {
 }
 
 type wireRecord struct {
-	ID                      string         `json:"id"`
-	Status                  string         `json:"status,omitempty"`
-	CreatedAt               *wireTime      `json:"created_at,omitempty"`
-	DestinationBackupID     string         `json:"destination_backup_id,omitempty"`
-	DestinationCheckpointID string         `json:"destination_checkpoint_id,omitempty"`
-	DestinationProjectID    string         `json:"destination_project_id,omitempty"`
-	DestinationRegion       string         `json:"destination_region,omitempty"`
-	DestinationVaultID      string         `json:"destination_vault_id,omitempty"`
-	SourceBackupID          string         `json:"source_backup_id,omitempty"`
-	SourceCheckpointID      string         `json:"source_checkpoint_id,omitempty"`
-	SourceProjectID         string         `json:"source_project_id,omitempty"`
-	SourceRegion            string         `json:"source_region,omitempty"`
-	VaultID                 string         `json:"vault_id,omitempty"`
-	ExtraInfo               *wireExtraInfo `json:"extra_info,omitempty"`
+	ID                      string            `json:"id"`
+	Status                  ReplicationStatus `json:"status,omitempty"`
+	CreatedAt               *wireTime         `json:"created_at,omitempty"`
+	DestinationBackupID     string            `json:"destination_backup_id,omitempty"`
+	DestinationCheckpointID string            `json:"destination_checkpoint_id,omitempty"`
+	DestinationProjectID    string            `json:"destination_project_id,omitempty"`
+	DestinationRegion       string            `json:"destination_region,omitempty"`
+	DestinationVaultID      string            `json:"destination_vault_id,omitempty"`
+	SourceBackupID          string            `json:"source_backup_id,omitempty"`
+	SourceCheckpointID      string            `json:"source_checkpoint_id,omitempty"`
+	SourceProjectID         string            `json:"source_project_id,omitempty"`
+	SourceRegion            string            `json:"source_region,omitempty"`
+	VaultID                 string            `json:"vault_id,omitempty"`
+	ExtraInfo               *wireExtraInfo    `json:"extra_info,omitempty"`
 }
 
 // MarshalJSON writes the record as CBR does (one replication_records entry).
@@ -270,8 +295,8 @@ func (r *ReplicationRecord) UnmarshalJSON(b []byte) error {
 type wireBackup struct {
 	ID                  string              `json:"id"`
 	Name                string              `json:"name"`
-	Status              string              `json:"status"`
-	ImageType           string              `json:"image_type"`
+	Status              BackupStatus        `json:"status"`
+	ImageType           ImageType           `json:"image_type"`
 	VaultID             string              `json:"vault_id"`
 	ResourceID          string              `json:"resource_id"`
 	ResourceName        string              `json:"resource_name"`

@@ -39,11 +39,13 @@ func (t EventType) String() string {
 type Event struct {
 	// Type says what happened.
 	Type EventType
-	// Key is the copy's key; Cloud its adapter's Cloud().
-	Key, Cloud string
-	// Group is the copy's limit group; Limit is the group's current limit.
+	// Key is the copy's key.
+	Key string
+	// Cloud is its adapter's Cloud().
+	Cloud string
+	// Group is the copy's limit group.
 	Group string
-	// Limit is the limit of Group when the event happened.
+	// Limit is the group's current limit.
 	Limit int
 	// Name is the copy's operation (its resume token), once started.
 	Name string

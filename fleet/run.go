@@ -27,8 +27,10 @@ type Result struct {
 
 // CopyResult is where one copy stands at the end of a run.
 type CopyResult struct {
-	// Key is the copy's key; Cloud its adapter's Cloud().
-	Key, Cloud string
+	// Key is the copy's key.
+	Key string
+	// Cloud is its adapter's Cloud().
+	Cloud string
 	// Group is the copy's limit group.
 	Group string
 	// State is Done or Failed for a copy that finished; a run stopped by its

@@ -725,6 +725,8 @@ func TestBackupJSONRoundTrip(t *testing.T) {
 		`1.7e9`:                 time.Unix(1700000000, 0).UTC(),
 		`-1.5`:                  time.Unix(-2, 500000000).UTC(),
 		`1700000000.1234567891`: time.Unix(1700000000, 123456789).UTC(),
+		`1700000000.123456789`:  time.Unix(1700000000, 123456789).UTC(),
+		`1700000000.000000001`:  time.Unix(1700000000, 1).UTC(),
 	} {
 		var b Backup
 		require.NoError(t, json.Unmarshal([]byte(`{"CreationTime":`+raw+`}`), &b), raw)
@@ -735,6 +737,7 @@ func TestBackupJSONRoundTrip(t *testing.T) {
 		assert.Error(t, json.Unmarshal([]byte(`{"CreationTime":`+bad+`}`), &b), bad)
 	}
 	assert.True(t, bytes.Contains(must(json.Marshal(Backup{CreationTime: time.Unix(-2, 500000000)})), []byte(`"CreationTime":-1.5`)))
+	assert.True(t, bytes.Contains(must(json.Marshal(Backup{CreationTime: time.Unix(1700000000, 123456789)})), []byte(`"CreationTime":1700000000.123456789`)), "every digit written")
 	assert.Len(t, Lifecycles(), 7)
 }
 

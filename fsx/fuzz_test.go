@@ -81,6 +81,7 @@ func FuzzBackupJSON(f *testing.F) {
 	f.Add([]byte(`{"CreationTime":1.7e9,"Tags":[{"Key":"a","Value":"b"}],"FileSystem":{"FileSystemId":"fs-1"}}`))
 	f.Add([]byte(`{"CreationTime":-0.5,"FailureDetails":{"Message":"m"},"SizeInBytes":9223372036854775807}`))
 	f.Add([]byte(`{"CreationTime":"2020-01-01T00:00:00Z"}`))
+	f.Add([]byte(`{"CreationTime":1764600000.123456789}`))
 	f.Add([]byte(`{"Tags":[]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var b Backup
@@ -200,8 +201,9 @@ func FuzzDescribeBackupsPages(f *testing.F) {
 		for i := 0; ; i++ {
 			var page describeBackupsPage
 			if body := pt.pages[min(i, 2)]; len(bytes.TrimSpace(body)) == 0 {
-				// The call path reads an empty 2xx body as no content: an
-				// empty last page.
+				// An empty 2xx body is a broken answer, not an empty page.
+				wantErr = true
+				break
 			} else if err := json.Unmarshal(body, &page); err != nil {
 				wantErr = true
 				break

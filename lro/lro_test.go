@@ -300,6 +300,41 @@ func TestProgressReports(t *testing.T) {
 	assert.Zero(t, op.Progress().Elapsed)
 }
 
+// One call per successful poll: seven polls, seven calls, the last (and only
+// the last) with Done true; a handle already done gets one Done call.
+func TestProgressOncePerPollLastDone(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		final step
+	}{
+		{"success", succeeded("x")},
+		{"failure", failed(errOpFailed)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			steps := append(runningThen(6)[:6], tt.final)
+			r, cfg, _ := fake(steps...)
+			op := New("op", r.poll, cfg)
+			var got []Progress
+			_, _ = op.Wait(context.Background(), WithProgress(func(p Progress) { got = append(got, p) }))
+			require.Equal(t, 7, r.calls(), "polls")
+			require.Len(t, got, 7, "one call per poll")
+			for i, p := range got {
+				assert.Equal(t, i+1, p.Polls, "call %d", i)
+				assert.Equal(t, i == 6, p.Done, "call %d: Done only on the last", i)
+			}
+			if tt.final.st.Err != nil {
+				assert.Same(t, errOpFailed, got[6].Err)
+			}
+
+			got = nil
+			_, _ = op.Wait(context.Background(), WithProgress(func(p Progress) { got = append(got, p) }))
+			assert.Equal(t, 7, r.calls(), "no poll once done")
+			require.Len(t, got, 1)
+			assert.True(t, got[0].Done)
+		})
+	}
+}
+
 func TestProgressNotCalledOnFailedWait(t *testing.T) {
 	r, cfg, _ := fake(pollErr(errFatal))
 	calls := 0

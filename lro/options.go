@@ -72,12 +72,15 @@ func WithPollInterval(initial, max time.Duration) WaitOption {
 	}
 }
 
-// WithProgress calls fn after every successful poll, and once more with
-// Done true when Wait sees the operation finished (after the poll that
-// finished it, or at once if it had already). A Wait never calls fn
-// concurrently with itself; fn runs on the goroutine that called Wait, so it
-// should return quickly. Wait makes no call when it ends on a poll error or
-// on ctx.
+// WithProgress calls fn once after every successful poll that Wait makes,
+// so n polls make n calls; the poll that finds the operation finished makes
+// the last call, with Done true (and Err set if the operation failed). A Wait
+// on a handle that is already done makes no poll and calls fn once, with Done
+// true. So whenever Wait returns the operation's outcome, the last call fn
+// saw has Done true, and no state is reported twice. A failed poll makes no
+// call, and Wait makes none when it ends on a poll error or on ctx. A Wait
+// never calls fn concurrently with itself; fn runs on the goroutine that
+// called Wait, so it should return quickly.
 func WithProgress(fn func(Progress)) WaitOption {
 	return func(s *waitSettings) { s.progress = fn }
 }

@@ -73,12 +73,13 @@ type Plan struct {
 // Settings are the client settings of each cloud; empty fields leave the
 // library's defaults (environment variables, credential files).
 type Settings struct {
-	// Bigtable and Spanner hold the settings under clouds: bigtable and
-	// clouds: spanner.
-	Bigtable, Spanner GoogleSettings
-	// CBR holds the settings under clouds: cbr.
+	// Bigtable configures the Bigtable client (clouds.bigtable).
+	Bigtable GoogleSettings
+	// Spanner configures the Spanner client (clouds.spanner).
+	Spanner GoogleSettings
+	// CBR configures the CBR client (clouds.cbr).
 	CBR CBRSettings
-	// FSx holds the settings under clouds: fsx.
+	// FSx configures the FSx client (clouds.fsx).
 	FSx FSxSettings
 }
 
@@ -113,14 +114,15 @@ type Copy struct {
 	Key string
 	// Cloud is Bigtable, Spanner, CBR or FSx.
 	Cloud string
-	// The request, for the cloud Cloud names. For Bigtable and Spanner,
-	// ExpireTime is zero when ExpireAfter is set.
+	// Bigtable is the request when Cloud is Bigtable; its ExpireTime is
+	// zero when ExpireAfter is set.
 	Bigtable *bigtable.CopyBackupRequest
-	// Spanner is the request of a spanner copy.
+	// Spanner is the request when Cloud is Spanner; its ExpireTime is zero
+	// when ExpireAfter is set.
 	Spanner *spanner.CopyBackupRequest
-	// CBR is the request of a cbr copy.
+	// CBR is the request when Cloud is CBR.
 	CBR *cbr.CopyBackupRequest
-	// FSx is the request of an fsx copy.
+	// FSx is the request when Cloud is FSx.
 	FSx *fsx.CopyBackupRequest
 	// ExpireAfter, for Bigtable and Spanner, is how long after the copy
 	// starts it expires (see Resolve); zero when expire_time is given.
@@ -301,6 +303,8 @@ var where = map[string]string{
 	"tagYAML":            "an fsx tag (known: key, value)",
 }
 
+var intoRE = regexp.MustCompile(`into \w+`)
+
 var unknownFieldRE = regexp.MustCompile(`^line (\d+): field (.+) not found in type planfile\.(\w+)$`)
 
 // yamlError rewrites yaml's errors into ours: an unknown field is named with
@@ -316,7 +320,13 @@ func yamlError(err error) error {
 			msgs = append(msgs, fmt.Sprintf("line %s: unknown field %q in %s", m[1], m[2], where[m[3]]))
 			continue
 		}
-		msgs = append(msgs, strings.ReplaceAll(e, "planfile.", ""))
+		e = intoRE.ReplaceAllStringFunc(strings.ReplaceAll(e, "planfile.", ""), func(m string) string {
+			if w, ok := where[strings.TrimPrefix(m, "into ")]; ok {
+				return "into " + w
+			}
+			return m
+		})
+		msgs = append(msgs, strings.ReplaceAll(e, "\n", `\n`))
 	}
 	return fmt.Errorf("planfile: %s", strings.Join(msgs, "; "))
 }

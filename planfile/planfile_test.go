@@ -1,6 +1,7 @@
 package planfile
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/backupcopy/backupcopy/bigtable"
+	"github.com/backupcopy/backupcopy/cbr"
+	"github.com/backupcopy/backupcopy/fsx"
+	"github.com/backupcopy/backupcopy/spanner"
 )
 
 const designPlan = `
@@ -131,4 +137,42 @@ func TestParseFile(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte("copies: [{x: 1}]"), 0o600))
 	_, err = ParseFile(path)
 	assert.ErrorContains(t, err, path+": planfile:")
+}
+
+func TestFleet(t *testing.T) {
+	// The design's example, with a Spanner source id the service accepts
+	// (ids are 2 to 60 characters).
+	p, err := Parse([]byte(strings.Replace(designPlan, "instances/i/backups/b,", "instances/i/backups/b1,", 1)))
+	require.NoError(t, err)
+	_, err = p.Fleet("nightly", Clients{})
+	assert.ErrorContains(t, err, "copies[0]")
+	assert.ErrorContains(t, err, "no bigtable client")
+
+	ctx := context.Background()
+	bt, err := bigtable.NewClient(ctx, bigtable.WithEndpoint("http://127.0.0.1:1"), bigtable.WithoutAuthentication())
+	require.NoError(t, err)
+	sp, err := spanner.NewClient(ctx, spanner.WithEndpoint("http://127.0.0.1:1"), spanner.WithoutAuthentication())
+	require.NoError(t, err)
+	cb, err := cbr.NewClient(ctx, cbr.WithEndpoint("http://127.0.0.1:1"), cbr.WithRegion("cn-north-4"), cbr.WithProjectID("p"), cbr.WithAKSK("ak", "sk"))
+	require.NoError(t, err)
+	fx, err := fsx.NewClient(ctx, fsx.WithEndpoint("http://127.0.0.1:1"), fsx.WithRegion("eu-west-1"))
+	require.NoError(t, err)
+	var asked []string
+	fp, err := p.Fleet("nightly", Clients{Bigtable: bt, Spanner: sp, CBR: cb, FSx: fx, FSxSource: func(r string) (*fsx.Client, error) {
+		asked = append(asked, r)
+		return fsx.NewClient(ctx, fsx.WithEndpoint("http://127.0.0.1:1"), fsx.WithRegion(r))
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, "nightly", fp.Name)
+	require.Len(t, fp.Copies, 4)
+	for i, c := range fp.Copies {
+		assert.Equal(t, p.Copies[i].Key, c.Key)
+		assert.Equal(t, p.Copies[i].Cloud, c.Adapter.Cloud())
+		assert.NoError(t, c.Adapter.Validate(), c.Key)
+	}
+	b := fp.Copies[0].Adapter.(*bigtable.FleetCopy)
+	assert.Equal(t, 168*time.Hour, b.ExpireAfter, "expire_after stays relative to the start")
+	assert.True(t, b.Request.ExpireTime.IsZero())
+	assert.Equal(t, []string{"us-east-1"}, asked, "a source client for the cross-region FSx copy")
+	assert.NotNil(t, fp.Copies[2].Adapter.(*fsx.FleetCopy).SourceClient)
 }

@@ -18,7 +18,7 @@ const service = "spanner"
 type Client struct {
 	rest   *rest.Client
 	clock  clock.Clock
-	lro    lro.Config
+	lroCfg lro.Config
 	closed atomic.Bool
 }
 
@@ -55,7 +55,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{rest: rc, clock: clk, lro: lro.Config{
+	return &Client{rest: rc, clock: clk, lroCfg: lro.Config{
 		IsTransient:     rest.RetryPoll,
 		InitialInterval: DefaultPollInitial,
 		MaxInterval:     DefaultPollMax,

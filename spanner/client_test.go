@@ -228,8 +228,8 @@ func TestValidationAcceptsEdgeValues(t *testing.T) {
 	now := clk.Now()
 	key := "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k"
 	for _, req := range []*CreateBackupRequest{
-		{Parent: "projects/example.com:my-proj/instances/i", BackupID: "ab", Database: "projects/example.com:my-proj/instances/i/databases/d", ExpireTime: now.Add(MinExpiry)},
-		{Parent: "projects/p/instances/i", BackupID: "a" + strings.Repeat("_-9", 19) + "z", Database: "projects/123456/instances/i/databases/d", ExpireTime: now.Add(MaxExpiry)},
+		{Parent: "projects/example.com:my-proj/instances/i", BackupID: "ab", Database: "projects/example.com:my-proj/instances/i/databases/d", ExpireTime: now.Add(MinExpire)},
+		{Parent: "projects/p/instances/i", BackupID: "a" + strings.Repeat("_-9", 19) + "z", Database: "projects/123456/instances/i/databases/d", ExpireTime: now.Add(MaxCreateExpire)},
 		{Parent: "projects/p/instances/i", BackupID: "b1", Database: "projects/p/instances/i/databases/d", ExpireTime: now.Add(7 * time.Hour), VersionTime: now.Add(-7 * 24 * time.Hour)},
 		{Parent: "projects/p/instances/i", BackupID: "b1", Database: "projects/p/instances/i/databases/d", ExpireTime: now.Add(7 * time.Hour), Encryption: &EncryptionConfig{Type: CustomerManagedEncryption, KMSKeyNames: []string{key, key}}},
 		{Parent: "projects/p/instances/i", BackupID: "b1", Database: "projects/p/instances/i/databases/d", ExpireTime: now.Add(7 * time.Hour), Encryption: &EncryptionConfig{Type: GoogleDefaultEncryption}},
@@ -363,6 +363,7 @@ func TestCreateRecoveryFilterAndMatch(t *testing.T) {
 	rec := newRecorder(t,
 		reply{503, `{"error":{"code":503,"message":"x","status":"UNAVAILABLE"}}`, nil},
 		reply{409, `{"error":{"code":409,"message":"exists","status":"ALREADY_EXISTS"}}`, nil},
+		reply{200, `{"name":"projects/p/instances/i/backups/b1","database":"projects/p/instances/i/databases/d","state":"CREATING","expireTime":"` + now0.Add(7*time.Hour).Format(time.RFC3339Nano) + `"}`, nil},
 		reply{200, list, nil})
 	c, clk := testClient(t, rec.srv.URL)
 	op, err := c.CreateBackup(context.Background(), &CreateBackupRequest{Parent: "projects/p/instances/i", BackupID: "b1", Database: "projects/p/instances/i/databases/d", ExpireTime: clk.Now().Add(7 * time.Hour)})
@@ -370,9 +371,10 @@ func TestCreateRecoveryFilterAndMatch(t *testing.T) {
 	assert.Equal(t, "projects/p/instances/i/backups/b1/operations/mine", op.Name())
 	assert.Equal(t, 5, op.Progress().Percent)
 	reqs := rec.requests()
-	require.Len(t, reqs, 3)
-	assert.Equal(t, "/v1/projects/p/instances/i/backupOperations", reqs[2].Path)
-	assert.Equal(t, `filter=%28metadata.%40type%3Dtype.googleapis.com%2Fgoogle.spanner.admin.database.v1.CreateBackupMetadata%29+AND+%28metadata.name%3A%22projects%2Fp%2Finstances%2Fi%2Fbackups%2Fb1%22%29`, reqs[2].RawQuery)
+	require.Len(t, reqs, 4)
+	assert.Equal(t, "/v1/projects/p/instances/i/backups/b1", reqs[2].Path, "the existing backup is checked first")
+	assert.Equal(t, "/v1/projects/p/instances/i/backupOperations", reqs[3].Path)
+	assert.Equal(t, `filter=%28metadata.%40type%3Dtype.googleapis.com%2Fgoogle.spanner.admin.database.v1.CreateBackupMetadata%29+AND+%28metadata.name%3A%22projects%2Fp%2Finstances%2Fi%2Fbackups%2Fb1%22%29`, reqs[3].RawQuery)
 	assert.Equal(t, reqs[0].Body, reqs[1].Body, "the replay is the same request")
 }
 
@@ -489,9 +491,10 @@ func TestBackupJSONRoundTrip(t *testing.T) {
 	assert.Equal(t, int64(123), b.SizeBytes)
 	assert.Equal(t, BackupCreating, b.State)
 	assert.Equal(t, PostgreSQL, b.DatabaseDialect)
-	require.NotNil(t, b.EncryptionInfo)
 	assert.Equal(t, CustomerManagedEncryption, b.EncryptionInfo.Type)
-	assert.Equal(t, codes.PermissionDenied, status.Code(b.EncryptionInfo.Status))
+	assert.Equal(t, Status{Code: codes.PermissionDenied, Message: "key disabled"}, b.EncryptionInfo.Status)
+	assert.Equal(t, codes.PermissionDenied, status.Code(b.EncryptionInfo.Status.Err()))
+	assert.NoError(t, Status{}.Err(), "the zero Status is OK")
 	assert.Equal(t, []string{"projects/p/instances/i/instancePartitions/ip"}, b.InstancePartitions)
 	assert.Equal(t, int64(50), b.FreeableSizeBytes)
 	assert.Equal(t, "chain", b.IncrementalBackupChainID)
@@ -500,14 +503,12 @@ func TestBackupJSONRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	var again Backup
 	require.NoError(t, json.Unmarshal(out, &again))
-	assert.Equal(t, b.CreateTime.Truncate(time.Microsecond), again.CreateTime)
-	again.CreateTime = b.CreateTime
-	assert.Equal(t, status.Code(b.EncryptionInfo.Status), status.Code(again.EncryptionInfo.Status))
-	b.EncryptionInfo.Status, again.EncryptionInfo.Status = nil, nil
+	assert.Equal(t, time.Date(2026, 11, 22, 10, 0, 1, 123456789, time.UTC), again.CreateTime, "every digit kept")
 	b.ExpireTime, again.ExpireTime = b.ExpireTime.UTC(), again.ExpireTime.UTC()
 	assert.Equal(t, b, again)
 	assert.Contains(t, string(out), `"sizeBytes":"123"`)
-	assert.Contains(t, string(out), `"createTime":"2026-11-22T10:00:01.123456Z"`)
+	assert.Contains(t, string(out), `"createTime":"2026-11-22T10:00:01.123456789Z"`)
+	assert.Contains(t, string(out), `"versionTime":"2026-11-22T10:00:00.123Z"`, "0, 3, 6 or 9 digits, as Google writes")
 	assert.NotContains(t, string(out), "sourceBackup")
 }
 

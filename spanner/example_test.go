@@ -188,6 +188,65 @@ func ExampleClient_CreateBackupOperation() {
 	// projects/demo/instances/prod/backups/orders-nightly READY of projects/demo/instances/prod/databases/orders
 }
 
+// Resume a copy by its name in a fresh client, as a job restarted after a
+// crash would: one client starts the copy and saves op.Name(); another, which
+// knows nothing else, waits for it.
+func ExampleClient_CopyBackupOperation() {
+	srv := spannertest.NewServer(spannertest.WithOperationDuration(100 * time.Millisecond))
+	defer srv.Close()
+	srv.AddDatabase("projects/demo/instances/prod/databases/orders")
+	srv.AddBackup(spanner.Backup{Name: "projects/demo/instances/prod/backups/orders-nightly", Database: "projects/demo/instances/prod/databases/orders"})
+	srv.AddInstance("projects/demo/instances/dr")
+	ctx := context.Background()
+
+	// First process: start the copy and keep its name.
+	first, err := newExampleClient(ctx, srv)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	op, err := first.CopyBackup(ctx, &spanner.CopyBackupRequest{
+		Parent:       "projects/demo/instances/dr",
+		BackupID:     "orders-nightly-dr",
+		SourceBackup: "projects/demo/instances/prod/backups/orders-nightly",
+		ExpireTime:   time.Now().Add(7 * 24 * time.Hour),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	saved := op.Name()
+	first.Close()
+
+	// Second process: a new client and the saved name are all it needs.
+	second, err := newExampleClient(ctx, srv)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer second.Close()
+	resumed := second.CopyBackupOperation(saved)
+	fmt.Println("resuming", resumed.Name())
+	fmt.Println("known before polling:", resumed.Done(), resumed.Progress().Percent)
+	backup, err := resumed.Wait(ctx,
+		lro.WithPollInterval(20*time.Millisecond, 50*time.Millisecond),
+		lro.WithProgress(func(p lro.Progress) {
+			if p.Done {
+				fmt.Printf("done: %d%%\n", p.Percent)
+			}
+		}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(backup.Name, backup.State, "from", backup.SourceBackup)
+	// Output:
+	// resuming projects/demo/instances/dr/backups/orders-nightly-dr/operations/_auto_op_0000005a17e00001
+	// known before polling: false -1
+	// done: 100%
+	// projects/demo/instances/dr/backups/orders-nightly-dr READY from projects/demo/instances/prod/backups/orders-nightly
+}
+
 // Cancel a running backup creation: the operation then ends with a
 // CANCELLED error, and the service deletes the partial backup.
 func ExampleCreateBackupOperation_Cancel() {

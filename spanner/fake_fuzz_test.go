@@ -139,7 +139,7 @@ func FuzzRequestsAgainstFake(f *testing.F) {
 			d := expire.Sub(time.Now())
 			switch {
 			case withEnc && !known[encType]:
-			case strings.Contains(msg, "expire_time") && (isCopy || d < spanner.MinExpiry+time.Minute || d > spanner.MaxExpiry-time.Minute):
+			case strings.Contains(msg, "expire_time") && (isCopy || d < spanner.MinExpire+time.Minute || d > spanner.MaxCreateExpire-time.Minute):
 			case strings.Contains(msg, "version_time") && !version.IsZero() && version.After(time.Now().Add(-time.Minute)):
 			case strings.Contains(msg, "must be in the backup's instance") && !isCopy && sameInstanceID(source, parent):
 			default:

@@ -323,7 +323,8 @@ func TestFakeLostResponseTrueConflict(t *testing.T) {
 	require.NoError(t, e.srv.InjectFault(spannertest.Fault{Operation: "CreateBackup", Kind: spannertest.ServerError})) // 503 before processing
 	_, err := e.c.CreateBackup(context.Background(), &spanner.CreateBackupRequest{Parent: inst, BackupID: "taken", Database: db, ExpireTime: t0.Add(48 * time.Hour)})
 	assert.Equal(t, codes.AlreadyExists, status.Code(err), "%v", err)
-	assert.Equal(t, 1, e.srv.CountRequests("ListBackupOperations"))
+	assert.Equal(t, 1, e.srv.CountRequests("GetBackup"), "the existing backup is read")
+	assert.Equal(t, 0, e.srv.CountRequests("ListBackupOperations"), "another expire time rules it out without a look-up")
 }
 
 // The operation has been purged but the READY backup carries exactly the

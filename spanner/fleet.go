@@ -142,7 +142,7 @@ func (f *FleetCopy) Preflight(ctx context.Context) error {
 		problems = append(problems, fleet.Errorf(backupcopy.Conflict, "spanner: source backup %s is %s, not READY", src.Name, src.State))
 	}
 	expire := f.request(time.Time{}).ExpireTime
-	if !src.CreateTime.IsZero() && (expire.Before(src.CreateTime.Add(MinExpiry)) || expire.After(src.CreateTime.Add(MaxExpiry))) {
+	if !src.CreateTime.IsZero() && (expire.Before(src.CreateTime.Add(MinExpire)) || expire.After(src.CreateTime.Add(MaxCopyExpire))) {
 		problems = append(problems, fleet.Errorf(backupcopy.InvalidInput, "spanner: expire time %s is not 6 hours to 366 days after the source's create time %s", expire.Format(time.RFC3339), src.CreateTime.Format(time.RFC3339)))
 	}
 	if !src.MaxExpireTime.IsZero() && expire.After(src.MaxExpireTime) {

@@ -63,7 +63,7 @@ func FuzzOperationState(f *testing.F) {
 			return
 		}
 		if isCopy {
-			st, err := copyKind.state(op)
+			st, err := copyKind.StateOf(&op)
 			checkState(t, op, st.Done, st.Result, st.Err, st.Percent, err, "CopyBackup")
 			if err == nil && st.Metadata != nil {
 				metaStable(t, *st.Metadata, copyMetadataType)
@@ -72,7 +72,7 @@ func FuzzOperationState(f *testing.F) {
 				}
 			}
 		} else {
-			st, err := createKind.state(op)
+			st, err := createKind.StateOf(&op)
 			checkState(t, op, st.Done, st.Result, st.Err, st.Percent, err, "CreateBackup")
 			if err == nil && st.Metadata != nil {
 				metaStable(t, *st.Metadata, createMetadataType)
@@ -195,7 +195,11 @@ func FuzzValidateRequests(f *testing.F) {
 		if checkBackupName("name", name) != nil || checkOperationName("name", name) != nil {
 			t.Fatalf("accepted a request whose backup name %q is invalid", name)
 		}
-		if expire.After(fuzzNow.Add(MaxExpiry + clockSlack)) {
+		maxExpire := MaxCreateExpire
+		if isCopy {
+			maxExpire = MaxCopyExpire
+		}
+		if expire.After(fuzzNow.Add(maxExpire + clockSlack)) {
 			t.Fatalf("accepted expire %v", expire)
 		}
 		if encType != "" || key != "" || keyList != nil {
@@ -205,10 +209,10 @@ func FuzzValidateRequests(f *testing.F) {
 			}
 		}
 		if isCopy {
-			body := wireCopyBody{BackupID: id, SourceBackup: source, ExpireTime: tp(expire)}
+			body := wireCopyBody{BackupID: id, SourceBackup: source, ExpireTime: requestTime(expire)}
 			raw, _ := json.Marshal(body)
 			var back wireCopyBody
-			if err := json.Unmarshal(raw, &back); err != nil || back.BackupID != id || back.SourceBackup != source || !back.ExpireTime.Equal(expire) {
+			if err := json.Unmarshal(raw, &back); err != nil || back.BackupID != id || back.SourceBackup != source || !sentAs(back.ExpireTime, expire) {
 				t.Fatalf("body %s decodes to %+v (%v)", raw, back, err)
 			}
 			return
@@ -216,17 +220,23 @@ func FuzzValidateRequests(f *testing.F) {
 		if rest.NameSegments(source, databasePattern)[1] != rest.NameSegments(parent, instancePattern)[1] {
 			t.Fatalf("accepted database %q outside %q", source, parent)
 		}
-		if expire.Before(fuzzNow.Add(MinExpiry - clockSlack)) {
+		if expire.Before(fuzzNow.Add(MinExpire - clockSlack)) {
 			t.Fatalf("accepted expire %v", expire)
 		}
 		if !version.IsZero() && (version.After(fuzzNow.Add(clockSlack)) || version.Before(fuzzNow.Add(-maxVersionRetention-clockSlack))) {
 			t.Fatalf("accepted version time %v", version)
 		}
-		body := wireCreateBody{Database: source, ExpireTime: tp(expire), VersionTime: tp(version)}
+		body := wireCreateBody{Database: source, ExpireTime: requestTime(expire), VersionTime: requestTime(version)}
 		raw, _ := json.Marshal(body)
 		var back wireCreateBody
-		if err := json.Unmarshal(raw, &back); err != nil || back.Database != source || !back.ExpireTime.Equal(expire) || (back.VersionTime == nil) != version.IsZero() {
+		if err := json.Unmarshal(raw, &back); err != nil || back.Database != source || !sentAs(back.ExpireTime, expire) || (back.VersionTime == "") != version.IsZero() || (!version.IsZero() && !sentAs(back.VersionTime, version)) {
 			t.Fatalf("body %s decodes to %+v (%v)", raw, back, err)
 		}
 	})
+}
+
+// sentAs reports whether a request's wire time is t to the microsecond.
+func sentAs(wire string, t time.Time) bool {
+	v, err := time.Parse(time.RFC3339Nano, wire)
+	return err == nil && v.Equal(t.Truncate(time.Microsecond)) && len(wire) == len("2006-01-02T15:04:05.000000Z")
 }

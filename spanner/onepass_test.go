@@ -10,13 +10,14 @@ import (
 )
 
 // The one-pass decoding of an operation body gives the same lro state, or
-// the same error, as the raw Operation followed by kind.state.
+// the same error, as the raw Operation followed by the kind's StateOf.
 func checkOnePassState(t *testing.T, body []byte) {
 	t.Helper()
 	var op gapi.Operation
 	errOld := json.Unmarshal(body, &op)
-	for _, k := range []kind[CopyBackupMetadata]{copyKind} {
-		o := k.body()
+	{
+		k := copyKind
+		o := k.Body()
 		errNew := o.DecodeBody(body)
 		if fmt.Sprint(errNew) != fmt.Sprint(errOld) {
 			t.Fatalf("%s: decode error %v, old %v", body, errNew, errOld)
@@ -24,18 +25,18 @@ func checkOnePassState(t *testing.T, body []byte) {
 		if errOld != nil {
 			return
 		}
-		want, wantErr := k.state(op)
-		got, gotErr := k.stateOf(o)
+		want, wantErr := k.StateOf(&op)
+		got, gotErr := k.State(o)
 		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s: copy state %+v, %v; old %+v, %v", body, got, gotErr, want, wantErr)
 		}
 	}
-	o := createKind.body()
+	o := createKind.Body()
 	if err := o.DecodeBody(body); err != nil {
 		t.Fatalf("%s: create decode: %v", body, err)
 	}
-	want, wantErr := createKind.state(op)
-	got, gotErr := createKind.stateOf(o)
+	want, wantErr := createKind.StateOf(&op)
+	got, gotErr := createKind.State(o)
 	if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
 		t.Fatalf("%s: create state %+v, %v; old %+v, %v", body, got, gotErr, want, wantErr)
 	}

@@ -2,9 +2,9 @@ package spanner
 
 import (
 	"encoding/json"
-	"errors"
 	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/backupcopy/backupcopy/internal/gapi"
@@ -97,7 +97,21 @@ type CopyEncryptionConfig struct {
 	KMSKeyNames []string
 }
 
-// EncryptionInfo reports how a backup is encrypted.
+// Status is a google.rpc.Status reported inside a resource (not an error of
+// the call that read it). The zero value is OK, or not reported.
+type Status struct {
+	// Code is the canonical code.
+	Code codes.Code
+	// Message is the service's message.
+	Message string
+}
+
+// Err returns the status as an error that status.Code reads (grpc's status
+// package), or nil when the status is OK.
+func (s Status) Err() error { return status.Error(s.Code, s.Message) }
+
+// EncryptionInfo reports how a backup is encrypted. The zero value means the
+// API reported none.
 type EncryptionInfo struct {
 	// Type is GoogleDefaultEncryption, CustomerManagedEncryption or
 	// EncryptionInfoTypeUnspecified.
@@ -105,9 +119,8 @@ type EncryptionInfo struct {
 	// KMSKeyVersion is the Cloud KMS key version protecting the data, if any.
 	KMSKeyVersion string
 	// Status is the outcome of a recent encrypt/decrypt call on the data, if
-	// the service reported one (status.Code(Status) reads its code); nil
-	// otherwise.
-	Status error
+	// the service reported one; the zero value otherwise.
+	Status Status
 }
 
 // Backup is a Cloud Spanner backup.
@@ -137,8 +150,8 @@ type Backup struct {
 	// ReferencingBackups are copies being made from this backup; they keep
 	// it from being deleted.
 	ReferencingBackups []string
-	// EncryptionInfo is how the backup is encrypted (nil if not reported).
-	EncryptionInfo *EncryptionInfo
+	// EncryptionInfo is output only; the zero value when not reported.
+	EncryptionInfo EncryptionInfo
 	// EncryptionInformation lists every KMS key version protecting the backup.
 	EncryptionInformation []EncryptionInfo
 	// DatabaseDialect is the dialect of the backed-up database.
@@ -221,9 +234,9 @@ type wireStatus struct {
 }
 
 type wireEncryptionInfo struct {
-	EncryptionType   string          `json:"encryptionType,omitempty"`
-	KMSKeyVersion    string          `json:"kmsKeyVersion,omitempty"`
-	EncryptionStatus json.RawMessage `json:"encryptionStatus,omitempty"`
+	EncryptionType   string      `json:"encryptionType,omitempty"`
+	KMSKeyVersion    string      `json:"kmsKeyVersion,omitempty"`
+	EncryptionStatus *wireStatus `json:"encryptionStatus,omitempty"`
 }
 
 type wireInstancePartition struct {
@@ -275,6 +288,16 @@ func tp(t time.Time) *gapi.Time {
 	return &gapi.Time{Time: t.UTC()}
 }
 
+// requestTime is a request's time as sent: UTC with microseconds (expire
+// and version times have microsecond granularity), so a lost attempt's
+// backup is matched on what was sent; "" for the zero time.
+func requestTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return gapi.FormatTime(t)
+}
+
 func tv(t *gapi.Time) time.Time {
 	if t == nil {
 		return time.Time{}
@@ -284,26 +307,16 @@ func tv(t *gapi.Time) time.Time {
 
 func (e EncryptionInfo) toWire() wireEncryptionInfo {
 	w := wireEncryptionInfo{EncryptionType: string(e.Type), KMSKeyVersion: e.KMSKeyVersion}
-	if e.Status != nil {
-		st := status.Convert(e.Status)
-		var se *Error
-		ws := wireStatus{Code: int(st.Code()), Message: st.Message()}
-		if errors.As(e.Status, &se) {
-			ws.Details = se.Details
-		}
-		w.EncryptionStatus, _ = json.Marshal(ws)
+	if e.Status != (Status{}) {
+		w.EncryptionStatus = &wireStatus{Code: int(e.Status.Code), Message: e.Status.Message}
 	}
 	return w
 }
 
 func (w wireEncryptionInfo) fromWire() EncryptionInfo {
 	e := EncryptionInfo{Type: EncryptionType(w.EncryptionType), KMSKeyVersion: w.KMSKeyVersion}
-	if len(w.EncryptionStatus) > 0 && string(w.EncryptionStatus) != "null" {
-		var ws wireStatus
-		// A status with code 0 is OK: no error to report.
-		if json.Unmarshal(w.EncryptionStatus, &ws) != nil || ws.Code != 0 {
-			e.Status = gapi.StatusError(service, w.EncryptionStatus)
-		}
+	if s := w.EncryptionStatus; s != nil {
+		e.Status = Status{Code: codes.Code(s.Code), Message: s.Message}
 	}
 	return e
 }
@@ -319,7 +332,7 @@ func (b *Backup) toWire() wireBackup {
 		IncrementalBackupChainID: b.IncrementalBackupChainID, OldestVersionTime: tp(b.OldestVersionTime),
 		BackupSchedules: b.BackupSchedules, MinimumRestorableEdition: b.MinimumRestorableEdition,
 	}
-	if b.EncryptionInfo != nil {
+	if b.EncryptionInfo != (EncryptionInfo{}) {
 		ei := b.EncryptionInfo.toWire()
 		w.EncryptionInfo = &ei
 	}
@@ -344,8 +357,7 @@ func (w *wireBackup) fromWire() *Backup {
 		BackupSchedules: w.BackupSchedules, MinimumRestorableEdition: w.MinimumRestorableEdition,
 	}
 	if w.EncryptionInfo != nil {
-		ei := w.EncryptionInfo.fromWire()
-		b.EncryptionInfo = &ei
+		b.EncryptionInfo = w.EncryptionInfo.fromWire()
 	}
 	for _, e := range w.EncryptionInformation {
 		b.EncryptionInformation = append(b.EncryptionInformation, e.fromWire())
@@ -357,7 +369,8 @@ func (w *wireBackup) fromWire() *Backup {
 }
 
 // MarshalJSON writes b as the REST API's Backup resource (timestamps in RFC
-// 3339 UTC with microseconds, int64 values as strings). SourceBackup, which
+// 3339 UTC with 0, 3, 6 or 9 fraction digits as Google writes them, every
+// digit kept; int64 values as strings). SourceBackup, which
 // the resource has no field for, is not written.
 func (b Backup) MarshalJSON() ([]byte, error) { return json.Marshal(b.toWire()) }
 

@@ -21,11 +21,16 @@ const (
 
 // Documented windows.
 const (
-	// MinExpiry and MaxExpiry bound a backup's expire time: at least 6 hours
-	// and at most 366 days after the create request (for a copy: after the
-	// source backup's create time).
-	MinExpiry = 6 * time.Hour
-	MaxExpiry = 366 * 24 * time.Hour
+	// MinExpire is the shortest retention of a new backup or copy: its
+	// expire time is at least this long after the create request (for a
+	// copy: after the source backup's create time).
+	MinExpire = 6 * time.Hour
+	// MaxCreateExpire is the longest retention of a new backup, after the
+	// create request.
+	MaxCreateExpire = 366 * 24 * time.Hour
+	// MaxCopyExpire is the longest retention of a copy, after the source
+	// backup's create time (and never past its MaxExpireTime).
+	MaxCopyExpire = 366 * 24 * time.Hour
 	// maxVersionRetention is the longest version retention period a database
 	// can have (7 days): a version time older than that cannot be in it.
 	maxVersionRetention = 7 * 24 * time.Hour
@@ -158,9 +163,9 @@ func checkExpire(field string, t, now time.Time) error {
 	switch {
 	case t.IsZero():
 		return rest.Invalid(field, "is required", "")
-	case t.Before(now.Add(MinExpiry - clockSlack)):
+	case t.Before(now.Add(MinExpire - clockSlack)):
 		return rest.Invalid(field, "must be at least 6 hours from now", t.UTC().Format(time.RFC3339))
-	case t.After(now.Add(MaxExpiry + clockSlack)):
+	case t.After(now.Add(MaxCreateExpire + clockSlack)):
 		return rest.Invalid(field, "must be at most 366 days from now", t.UTC().Format(time.RFC3339))
 	}
 	return nil
@@ -190,7 +195,7 @@ func (r *CopyBackupRequest) check(now time.Time) error {
 	switch {
 	case r.ExpireTime.IsZero():
 		return rest.Invalid("CopyBackupRequest.ExpireTime", "is required", "")
-	case r.ExpireTime.After(now.Add(MaxExpiry + clockSlack)):
+	case r.ExpireTime.After(now.Add(MaxCopyExpire + clockSlack)):
 		return rest.Invalid("CopyBackupRequest.ExpireTime", "must be at most 366 days after the source backup's create time", r.ExpireTime.UTC().Format(time.RFC3339))
 	}
 	if e := r.Encryption; e != nil {

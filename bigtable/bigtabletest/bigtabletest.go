@@ -63,6 +63,10 @@ type operation struct {
 	// size of the finished backup.
 	size int64
 	done bool
+	// cancelled: ended by operations:cancel at end, with percent reached.
+	cancelled bool
+	end       time.Time
+	percent   int
 }
 
 // Request is one request the fake received.
@@ -95,6 +99,7 @@ func NewServer(opts ...Option) *Server {
 		o(s)
 	}
 	s.fs = fakesrv.New(fakesrv.Config{Operation: operationOf, Serve: s.serve, WriteFault: writeFault, NoListener: s.noListener})
+	s.fs.Start()
 	return s
 }
 
@@ -190,8 +195,8 @@ func (s *Server) AddBackup(b bigtable.Backup) bigtable.Backup {
 	if b.BackupType == "" {
 		b.BackupType = bigtable.BackupTypeStandard
 	}
-	if b.EncryptionInfo.EncryptionType == "" {
-		b.EncryptionInfo.EncryptionType = bigtable.GoogleDefaultEncryption
+	if b.EncryptionInfo.Type == "" {
+		b.EncryptionInfo.Type = bigtable.GoogleDefaultEncryption
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -287,7 +292,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte, err 
 	path = strings.TrimSuffix(path, "/")
 	switch {
 	case strings.HasPrefix(path, "operations/"):
-		if strings.HasSuffix(path, "/operations") {
+		if name, ok := strings.CutSuffix(path, ":cancel"); ok {
+			s.methods(w, r, http.MethodPost, func() { s.cancelOperation(w, name, now) })
+		} else if strings.HasSuffix(path, "/operations") {
 			s.methods(w, r, http.MethodGet, func() { s.listOperations(w, r, strings.TrimSuffix(path, "/operations"), now) })
 		} else {
 			s.methods(w, r, http.MethodGet, func() { s.getOperation(w, path, now) })
@@ -451,7 +458,7 @@ func (s *Server) createBackup(w http.ResponseWriter, r *http.Request, parent str
 	s.backups[name] = &backup{op: op, b: bigtable.Backup{
 		Name: name, SourceTable: req.SourceTable, ExpireTime: req.ExpireTime, StartTime: now,
 		State: bigtable.BackupCreating, BackupType: req.BackupType, HotToStandardTime: req.HotToStandardTime,
-		EncryptionInfo: bigtable.EncryptionInfo{EncryptionType: bigtable.GoogleDefaultEncryption},
+		EncryptionInfo: bigtable.EncryptionInfo{Type: bigtable.GoogleDefaultEncryption},
 	}}
 	s.writeOp(w, op, now)
 }
@@ -604,7 +611,10 @@ func (s *Server) opJSON(op *operation, now time.Time) gapi.Operation {
 	pct := fakesrv.Progress(op.start, op.duration, now)
 	out := gapi.Operation{Name: op.name, Done: op.done}
 	var end time.Time
-	if op.done {
+	switch {
+	case op.cancelled:
+		end, pct = op.end, op.percent
+	case op.done:
 		end = op.start.Add(op.duration)
 		pct = 100
 	}
@@ -623,6 +633,10 @@ func (s *Server) opJSON(op *operation, now time.Time) gapi.Operation {
 		meta = bigtable.CreateBackupMetadata{Name: op.backup, SourceTable: op.table, RequestTime: op.start, FinishTime: end}
 	}
 	out.Metadata, _ = json.Marshal(meta)
+	if op.cancelled {
+		out.Error = json.RawMessage(`{"code":1,"message":"The operation was cancelled."}`)
+		return out
+	}
 	if op.done {
 		var b bigtable.Backup
 		if e, ok := s.backups[op.backup]; ok && e.op == op {
@@ -657,6 +671,29 @@ func (s *Server) getOperation(w http.ResponseWriter, name string, now time.Time)
 		return
 	}
 	s.writeOp(w, op, now)
+}
+
+// cancelOperation serves POST /v2/{name=operations/**}:cancel. As the
+// service documents for backups, cancelling stops the creation or copy and
+// deletes the backup being made; the operation ends done with a CANCELLED
+// error (code 1). A finished operation cannot be cancelled
+// (FAILED_PRECONDITION).
+func (s *Server) cancelOperation(w http.ResponseWriter, name string, now time.Time) {
+	op, ok := s.opByName[name]
+	if !ok {
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "Operation not found: "+name)
+		return
+	}
+	if op.done {
+		writeError(w, http.StatusBadRequest, "FAILED_PRECONDITION", "Operation "+name+" has already completed.")
+		return
+	}
+	op.percent = fakesrv.Progress(op.start, op.duration, now)
+	op.done, op.cancelled, op.end = true, true, now
+	if e, ok := s.backups[op.backup]; ok && e.op == op {
+		delete(s.backups, op.backup)
+	}
+	fakesrv.WriteJSON(w, http.StatusOK, struct{}{})
 }
 
 // listOperations serves GET /v2/{scope}/operations, scope being
@@ -807,6 +844,8 @@ func operationOf(r *http.Request) string {
 	switch {
 	case strings.HasPrefix(path, "operations/") && strings.HasSuffix(path, "/operations"):
 		return "ListOperations"
+	case strings.HasPrefix(path, "operations/") && strings.HasSuffix(path, ":cancel"):
+		return "CancelOperation"
 	case strings.HasPrefix(path, "operations/"):
 		return "GetOperation"
 	case strings.HasSuffix(path, "/backups:copy"):

@@ -8,6 +8,8 @@
 //   - GET /v2/{parent}/backups (pageToken, pageSize; cluster "-" for all)
 //   - GET and DELETE /v2/{name=projects/*/instances/*/clusters/*/backups/*}
 //   - GET /v2/{name=operations/**} and GET /v2/{name=operations/projects/**}/operations (filter)
+//   - POST /v2/{name=operations/**}:cancel: the operation ends with a
+//     CANCELLED error (code 1) and the backup being made is deleted
 //
 // A complete test of code that copies a backup:
 //

@@ -31,12 +31,12 @@ type Fault struct {
 	Operation string
 	// Kind is what happens to them.
 	Kind FaultKind
-	// Times is how many requests the fault affects; For is for how long
-	// after InjectFault it affects every matching request. With both set
-	// the fault ends when either runs out; with neither it affects one
-	// request.
+	// Times is how many requests the fault affects. With both Times and
+	// For set the fault ends when either runs out; with neither it affects
+	// one request.
 	Times int
-	// For is how long the fault lasts after InjectFault (see Times).
+	// For is for how long after InjectFault the fault affects every
+	// matching request.
 	For time.Duration
 	// Delay is how long a Slow fault holds the answer (required for Slow,
 	// not allowed otherwise).
@@ -62,9 +62,9 @@ func (s *Server) InjectFault(f Fault) error {
 func (s *Server) ClearFaults() { s.fs.ClearFaults() }
 
 // Operations returns the operation names the fake knows, for
-// CountRequests and Fault.Operation: "CopyBackup", "CreateBackup", "GetBackup", "ListBackups", "DeleteBackup", "GetOperation", "ListOperations".
+// CountRequests and Fault.Operation: "CopyBackup", "CreateBackup", "GetBackup", "ListBackups", "DeleteBackup", "GetOperation", "CancelOperation", "ListOperations".
 func Operations() []string {
-	return []string{"CopyBackup", "CreateBackup", "GetBackup", "ListBackups", "DeleteBackup", "GetOperation", "ListOperations"}
+	return []string{"CopyBackup", "CreateBackup", "GetBackup", "ListBackups", "DeleteBackup", "GetOperation", "CancelOperation", "ListOperations"}
 }
 
 // CountRequests returns how many requests for operation op (one of

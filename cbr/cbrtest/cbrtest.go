@@ -127,6 +127,7 @@ func NewServer(opts ...Option) *Server {
 		o(s)
 	}
 	s.fs = fakesrv.New(fakesrv.Config{Operation: operationOf, Serve: s.serve, WriteFault: writeFault, NoListener: s.noListener})
+	s.fs.Start()
 	return s
 }
 
@@ -584,10 +585,10 @@ func (s *Server) replicate(w http.ResponseWriter, reqID, projectID, backupID str
 	}
 	switch {
 	case b.ImageType != cbr.ImageTypeBackup:
-		bad(CodeNotReplicable, "Backup of type "+b.ImageType+" cannot be replicated")
+		bad(CodeNotReplicable, "Backup of type "+string(b.ImageType)+" cannot be replicated")
 		return
 	case b.Status != cbr.BackupAvailable:
-		bad(CodeInvalidParameter, "Backup status is "+b.Status+"; only available backups can be replicated")
+		bad(CodeInvalidParameter, "Backup status is "+string(b.Status)+"; only available backups can be replicated")
 		return
 	case p.DestinationRegion == Region || !slices.Contains(s.caps[Region], p.DestinationRegion):
 		bad(CodeRegionNotSupported, "Destination region "+p.DestinationRegion+" does not support replication from "+Region)

@@ -220,7 +220,7 @@ func TestLifecycle(t *testing.T) {
 
 	steps := []struct {
 		at       time.Duration
-		status   string
+		status   cbr.ReplicationStatus
 		progress int
 	}{
 		{0, cbr.ReplicationWaiting, 0},

@@ -84,6 +84,18 @@ type clientFlags struct {
 	endpoint, region, projectID string
 }
 
+// waitCommand is the command line that follows a copy of cloud made with
+// these settings (the operation's name goes last).
+func (cf clientFlags) waitCommand(cloud string) string {
+	cmd := "backupcopy wait " + cloud
+	for _, f := range []struct{ name, value string }{{"--endpoint", cf.endpoint}, {"--region", cf.region}, {"--project-id", cf.projectID}} {
+		if f.value != "" {
+			cmd += " " + f.name + " " + shellQuote(f.value)
+		}
+	}
+	return cmd
+}
+
 func (a *app) copyCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "copy {bigtable|spanner|cbr|fsx} [flags]",
@@ -164,7 +176,7 @@ func (a *app) copyCloudCommand(cloud string) *cobra.Command {
 				CBR:      planfile.CBRSettings{Endpoint: cf.endpoint, Region: cf.region, ProjectID: cf.projectID},
 				FSx:      planfile.FSxSettings{Endpoint: cf.endpoint, Region: cf.region},
 			}
-			return a.runCopy(cmd.Context(), cloud, s, plan.Copies[0], wait, out)
+			return a.runCopy(cmd.Context(), cloud, s, plan.Copies[0], wait, out, cf.waitCommand(cloud))
 		},
 	}
 	fl := cmd.Flags()
@@ -203,7 +215,7 @@ func checkOutput(out string) error {
 }
 
 // runCopy starts c, prints its name at once, and with wait follows it.
-func (a *app) runCopy(ctx context.Context, cloud string, s planfile.Settings, c planfile.Copy, wait bool, out string) error {
+func (a *app) runCopy(ctx context.Context, cloud string, s planfile.Settings, c planfile.Copy, wait bool, out, waitCmd string) error {
 	cl, err := a.connect(ctx, cloud, s)
 	if err != nil {
 		return err
@@ -216,7 +228,7 @@ func (a *app) runCopy(ctx context.Context, cloud string, s planfile.Settings, c 
 		}
 		return cl.callErr(err)
 	}
-	resume := "backupcopy wait " + cloud + " " + shellQuote(h.Name())
+	resume := waitCmd + " " + shellQuote(h.Name())
 	if !wait {
 		if out == "json" {
 			return writeJSON(a.stdout, result{Cloud: cloud, Name: h.Name(), State: "running", Percent: -1})
@@ -299,7 +311,7 @@ a Google operation name, the CBR token, or the new FSx BackupId.`,
 				return err
 			}
 			defer cl.close()
-			return a.follow(cmd.Context(), cl, cl.resume(name), out, "backupcopy wait "+cloud+" "+shellQuote(name))
+			return a.follow(cmd.Context(), cl, cl.resume(name), out, cf.waitCommand(cloud)+" "+shellQuote(name))
 		},
 	}
 	fl := cmd.Flags()

@@ -5,6 +5,8 @@
 //	backupcopy emulator [--listen HOST:PORT] [--sources N] [--duration D] [-o env|json] [-v]
 //	backupcopy copy {bigtable|spanner|cbr|fsx} [flags] [--wait]
 //	backupcopy wait CLOUD NAME
+//	backupcopy apply -f PLAN --state FILE
+//	backupcopy status --state FILE
 //	backupcopy version
 //	backupcopy completion bash|zsh|fish
 //
@@ -162,6 +164,6 @@ Exit status: 0 success, 1 an API error or a failed copy, 2 bad usage (nothing se
 		SilenceUsage:  true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagErr{err} })
-	root.AddCommand(a.copyCommand(), a.waitCommand(), a.emulatorCommand(), a.versionCommand())
+	root.AddCommand(a.copyCommand(), a.waitCommand(), a.applyCommand(), a.statusCommand(), a.emulatorCommand(), a.versionCommand())
 	return root
 }

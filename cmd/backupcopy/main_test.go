@@ -121,7 +121,7 @@ func (e *emu) run(t *testing.T, args ...string) (string, string, int) {
 func TestHelpEverywhere(t *testing.T) {
 	for _, args := range [][]string{
 		{"-h"}, {"--help"}, {"copy", "-h"}, {"copy", "bigtable", "-h"}, {"copy", "spanner", "-h"}, {"copy", "cbr", "-h"},
-		{"copy", "fsx", "-h"}, {"wait", "-h"}, {"emulator", "-h"}, {"version", "-h"}, {"completion", "-h"}, {"completion", "bash", "-h"},
+		{"copy", "fsx", "-h"}, {"wait", "-h"}, {"apply", "-h"}, {"status", "-h"}, {"emulator", "-h"}, {"version", "-h"}, {"completion", "-h"}, {"completion", "bash", "-h"},
 	} {
 		stdout, stderr, code := (*emu)(nil).run(t, args...)
 		assert.Equal(t, 0, code, "%v: %s", args, stderr)
@@ -129,7 +129,7 @@ func TestHelpEverywhere(t *testing.T) {
 	}
 	stdout, _, code := (*emu)(nil).run(t, "-h")
 	require.Equal(t, 0, code)
-	for _, c := range []string{"copy", "wait", "emulator", "version", "completion"} {
+	for _, c := range []string{"copy", "wait", "apply", "status", "emulator", "version", "completion"} {
 		assert.Contains(t, stdout, "\n  "+c+" ", "root help lists %s", c)
 	}
 }
@@ -204,7 +204,7 @@ func TestAPIErrorsExitOne(t *testing.T) {
 	}{
 		{[]string{"copy", "fsx", "--source", "backup-0000000000000000f"}, []string{"BackupNotFound", "RequestID: "}},
 		{[]string{"copy", "bigtable", "--source", emuBigtableSource + "/backups/none", "--parent", emuBigtableDestinations[0], "--backup-id", "x", "--expire-after", "168h"}, []string{"NotFound", "request id"}},
-		{[]string{"copy", "spanner", "--source", e.sources("spanner")[0], "--parent", "projects/" + emuProject + "/instances/nowhere", "--backup-id", "xx", "--expire-after", "168h"}, []string{"NotFound", "Instance not found"}},
+		{[]string{"copy", "spanner", "--source", e.sources("spanner")[0], "--parent", "projects/" + emuProject + "/instances/nowhere", "--backup-id", "xx", "--expire-after", "168h"}, []string{"NotFound", "Instance not found", "request id fake-"}},
 		{[]string{"copy", "cbr", "--source", e.sources("cbr")[0], "--destination-project-id", "p", "--destination-region", "cn-east-3", "--destination-vault-id", "00000000-0000-4000-8000-999999999999"}, []string{"BackupService.6105"}},
 	} {
 		stdout, stderr, code := e.run(t, tc.args...)

@@ -113,7 +113,7 @@ func (t *task) update(p lro.Progress) {
 func (t *task) end(state string) {
 	if t.bar != nil {
 		if state == "done" {
-			t.bar.SetTotal(-1, true)
+			t.bar.SetCurrent(100) // completes the bar (its total is 100)
 		} else {
 			t.bar.Abort(state == "")
 		}

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -30,6 +31,14 @@ func TestREADMESession(t *testing.T) {
 	cmd := exec.Command("bash", "-e", "-c", session)
 	cmd.Dir = "../.."
 	cmd.Env = []string{"PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TMPDIR=" + t.TempDir()}
+	// Its own process group, so that an emulator left behind by a failing
+	// session is stopped too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	t.Cleanup(func() {
+		if cmd.Process != nil {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		}
+	})
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	s := string(out)
@@ -38,4 +47,7 @@ func TestREADMESession(t *testing.T) {
 	assert.Contains(t, s, `"state":"done"`)
 	assert.Contains(t, s, "to resume, run: backupcopy wait fsx backup-")
 	assert.Contains(t, s, "exit 124 (interrupted")
+	assert.Contains(t, s, "to resume, run: backupcopy apply -f ")
+	assert.Contains(t, s, "4 copies: 4 done, 0 failed, 0 running, 0 queued")
+	assert.Contains(t, s, `"counts":{"done":4,"failed":0,"queued":0,"running":0}`)
 }

@@ -1,25 +1,29 @@
 // Command bigtable-copy copies a Cloud Bigtable backup to another cluster and
 // waits for the copy, printing its progress.
 //
-// Offline, against an in-process fake with a seeded source backup:
+// By default it runs offline, against the in-process fake (bigtabletest)
+// with a seeded source backup, and finishes in a few seconds:
 //
-//	go run ./examples/bigtable-copy -fake
+//	go run ./examples/bigtable-copy
 //
-// Against Cloud Bigtable (Application Default Credentials):
+// With -live it copies in Cloud Bigtable (Application Default Credentials);
+// -source and -parent are then required:
 //
-//	go run ./examples/bigtable-copy \
+//	go run ./examples/bigtable-copy -live \
 //	    -source projects/P/instances/I/clusters/C1/backups/B \
 //	    -parent projects/P/instances/I/clusters/C2 -backup-id B-copy -expire 168h
 //
-// Resume waiting for a copy started earlier (even by another process):
+// It prints the operation's name first. If it is interrupted, the copy goes
+// on in Bigtable; follow it again (even from another machine) with
 //
-//	go run ./examples/bigtable-copy -resume operations/projects/P/.../operations/N
+//	go run ./examples/bigtable-copy -live -resume operations/projects/P/.../operations/N
+//
+// The exit code is 0 when the copy is READY, 1 when it (or a call) failed,
+// 2 for a wrong command line. -h lists the flags.
 package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -31,84 +35,101 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/backupcopy/backupcopy/auth/google"
 	"github.com/backupcopy/backupcopy/bigtable"
 	"github.com/backupcopy/backupcopy/bigtable/bigtabletest"
+	"github.com/backupcopy/backupcopy/examples/internal/example"
 	"github.com/backupcopy/backupcopy/lro"
+)
+
+const name = "bigtable-copy"
+
+// Resource names the offline run seeds into the fake.
+const (
+	demoSource = "projects/demo-project/instances/demo/clusters/demo-c1/backups/nightly"
+	demoParent = "projects/demo-project/instances/demo/clusters/demo-c2"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "bigtable-copy:", err)
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 type config struct {
+	live                                       bool
 	parent, backupID, source, resume, endpoint string
-	expire, timeout, pollMax                   time.Duration
-	fake                                       bool
-	fakeDuration                               time.Duration
+	expire, timeout, pollMax, fakeDuration     time.Duration
 }
 
-func parseFlags(args []string, out io.Writer) (*config, error) {
+func parseFlags(args []string, errOut io.Writer) (*config, error) {
 	var c config
-	fs := flag.NewFlagSet("bigtable-copy", flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.StringVar(&c.parent, "parent", "projects/demo-project/instances/demo/clusters/demo-c2", "destination cluster, projects/P/instances/I/clusters/C")
-	fs.StringVar(&c.backupID, "backup-id", "nightly-copy", "id of the new backup")
-	fs.StringVar(&c.source, "source", "projects/demo-project/instances/demo/clusters/demo-c1/backups/nightly", "source backup, projects/P/instances/I/clusters/C/backups/B")
+	fs := example.FlagSet(name, "Copies a Cloud Bigtable backup to another cluster and waits for the copy.\n"+
+		"Offline against an in-process fake by default; -live for Cloud Bigtable.", errOut)
+	fs.BoolVar(&c.live, "live", false, "use Cloud Bigtable (default: an in-process fake, offline)")
+	fs.StringVar(&c.source, "source", "", "live: source backup, projects/P/instances/I/clusters/C/backups/B")
+	fs.StringVar(&c.parent, "parent", "", "live: destination cluster, projects/P/instances/I/clusters/C")
+	fs.StringVar(&c.backupID, "backup-id", "", "id of the copy (default "+name+"-YYYYMMDD-HHMMSS)")
 	fs.DurationVar(&c.expire, "expire", 7*24*time.Hour, "how long the copy is kept (6h to 720h)")
-	fs.StringVar(&c.resume, "resume", "", "wait for the copy operation with this name instead of starting one")
-	fs.StringVar(&c.endpoint, "endpoint", "", "API endpoint (default https://bigtableadmin.googleapis.com)")
-	fs.BoolVar(&c.fake, "fake", false, "run against an in-process fake with a seeded source backup")
-	fs.DurationVar(&c.fakeDuration, "fake-duration", 2*time.Second, "how long the fake takes to copy")
-	fs.DurationVar(&c.timeout, "timeout", time.Hour, "give up waiting after this long")
-	fs.DurationVar(&c.pollMax, "poll-max", 0, "longest interval between polls (default: the client's, 1 minute)")
-	if err := fs.Parse(args); err != nil {
+	fs.StringVar(&c.resume, "resume", "", "live: follow the copy operation with this name instead of starting one")
+	fs.StringVar(&c.endpoint, "endpoint", "", "live: API endpoint (default "+bigtable.DefaultEndpoint+")")
+	fs.DurationVar(&c.fakeDuration, "fake-duration", example.DefaultFakeDuration, "offline: how long the fake takes to copy")
+	fs.DurationVar(&c.timeout, "timeout", 0, "give up waiting after this long (default 30s offline, 24h live)")
+	fs.DurationVar(&c.pollMax, "poll-max", 0, "longest interval between polls (default: the client's, 1m)")
+	if err := example.Parse(fs, args); err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	if c.backupID == "" {
+		c.backupID = name + "-" + time.Now().UTC().Format("20060102-150405")
 	}
-	if c.fake && c.resume != "" {
-		return nil, errors.New("-resume needs a real endpoint: the fake lives only as long as this process")
+	if c.expire < bigtable.MinExpire || c.expire > bigtable.MaxCopyExpire {
+		return nil, example.Usagef("-expire %v: must be from %v to %v", c.expire, bigtable.MinExpire, bigtable.MaxCopyExpire)
+	}
+	c.timeout = example.Timeout(c.timeout, c.live)
+	switch {
+	case !c.live && c.resume != "":
+		return nil, example.NoResumeOffline()
+	case c.live && c.resume == "":
+		if err := example.Required("-live", "-source", c.source, "-parent", c.parent); err != nil {
+			return nil, err
+		}
+	case !c.live:
+		if c.source == "" {
+			c.source = demoSource
+		}
+		if c.parent == "" {
+			c.parent = demoParent
+		}
 	}
 	return &c, nil
 }
 
-func run(ctx context.Context, args []string, out io.Writer) error {
-	cfg, err := parseFlags(args, out)
-	if err != nil {
-		return err
+func run(ctx context.Context, args []string, out, errOut io.Writer) int {
+	cfg, err := parseFlags(args, errOut)
+	if err == nil {
+		err = copyBackup(ctx, cfg, out)
 	}
+	return example.Exit(name, errOut, err)
+}
+
+func copyBackup(ctx context.Context, cfg *config, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
 
 	var opts []bigtable.Option
-	if cfg.endpoint != "" {
-		opts = append(opts, bigtable.WithEndpoint(cfg.endpoint))
-	}
-	waitOpts := []lro.WaitOption{lro.WithProgress(func(p lro.Progress) {
-		switch {
-		case p.Done && p.Err != nil:
-			fmt.Fprintf(out, "  failed after %s\n", p.Elapsed.Round(time.Millisecond))
-		case p.Done:
-			fmt.Fprintf(out, "  100%% done after %s\n", p.Elapsed.Round(time.Millisecond))
-		case p.Percent >= 0:
-			fmt.Fprintf(out, "  %3d%% (%s)\n", p.Percent, p.Elapsed.Round(time.Millisecond))
-		default:
-			fmt.Fprintf(out, "  running (%s)\n", p.Elapsed.Round(time.Millisecond))
+	var waitOpts []lro.WaitOption
+	if cfg.live {
+		// Application Default Credentials, checked first so that a missing
+		// one is reported as such (this program has no flag to choose others).
+		if _, err := google.DefaultAuthenticator(ctx, google.CloudPlatformScope); err != nil {
+			return err
 		}
-	})}
-	if cfg.pollMax > 0 {
-		waitOpts = append(waitOpts, lro.WithPollInterval(0, cfg.pollMax))
-	}
-	if cfg.fake {
+		if cfg.endpoint != "" {
+			opts = append(opts, bigtable.WithEndpoint(cfg.endpoint))
+		}
+		fmt.Fprintln(out, name+": live, against Cloud Bigtable")
+	} else {
 		fake := bigtabletest.NewServer()
 		defer fake.Close()
 		fake.SetOperationDuration(cfg.fakeDuration)
@@ -116,9 +137,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fake.AddCluster(cfg.parent)
 		opts = append(opts, bigtable.WithEndpoint(fake.URL()),
 			bigtable.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "fake-token"})))
-		// The fake finishes in seconds: look often.
-		waitOpts = append(waitOpts, lro.WithPollInterval(200*time.Millisecond, 500*time.Millisecond))
-		fmt.Fprintf(out, "fake Bigtable Admin API at %s, source %s seeded\n", fake.URL(), cfg.source)
+		waitOpts = append(waitOpts, example.OfflinePolls())
+		fmt.Fprintf(out, "%s: offline, against an in-process fake at %s (use -live for Cloud Bigtable)\n", name, fake.URL())
+	}
+	if cfg.pollMax > 0 {
+		waitOpts = append(waitOpts, lro.WithPollInterval(0, cfg.pollMax))
 	}
 	client, err := bigtable.NewClient(ctx, opts...)
 	if err != nil {
@@ -139,15 +162,21 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		})
 		if err != nil {
 			if status.Code(err) == codes.AlreadyExists {
-				return fmt.Errorf("%w\n(choose another -backup-id, or delete %s/backups/%s)", err, cfg.parent, cfg.backupID)
+				return fmt.Errorf("%w (choose another -backup-id, or delete %s/backups/%s)", err, cfg.parent, cfg.backupID)
 			}
 			return err
 		}
-		fmt.Fprintf(out, "copying %s\n     to %s/backups/%s\noperation %s\n(to resume later: -resume %s)\n", cfg.source, cfg.parent, cfg.backupID, op.Name(), op.Name())
+		fmt.Fprintf(out, "copying %s\n     to %s/backups/%s\noperation %s\n", cfg.source, cfg.parent, cfg.backupID, op.Name())
 	}
+	waitOpts = append(waitOpts, example.Progress(out, func() string {
+		if op.Done() {
+			return "done"
+		}
+		return "copying"
+	}))
 	b, err := op.Wait(ctx, waitOpts...)
 	if err != nil {
-		return err
+		return example.WaitEnded(ctx, err, cfg.live, "Bigtable", "-resume "+op.Name())
 	}
 	fmt.Fprintf(out, "backup %s is %s: %d bytes, expires %s\n", b.Name, b.State, b.SizeBytes, b.ExpireTime.Format(time.RFC3339))
 	if m := op.Metadata(); m != nil {

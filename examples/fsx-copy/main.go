@@ -1,28 +1,30 @@
 // Command fsx-copy copies an Amazon FSx backup into another (or the same)
 // region and waits until the copy is AVAILABLE, printing its progress.
 //
-// By default it runs offline, against the in-process fake (no account
-// needed), and finishes in a few seconds:
+// By default it runs offline, against the in-process fake (fsxtest) with a
+// seeded source backup, and finishes in a few seconds:
 //
 //	go run ./examples/fsx-copy
-//	go run ./examples/fsx-copy -fake
 //
-// Against FSx, with credentials from the environment or ~/.aws, into the
-// region -region (else AWS_REGION):
+// With -live it copies in FSx, with credentials from the environment or
+// ~/.aws, into the region -region (else AWS_REGION, AWS_DEFAULT_REGION or the
+// profile's); -source is then required:
 //
-//	go run ./examples/fsx-copy -fake=false -region us-west-2 \
+//	go run ./examples/fsx-copy -live -region us-west-2 \
 //		-source backup-0123456789abcdef0 -source-region us-east-1 -tag purpose=dr -copy-tags
 //
-// The program prints the new backup's id first. If it is interrupted, the
-// copy goes on in FSx; follow it again with
+// It prints the new backup's id first. If it is interrupted, the copy goes
+// on in FSx; follow it again with
 //
-//	go run ./examples/fsx-copy -fake=false -region us-west-2 -resume BACKUP_ID
+//	go run ./examples/fsx-copy -live -region us-west-2 -resume BACKUP_ID
+//
+// The exit code is 0 when the copy is AVAILABLE, 1 when it (or a call)
+// failed, 2 for a wrong command line. -h lists the flags.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -31,16 +33,28 @@ import (
 	"time"
 
 	"github.com/backupcopy/backupcopy/auth"
+	"github.com/backupcopy/backupcopy/examples/internal/example"
 	"github.com/backupcopy/backupcopy/fsx"
 	"github.com/backupcopy/backupcopy/fsx/fsxtest"
 	"github.com/backupcopy/backupcopy/lro"
 )
 
+const name = "fsx-copy"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
 type config struct {
+	live                                                  bool
 	source, sourceRegion, region, kmsKeyID, token, resume string
+	endpoint                                              string
 	tags                                                  tagFlags
-	copyTags, fake                                        bool
-	timeout                                               time.Duration
+	copyTags                                              bool
+	timeout, pollMax, fakeDuration                        time.Duration
 }
 
 // tagFlags collects repeated -tag key=value flags.
@@ -63,48 +77,77 @@ func (t *tagFlags) Set(v string) error {
 	return nil
 }
 
-func main() {
-	var cfg config
-	flag.StringVar(&cfg.source, "source", "", "ID of the backup to copy (with -fake: a seeded one by default)")
-	flag.StringVar(&cfg.sourceRegion, "source-region", "", "region of the source backup (default: the client's region)")
-	flag.StringVar(&cfg.region, "region", "", "destination region (default AWS_REGION, AWS_DEFAULT_REGION or the profile's)")
-	flag.StringVar(&cfg.kmsKeyID, "kms-key-id", "", "KMS key for the copy (optional)")
-	flag.StringVar(&cfg.token, "token", "", "ClientRequestToken (default: a new UUID)")
-	flag.Var(&cfg.tags, "tag", "tag key=value for the copy (repeatable)")
-	flag.BoolVar(&cfg.copyTags, "copy-tags", false, "copy the source backup's tags")
-	flag.StringVar(&cfg.resume, "resume", "", "wait for the copy with this backup ID instead of starting one")
-	flag.BoolVar(&cfg.fake, "fake", true, "run against an in-process fake of FSx (offline); -fake=false for AWS")
-	flag.DurationVar(&cfg.timeout, "timeout", 6*time.Hour, "give up waiting after this long")
-	flag.Parse()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Stdout, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "fsx-copy:", err)
-		os.Exit(1)
+func parseFlags(args []string, errOut io.Writer) (*config, error) {
+	var c config
+	fs := example.FlagSet(name, "Copies an Amazon FSx backup into a region and waits until the copy is AVAILABLE.\n"+
+		"Offline against an in-process fake by default; -live for Amazon FSx.", errOut)
+	fs.BoolVar(&c.live, "live", false, "use Amazon FSx (default: an in-process fake, offline)")
+	fs.StringVar(&c.region, "region", "", "destination region (default $AWS_REGION, $AWS_DEFAULT_REGION or the profile's)")
+	fs.StringVar(&c.source, "source", "", "live: ID of the backup to copy, backup-...")
+	fs.StringVar(&c.sourceRegion, "source-region", "", "region of the source backup (default: -region)")
+	fs.StringVar(&c.kmsKeyID, "kms-key-id", "", "KMS key for the copy (optional)")
+	fs.StringVar(&c.token, "token", "", "ClientRequestToken (default: a new UUID)")
+	fs.Var(&c.tags, "tag", "tag key=value for the copy (repeatable)")
+	fs.BoolVar(&c.copyTags, "copy-tags", false, "copy the source backup's tags")
+	fs.StringVar(&c.resume, "resume", "", "live: follow the copy with this backup ID instead of starting one")
+	fs.StringVar(&c.endpoint, "endpoint", "", "live: API endpoint (default https://fsx.REGION.amazonaws.com)")
+	fs.DurationVar(&c.fakeDuration, "fake-duration", example.DefaultFakeDuration, "offline: how long the fake takes to copy")
+	fs.DurationVar(&c.timeout, "timeout", 0, "give up waiting after this long (default 30s offline, 24h live)")
+	fs.DurationVar(&c.pollMax, "poll-max", 0, "longest interval between polls (default: the client's, 30s)")
+	if err := example.Parse(fs, args); err != nil {
+		return nil, err
 	}
+	c.timeout = example.Timeout(c.timeout, c.live)
+	switch {
+	case !c.live && c.resume != "":
+		return nil, example.NoResumeOffline()
+	case c.live:
+		if c.region == "" && auth.AWSRegion("") == "" {
+			return nil, example.Usagef("-live needs -region (or $AWS_REGION, $AWS_DEFAULT_REGION, or a region in the AWS profile)")
+		}
+		if c.resume == "" {
+			if err := example.Required("-live", "-source", c.source); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return &c, nil
 }
 
-func run(ctx context.Context, out io.Writer, cfg config) error {
+func run(ctx context.Context, args []string, out, errOut io.Writer) int {
+	cfg, err := parseFlags(args, errOut)
+	if err == nil {
+		err = copyBackup(ctx, cfg, out)
+	}
+	return example.Exit(name, errOut, err)
+}
+
+func copyBackup(ctx context.Context, cfg *config, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
 
-	opts := []fsx.Option{fsx.WithUserAgent("fsx-copy-example")}
-	var pollEvery lro.WaitOption // nil: the package defaults
-	if cfg.fake {
-		if cfg.resume != "" {
-			return errors.New("-resume cannot be used with -fake: the fake lives and dies with this process")
+	opts := []fsx.Option{fsx.WithUserAgent(name + "-example")}
+	var waitOpts []lro.WaitOption
+	if cfg.live {
+		if cfg.endpoint != "" {
+			opts = append(opts, fsx.WithEndpoint(cfg.endpoint))
 		}
+		fmt.Fprintln(out, name+": live, against Amazon FSx")
+	} else {
 		srv := fsxtest.NewServer()
 		defer srv.Close()
-		seedFake(srv, &cfg)
+		srv.SetOperationDuration(cfg.fakeDuration)
+		seedFake(srv, cfg)
 		opts = append(opts, fsx.WithEndpoint(srv.URL()),
 			fsx.WithCredentials(auth.StaticAWSCredentials(fsxtest.AccessKeyID, fsxtest.SecretAccessKey, "")))
-		pollEvery = lro.WithPollInterval(200*time.Millisecond, 400*time.Millisecond)
-		fmt.Fprintf(out, "fake FSx at %s: copying %s from %s to %s\n", srv.URL(), cfg.source, cfg.sourceRegion, cfg.region)
+		waitOpts = append(waitOpts, example.OfflinePolls())
+		fmt.Fprintf(out, "%s: offline, against an in-process fake at %s (use -live for Amazon FSx)\n", name, srv.URL())
 	}
 	if cfg.region != "" {
 		opts = append(opts, fsx.WithRegion(cfg.region))
+	}
+	if cfg.pollMax > 0 {
+		waitOpts = append(waitOpts, lro.WithPollInterval(0, cfg.pollMax))
 	}
 	client, err := fsx.NewClient(ctx, opts...)
 	if err != nil {
@@ -128,30 +171,25 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "copy started in %s: new backup %s (for -resume)\n", client.Region(), op.Name())
+		from := cfg.sourceRegion
+		if from == "" {
+			from = client.Region()
+		}
+		fmt.Fprintf(out, "copying %s/%s\n     to %s\noperation %s (the new backup's id)\n", from, cfg.source, client.Region(), op.Name())
 	}
-
-	last := -2
-	b, err := op.Wait(ctx, pollEvery, lro.WithProgress(func(p lro.Progress) {
-		if p.Percent == last {
-			return
-		}
-		last = p.Percent
-		lc := fsx.Lifecycle("?")
+	waitOpts = append(waitOpts, example.Progress(out, func() string {
 		if m := op.Metadata(); m != nil {
-			lc = m.Lifecycle
+			return string(m.Lifecycle)
 		}
-		fmt.Fprintf(out, "  %3d%%  %-9s (%s)\n", max(p.Percent, 0), lc, p.Elapsed.Round(100*time.Millisecond))
+		return "?"
 	}))
+	b, err := op.Wait(ctx, waitOpts...)
 	if err != nil {
 		var fe *fsx.CopyFailedError
 		if errors.As(err, &fe) {
 			return fmt.Errorf("copy failed: %w", err)
 		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("%w; the copy continues in FSx: follow it with -resume %s", err, op.Name())
-		}
-		return err
+		return example.WaitEnded(ctx, err, cfg.live, "FSx", "-region "+client.Region()+" -resume "+op.Name())
 	}
 	fmt.Fprintf(out, "done: backup %s is %s (copy of %s from %s, %d bytes, tags %v)\n",
 		b.BackupID, b.Lifecycle, b.SourceBackupID, b.SourceBackupRegion, b.SizeInBytes, b.Tags)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -70,10 +71,10 @@ func (b *board) update(i int, f func(r *row)) {
 		b.drawLocked()
 		return
 	}
-	q := -1
-	if r.percent >= 0 {
-		q = r.percent / 25
-	}
+	// A line when the state changes, or when the progress passes another
+	// quarter (no progress reported yet counts as 0%: a row is not printed
+	// again just because its first poll said 0%).
+	q := max(r.percent, 0) / 25
 	if r.state != b.states[i] || q > b.quarts[i] {
 		b.states[i], b.quarts[i] = r.state, q
 		fmt.Fprintln(b.out, line(r))
@@ -120,25 +121,83 @@ func line(r *row) string {
 	return s
 }
 
-// summary prints the final table.
+// Widths of the summary table's shortened cells, so that it fits 100
+// columns: operation names are elided in the middle (a CBR name is about 170
+// characters; -o json prints them in full), results and errors cut.
+const (
+	nameWidth   = 28
+	resultWidth = 36
+)
+
+// summary prints the final table, then each failure's error in full.
 func (b *board) summary() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	fmt.Fprintln(b.out)
 	tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CLOUD\tCALL\tOPERATION\tELAPSED\tRESULT")
+	elided := false
 	for _, r := range b.rows {
 		res := r.result
 		if r.err != nil {
-			res = "FAILED: " + firstLine(r.err.Error())
+			res = "FAILED (below)"
 		}
 		name := r.name
 		if name == "" {
 			name = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1fs\t%s\n", r.cloud, r.call, name, r.elapsed.Seconds(), res)
+		if short := elide(name, nameWidth); short != name {
+			name, elided = short, true
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1fs\t%s\n", r.cloud, r.call, name, r.elapsed.Seconds(), cut(res, resultWidth))
 	}
 	tw.Flush()
+	if elided {
+		fmt.Fprintln(b.out, "(operation names shortened; -o json prints them in full)")
+	}
+	for _, r := range b.rows {
+		if r.err != nil {
+			fmt.Fprintf(b.out, "%s: %s\n", r.cloud, firstLine(r.err.Error()))
+		}
+	}
+}
+
+// jsonRow is one operation in the -o json document.
+type jsonRow struct {
+	Cloud          string  `json:"cloud"`
+	Call           string  `json:"call"`
+	Name           string  `json:"name"`
+	State          string  `json:"state"`
+	ElapsedSeconds float64 `json:"elapsed_seconds"`
+	Result         string  `json:"result,omitempty"`
+	Error          string  `json:"error,omitempty"`
+}
+
+// json writes the outcome as one JSON document, with full operation names.
+func (b *board) json(w io.Writer) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	doc := struct {
+		Operations []jsonRow `json:"operations"`
+	}{Operations: []jsonRow{}}
+	for _, r := range b.rows {
+		jr := jsonRow{Cloud: r.cloud, Call: r.call, Name: r.name, State: r.state,
+			ElapsedSeconds: r.elapsed.Round(time.Millisecond).Seconds(), Result: r.result}
+		if r.err != nil {
+			jr.Error = r.err.Error()
+		}
+		doc.Operations = append(doc.Operations, jr)
+	}
+	return json.NewEncoder(w).Encode(doc)
+}
+
+// cut shortens s to at most n runes, ending it with "…".
+func cut(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 func (b *board) failed() int {

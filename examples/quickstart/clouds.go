@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/backupcopy/backupcopy/auth/google"
 	"github.com/backupcopy/backupcopy/bigtable"
 	"github.com/backupcopy/backupcopy/bigtable/bigtabletest"
 	"github.com/backupcopy/backupcopy/cbr"
@@ -80,9 +82,9 @@ func startFakes(cfg *config) *fakes {
 // credentials of each cloud.
 func liveEnv(cfg *config) environment {
 	return environment{tasks: map[string]task{
-		"bigtable": bigtableTask(cfg),
-		"spanner":  spannerTask(cfg),
-		"cbr":      cbrTask(cfg),
+		"bigtable": googleLiveTask(bigtableTask(cfg)),
+		"spanner":  googleLiveTask(spannerTask(cfg)),
+		"cbr":      cbrLiveTask(cfg),
 		"fsx":      fsxLiveTask(cfg),
 	}}
 }
@@ -96,7 +98,7 @@ func hint(err error, what string) error {
 const (
 	googleHint = "set GOOGLE_APPLICATION_CREDENTIALS to a key file or run `gcloud auth application-default login`"
 	huaweiHint = "set HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK and HUAWEICLOUD_SDK_PROJECT_ID"
-	awsHint    = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials, and AWS_REGION or -fsx-region"
+	awsHint    = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials"
 )
 
 // bigtableTask copies a Bigtable backup, and resumes the copy by name in a
@@ -114,24 +116,42 @@ func bigtableTask(cfg *config, opts ...bigtable.Option) task {
 			SourceBackup: cfg.btSource,
 			ExpireTime:   time.Now().Add(7 * 24 * time.Hour),
 		})
-		c.Close()
 		if err != nil {
+			c.Close()
 			return started{}, err
 		}
-		// The name is all a later process needs: resume through a new client.
 		saved := op.Name()
-		c2, err := bigtable.NewClient(ctx, opts...)
-		if err != nil {
-			return started{}, hint(err, googleHint)
-		}
-		resumed := c2.CopyBackupOperation(saved)
-		return started{name: saved, resumed: true, wait: func(ctx context.Context, wo ...lro.WaitOption) (string, error) {
+		return started{name: saved, wait: func(ctx context.Context, h hooks, wo ...lro.WaitOption) (string, error) {
+			// Follow the copy with this client for a while, then let it go
+			// and resume by name through a fresh client, as a program
+			// restarted after a crash would: the name is all it needs.
+			first, stop := context.WithCancel(ctx)
+			defer stop()
+			b, err := op.Wait(first, append(wo, lro.WithProgress(func(p lro.Progress) {
+				h.progress(p)
+				if p.Percent >= 25 {
+					stop()
+				}
+			}))...)
+			c.Close()
+			switch {
+			case err == nil:
+				return fmt.Sprintf("%s, %s", b.State, size(b.SizeBytes)), nil
+			case ctx.Err() != nil || first.Err() == nil:
+				return "", err
+			}
+			c2, err := bigtable.NewClient(ctx, opts...)
+			if err != nil {
+				return "", hint(err, googleHint)
+			}
 			defer c2.Close()
-			b, err := resumed.Wait(ctx, wo...)
+			resumed := c2.CopyBackupOperation(saved)
+			h.resumed()
+			b, err = resumed.Wait(ctx, append(wo, lro.WithProgress(h.progress))...)
 			if err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("%s %s, %s (resumed in a fresh client)", lastSegment(b.Name), b.State, size(b.SizeBytes)), nil
+			return fmt.Sprintf("%s, %s, resumed by name", b.State, size(b.SizeBytes)), nil
 		}}, nil
 	}}
 }
@@ -153,15 +173,45 @@ func spannerTask(cfg *config, opts ...spanner.Option) task {
 			c.Close()
 			return started{}, err
 		}
-		return started{name: op.Name(), wait: func(ctx context.Context, wo ...lro.WaitOption) (string, error) {
+		return started{name: op.Name(), wait: func(ctx context.Context, h hooks, wo ...lro.WaitOption) (string, error) {
 			defer c.Close()
-			b, err := op.Wait(ctx, wo...)
+			b, err := op.Wait(ctx, append(wo, lro.WithProgress(h.progress))...)
 			if err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("%s %s, %s", lastSegment(b.Name), b.State, size(b.SizeBytes)), nil
+			return fmt.Sprintf("%s, %s", b.State, size(b.SizeBytes)), nil
 		}}, nil
 	}}
+}
+
+// googleLiveTask checks for Application Default Credentials before t
+// starts, so that a missing one is one line that says what to set (the
+// client's own error also names options this program has no flag for).
+func googleLiveTask(t task) task {
+	start := t.start
+	t.start = func(ctx context.Context) (started, error) {
+		if _, err := google.DefaultAuthenticator(ctx, google.CloudPlatformScope); err != nil {
+			return started{}, hint(err, googleHint)
+		}
+		return start(ctx)
+	}
+	return t
+}
+
+// cbrLiveTask checks the Huawei Cloud variables before it starts, so that a
+// missing one is one line that names what to set.
+func cbrLiveTask(cfg *config) task {
+	t := cbrTask(cfg)
+	start := t.start
+	t.start = func(ctx context.Context) (started, error) {
+		for _, k := range []string{cbr.EnvAccessKey, cbr.EnvSecretKey, cbr.EnvProjectID} {
+			if os.Getenv(k) == "" {
+				return started{}, fmt.Errorf("no %s (%s)", k, huaweiHint)
+			}
+		}
+		return start(ctx)
+	}
+	return t
 }
 
 // cbrTask replicates a CBR backup to another region.
@@ -182,13 +232,13 @@ func cbrTask(cfg *config, opts ...cbr.Option) task {
 			c.Close()
 			return started{}, err
 		}
-		return started{name: op.Name(), wait: func(ctx context.Context, wo ...lro.WaitOption) (string, error) {
+		return started{name: op.Name(), wait: func(ctx context.Context, h hooks, wo ...lro.WaitOption) (string, error) {
 			defer c.Close()
-			rec, err := op.Wait(ctx, wo...)
+			rec, err := op.Wait(ctx, append(wo, lro.WithProgress(h.progress))...)
 			if err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("replica %s in %s", rec.DestinationBackupID, rec.DestinationRegion), nil
+			return fmt.Sprintf("replica %s in %s", elide(rec.DestinationBackupID, 13), rec.DestinationRegion), nil
 		}}, nil
 	}}
 }
@@ -200,7 +250,15 @@ func instanceOf(database string) string {
 	return database
 }
 
-func lastSegment(name string) string { return name[strings.LastIndex(name, "/")+1:] }
+// elide shortens s to at most n runes by replacing its middle with "…".
+func elide(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n || n < 3 {
+		return s
+	}
+	head := (n - 1) / 2
+	return string(r[:head]) + "…" + string(r[len(r)-(n-1-head):])
+}
 
 func size(n int64) string {
 	switch {

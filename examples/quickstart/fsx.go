@@ -67,13 +67,13 @@ func fsxTask(cfg *config, opts ...fsx.Option) task {
 			c.Close()
 			return started{}, err
 		}
-		return started{name: op.Name(), wait: func(ctx context.Context, wo ...lro.WaitOption) (string, error) {
+		return started{name: op.Name(), wait: func(ctx context.Context, h hooks, wo ...lro.WaitOption) (string, error) {
 			defer c.Close()
-			b, err := op.Wait(ctx, wo...)
+			b, err := op.Wait(ctx, append(wo, lro.WithProgress(h.progress))...)
 			if err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("%s %s, %s, copy of %s", b.BackupID, b.Lifecycle, size(b.SizeInBytes), b.SourceBackupID), nil
+			return fmt.Sprintf("%s, %s", b.Lifecycle, size(b.SizeInBytes)), nil
 		}}, nil
 	}}
 }

@@ -17,15 +17,17 @@
 // picks the clouds:
 //
 //	go run ./examples/quickstart -live -only fsx \
-//		-fsx-region eu-west-1 -fsx-source-backup backup-0123456789abcdef0 -fsx-source-region us-east-1
+//		-fsx-region eu-west-1 -fsx-source backup-0123456789abcdef0 -fsx-source-region us-east-1
 //
-// The exit code is 1 if any operation fails, 2 for bad flags.
+// The summary table fits 100 columns: it shortens long operation names
+// (a CBR name is about 170 characters); -o json prints them in full.
+//
+// The exit code is 0 when every operation finished well, 1 if any failed,
+// 2 for a wrong command line. -h lists the flags.
 package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -35,8 +37,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/backupcopy/backupcopy/auth"
+	"github.com/backupcopy/backupcopy/examples/internal/example"
 	"github.com/backupcopy/backupcopy/lro"
 )
+
+const name = "quickstart"
 
 // clouds in display order.
 var clouds = []string{"bigtable", "spanner", "cbr", "fsx"}
@@ -47,6 +53,7 @@ type config struct {
 	fakeDuration time.Duration
 	timeout      time.Duration
 	plain        bool
+	output       string
 
 	btSource, btParent, btBackupID string
 	spDatabase, spBackupID         string
@@ -68,32 +75,39 @@ func main() {
 func parseFlags(args []string, errOut io.Writer) (*config, error) {
 	var c config
 	var only string
-	stamp := time.Now().UTC().Format("20060102-150405")
-	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
-	fs.SetOutput(errOut)
+	fs := example.FlagSet(name, "Copies a backup on each of four clouds at once and shows every copy's progress.\n"+
+		"Offline against in-process fakes by default; -live for the real clouds.", errOut)
 	fs.BoolVar(&c.live, "live", false, "use the real clouds (default: in-process fakes, offline)")
 	fs.StringVar(&only, "only", strings.Join(clouds, ","), "clouds to run, comma-separated: "+strings.Join(clouds, ","))
-	fs.DurationVar(&c.fakeDuration, "fake-duration", 2*time.Second, "how long each fake takes to finish an operation")
-	fs.DurationVar(&c.timeout, "timeout", 0, "give up after this long (default: 30s offline, 24h live)")
+	fs.DurationVar(&c.fakeDuration, "fake-duration", example.DefaultFakeDuration, "offline: how long each fake takes to finish an operation")
+	fs.DurationVar(&c.timeout, "timeout", 0, "give up waiting after this long (default 30s offline, 24h live)")
 	fs.BoolVar(&c.plain, "plain", false, "print plain progress lines even on a terminal")
+	fs.StringVar(&c.output, "o", "table", "output: table, or json (one JSON document on stdout, with full operation names; progress on stderr)")
 	fs.StringVar(&c.btSource, "bigtable-source", "", "live: source backup, projects/P/instances/I/clusters/C/backups/B")
 	fs.StringVar(&c.btParent, "bigtable-parent", "", "live: destination cluster, projects/P/instances/I/clusters/C")
-	fs.StringVar(&c.btBackupID, "bigtable-backup-id", "quickstart-"+stamp, "id of the Bigtable copy")
+	fs.StringVar(&c.btBackupID, "bigtable-backup-id", "", "id of the Bigtable copy (default "+name+"-YYYYMMDD-HHMMSS)")
 	fs.StringVar(&c.spDatabase, "spanner-database", "", "live: database to back up, projects/P/instances/I/databases/D")
-	fs.StringVar(&c.spBackupID, "spanner-backup-id", "quickstart-"+stamp, "id of the Spanner backup")
+	fs.StringVar(&c.spBackupID, "spanner-backup-id", "", "id of the Spanner backup (default "+name+"-YYYYMMDD-HHMMSS)")
 	fs.StringVar(&c.cbrRegion, "cbr-region", "", "live: source region, e.g. cn-north-4")
-	fs.StringVar(&c.cbrBackup, "cbr-backup", "", "live: ID of the backup to replicate")
+	fs.StringVar(&c.cbrBackup, "cbr-source", "", "live: ID of the backup to replicate")
 	fs.StringVar(&c.cbrDestRegion, "cbr-dest-region", "", "live: destination region")
 	fs.StringVar(&c.cbrDestProject, "cbr-dest-project", "", "live: destination project ID")
 	fs.StringVar(&c.cbrDestVault, "cbr-dest-vault", "", "live: replication vault ID in the destination region")
-	fs.StringVar(&c.fsxRegion, "fsx-region", "", "live: destination region (default AWS_REGION)")
-	fs.StringVar(&c.fsxSource, "fsx-source-backup", "", "live: source backup ID, backup-...")
-	fs.StringVar(&c.fsxSourceRegion, "fsx-source-region", "", "live: the source backup's region (empty: same region)")
-	if err := fs.Parse(args); err != nil {
+	fs.StringVar(&c.fsxRegion, "fsx-region", "", "live: destination region (default $AWS_REGION)")
+	fs.StringVar(&c.fsxSource, "fsx-source", "", "live: source backup ID, backup-...")
+	fs.StringVar(&c.fsxSourceRegion, "fsx-source-region", "", "live: the source backup's region (default: -fsx-region)")
+	if err := example.Parse(fs, args); err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	stamp := time.Now().UTC().Format("20060102-150405")
+	if c.btBackupID == "" {
+		c.btBackupID = name + "-" + stamp
+	}
+	if c.spBackupID == "" {
+		c.spBackupID = name + "-" + stamp
+	}
+	if c.output != "table" && c.output != "json" {
+		return nil, example.Usagef("-o %q: choose table or json", c.output)
 	}
 	for _, name := range strings.Split(only, ",") {
 		name = strings.TrimSpace(strings.ToLower(name))
@@ -101,21 +115,16 @@ func parseFlags(args []string, errOut io.Writer) (*config, error) {
 			continue
 		}
 		if !slices.Contains(clouds, name) {
-			return nil, fmt.Errorf("-only: unknown cloud %q (choose from %s)", name, strings.Join(clouds, ", "))
+			return nil, example.Usagef("-only: unknown cloud %q (choose from %s)", name, strings.Join(clouds, ", "))
 		}
 		if !slices.Contains(c.only, name) {
 			c.only = append(c.only, name)
 		}
 	}
 	if len(c.only) == 0 {
-		return nil, errors.New("-only: name at least one cloud")
+		return nil, example.Usagef("-only: name at least one cloud")
 	}
-	if c.timeout == 0 {
-		c.timeout = 30 * time.Second
-		if c.live {
-			c.timeout = 24 * time.Hour
-		}
-	}
+	c.timeout = example.Timeout(c.timeout, c.live)
 	if c.live {
 		if err := c.checkLive(); err != nil {
 			return nil, err
@@ -129,9 +138,12 @@ func (c *config) checkLive() error {
 	need := map[string][][2]string{
 		"bigtable": {{"-bigtable-source", c.btSource}, {"-bigtable-parent", c.btParent}},
 		"spanner":  {{"-spanner-database", c.spDatabase}},
-		"cbr": {{"-cbr-region", c.cbrRegion}, {"-cbr-backup", c.cbrBackup}, {"-cbr-dest-region", c.cbrDestRegion},
+		"cbr": {{"-cbr-region", c.cbrRegion}, {"-cbr-source", c.cbrBackup}, {"-cbr-dest-region", c.cbrDestRegion},
 			{"-cbr-dest-project", c.cbrDestProject}, {"-cbr-dest-vault", c.cbrDestVault}},
-		"fsx": {{"-fsx-source-backup", c.fsxSource}},
+		"fsx": {{"-fsx-source", c.fsxSource}},
+	}
+	if c.fsxRegion == "" && auth.AWSRegion("") == "" {
+		need["fsx"] = append(need["fsx"], [2]string{"-fsx-region (or $AWS_REGION)", ""})
 	}
 	var msgs []string
 	for _, cl := range c.only {
@@ -146,7 +158,7 @@ func (c *config) checkLive() error {
 		}
 	}
 	if len(msgs) > 0 {
-		return fmt.Errorf("-live: %s (or leave clouds out with -only)", strings.Join(msgs, "; "))
+		return example.Usagef("-live: %s (or leave clouds out with -only)", strings.Join(msgs, "; "))
 	}
 	return nil
 }
@@ -159,36 +171,43 @@ type task struct {
 }
 
 type started struct {
-	name    string
-	resumed bool
-	wait    func(ctx context.Context, opts ...lro.WaitOption) (string, error)
+	name string
+	// wait waits for the operation with opts, reporting its progress
+	// through h, and returns a short description of the result.
+	wait func(ctx context.Context, h hooks, opts ...lro.WaitOption) (string, error)
+}
+
+// hooks are how a task reports while it waits.
+type hooks struct {
+	progress func(lro.Progress) // each poll's progress
+	resumed  func()             // the wait moved to a fresh client, by name
 }
 
 func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	cfg, err := parseFlags(args, errOut)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0 // -h: the usage is printed, as asked
-	}
 	if err != nil {
-		fmt.Fprintln(errOut, "quickstart:", err)
-		return 2
+		return example.Exit(name, errOut, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
 
+	progress := out
+	if cfg.output == "json" {
+		progress = errOut // stdout carries the JSON document only
+	}
 	var env environment
 	if cfg.live {
 		env = liveEnv(cfg)
-		fmt.Fprintln(out, "backupcopy quickstart: live, against the real clouds")
+		fmt.Fprintln(progress, "backupcopy quickstart: live, against the real clouds")
 	} else {
 		fake := startFakes(cfg)
 		defer fake.close()
 		env = fake.env
-		fmt.Fprintln(out, "backupcopy quickstart: offline, against in-process fakes (use -live for the real clouds)")
+		fmt.Fprintln(progress, "backupcopy quickstart: offline, against in-process fakes (use -live for the real clouds)")
 	}
-	fmt.Fprintln(out)
+	fmt.Fprintln(progress)
 
-	b := newBoard(out, !cfg.plain && isTerminal(out))
+	b := newBoard(progress, !cfg.plain && isTerminal(progress))
 	var tasks []task
 	for _, cl := range cfg.only {
 		tasks = append(tasks, env.tasks[cl])
@@ -222,13 +241,19 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	close(stopTick)
 	<-tickDone
 	b.tick()
-	b.summary()
+	if cfg.output == "json" {
+		if err := b.json(out); err != nil {
+			return example.Exit(name, errOut, err)
+		}
+	} else {
+		b.summary()
+	}
 
 	if n := b.failed(); n > 0 {
-		fmt.Fprintf(errOut, "quickstart: %d of %d operations failed\n", n, len(tasks))
-		return 1
+		fmt.Fprintf(errOut, "%s: %d of %d operations failed\n", name, n, len(tasks))
+		return example.ExitFailure
 	}
-	return 0
+	return example.ExitOK
 }
 
 func runTask(ctx context.Context, b *board, i int, t task, waitOpts []lro.WaitOption) {
@@ -237,23 +262,21 @@ func runTask(ctx context.Context, b *board, i int, t task, waitOpts []lro.WaitOp
 		b.update(i, func(r *row) { r.state, r.err = "failed", err })
 		return
 	}
-	b.update(i, func(r *row) {
-		r.name, r.state = s.name, "running"
-		if s.resumed {
-			r.state = "resumed"
-		}
-	})
-	opts := append(slices.Clip(waitOpts), lro.WithProgress(func(p lro.Progress) {
-		if p.Done {
-			return // the final update below shows the outcome
-		}
-		b.update(i, func(r *row) {
-			if p.Percent > r.percent {
-				r.percent = p.Percent
+	b.update(i, func(r *row) { r.name, r.state = s.name, "running" })
+	h := hooks{
+		progress: func(p lro.Progress) {
+			if p.Done {
+				return // the final update below shows the outcome
 			}
-		})
-	}))
-	res, err := s.wait(ctx, opts...)
+			b.update(i, func(r *row) {
+				if p.Percent > r.percent {
+					r.percent = p.Percent
+				}
+			})
+		},
+		resumed: func() { b.update(i, func(r *row) { r.state = "resumed" }) },
+	}
+	res, err := s.wait(ctx, h, slices.Clip(waitOpts)...)
 	b.update(i, func(r *row) {
 		r.elapsed = time.Since(r.started)
 		if err != nil {

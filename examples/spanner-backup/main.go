@@ -1,95 +1,126 @@
 // Command spanner-backup backs up a Cloud Spanner database (or copies a
 // backup to another instance) and waits for it, printing the progress.
 //
-// Offline, against an in-process fake with a seeded database:
+// By default it runs offline, against the in-process fake (spannertest)
+// with a seeded database, and finishes in a few seconds:
 //
-//	go run ./examples/spanner-backup -fake
-//	go run ./examples/spanner-backup -fake -source projects/demo-project/instances/demo/backups/seed
+//	go run ./examples/spanner-backup
+//	go run ./examples/spanner-backup -source projects/demo-project/instances/demo/backups/seed
 //
-// Against Cloud Spanner (Application Default Credentials):
+// With -live it works in Cloud Spanner (Application Default Credentials);
+// -parent and -database (or -source, to copy) are then required:
 //
-//	go run ./examples/spanner-backup \
+//	go run ./examples/spanner-backup -live \
 //	    -parent projects/P/instances/I -database projects/P/instances/I/databases/D \
 //	    -backup-id nightly -expire 168h
 //
 // Copy a backup to another instance (-parent is the destination):
 //
-//	go run ./examples/spanner-backup -parent projects/P/instances/DR \
+//	go run ./examples/spanner-backup -live -parent projects/P/instances/DR \
 //	    -source projects/P/instances/I/backups/nightly -backup-id nightly-dr
 //
-// Resume waiting for an operation started earlier (even by another process),
-// with -copy when it is a copy:
+// It prints the operation's name first. If it is interrupted, the operation
+// goes on in Spanner; follow it again (with -copy when it is a copy) with
 //
-//	go run ./examples/spanner-backup -resume projects/P/instances/I/backups/B/operations/N
+//	go run ./examples/spanner-backup -live -resume projects/P/instances/I/backups/B/operations/N
 //
 // Interrupting the program (Ctrl-C) stops waiting but leaves the operation
 // running; -cancel-on-interrupt cancels it instead.
+//
+// The exit code is 0 when the backup is READY, 1 when it (or a call) failed,
+// 2 for a wrong command line. -h lists the flags.
 package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/backupcopy/backupcopy/auth/google"
+	"github.com/backupcopy/backupcopy/examples/internal/example"
 	"github.com/backupcopy/backupcopy/lro"
 	"github.com/backupcopy/backupcopy/spanner"
 	"github.com/backupcopy/backupcopy/spanner/spannertest"
 )
 
+const name = "spanner-backup"
+
+// Resource names the offline run seeds into the fake.
+const (
+	demoParent   = "projects/demo-project/instances/demo"
+	demoDatabase = "projects/demo-project/instances/demo/databases/orders"
+)
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "spanner-backup:", err)
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 type config struct {
+	live                                                 bool
 	parent, database, backupID, source, resume, endpoint string
 	expire, timeout, pollMax, fakeDuration               time.Duration
-	fake, copy, cancelOnInterrupt                        bool
+	copy, cancelOnInterrupt                              bool
 }
 
-func parseFlags(args []string, out io.Writer) (*config, error) {
+func parseFlags(args []string, errOut io.Writer) (*config, error) {
 	var c config
-	fs := flag.NewFlagSet("spanner-backup", flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.StringVar(&c.parent, "parent", "projects/demo-project/instances/demo", "instance of the new backup, projects/P/instances/I")
-	fs.StringVar(&c.database, "database", "projects/demo-project/instances/demo/databases/orders", "database to back up, projects/P/instances/I/databases/D")
-	fs.StringVar(&c.backupID, "backup-id", "orders-nightly", "id of the new backup")
+	fs := example.FlagSet(name, "Backs up a Cloud Spanner database (or copies a backup) and waits for it.\n"+
+		"Offline against an in-process fake by default; -live for Cloud Spanner.", errOut)
+	fs.BoolVar(&c.live, "live", false, "use Cloud Spanner (default: an in-process fake, offline)")
+	fs.StringVar(&c.parent, "parent", "", "live: instance of the new backup, projects/P/instances/I")
+	fs.StringVar(&c.database, "database", "", "live: database to back up, projects/P/instances/I/databases/D")
 	fs.StringVar(&c.source, "source", "", "copy this backup (projects/P/instances/I/backups/B) instead of backing up -database")
+	fs.StringVar(&c.backupID, "backup-id", "", "id of the new backup (default "+name+"-YYYYMMDD-HHMMSS)")
 	fs.DurationVar(&c.expire, "expire", 7*24*time.Hour, "how long the backup is kept (6h to 8784h)")
-	fs.StringVar(&c.resume, "resume", "", "wait for the operation with this name instead of starting one")
+	fs.StringVar(&c.resume, "resume", "", "live: follow the operation with this name instead of starting one")
 	fs.BoolVar(&c.copy, "copy", false, "with -resume: the operation is a copy")
-	fs.StringVar(&c.endpoint, "endpoint", "", "API endpoint (default "+spanner.DefaultEndpoint+")")
-	fs.BoolVar(&c.fake, "fake", false, "run against an in-process fake with a seeded database (and -source backup)")
-	fs.DurationVar(&c.fakeDuration, "fake-duration", spannertest.DefaultDuration, "how long the fake takes")
-	fs.DurationVar(&c.timeout, "timeout", 2*time.Hour, "give up waiting after this long (the operation keeps running)")
-	fs.DurationVar(&c.pollMax, "poll-max", 0, "longest interval between polls (default: the client's, 1 minute)")
+	fs.StringVar(&c.endpoint, "endpoint", "", "live: API endpoint (default "+spanner.DefaultEndpoint+")")
+	fs.DurationVar(&c.fakeDuration, "fake-duration", example.DefaultFakeDuration, "offline: how long the fake takes")
+	fs.DurationVar(&c.timeout, "timeout", 0, "give up waiting after this long (default 30s offline, 24h live)")
+	fs.DurationVar(&c.pollMax, "poll-max", 0, "longest interval between polls (default: the client's, 1m)")
 	fs.BoolVar(&c.cancelOnInterrupt, "cancel-on-interrupt", false, "cancel the operation when interrupted")
-	if err := fs.Parse(args); err != nil {
+	if err := example.Parse(fs, args); err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	if c.backupID == "" {
+		c.backupID = name + "-" + time.Now().UTC().Format("20060102-150405")
 	}
-	if c.fake && c.resume != "" {
-		return nil, errors.New("-resume needs a real endpoint: the fake lives only as long as this process")
+	maxExpire := spanner.MaxCreateExpire
+	if c.source != "" {
+		maxExpire = spanner.MaxCopyExpire
 	}
-	if c.copy && c.resume == "" {
-		return nil, errors.New("-copy goes with -resume; to start a copy, give -source")
+	if c.expire < spanner.MinExpire || c.expire > maxExpire {
+		return nil, example.Usagef("-expire %v: must be from %v to %v", c.expire, spanner.MinExpire, maxExpire)
+	}
+	c.timeout = example.Timeout(c.timeout, c.live)
+	switch {
+	case c.copy && c.resume == "":
+		return nil, example.Usagef("-copy goes with -resume; to start a copy, give -source")
+	case !c.live && c.resume != "":
+		return nil, example.NoResumeOffline()
+	case c.live && c.resume == "" && c.source != "":
+		if err := example.Required("-live -source", "-parent", c.parent); err != nil {
+			return nil, err
+		}
+	case c.live && c.resume == "":
+		if err := example.Required("-live", "-parent", c.parent, "-database (or -source)", c.database); err != nil {
+			return nil, err
+		}
+	case !c.live:
+		if c.parent == "" {
+			c.parent = demoParent
+		}
+		if c.database == "" {
+			c.database = demoDatabase
+		}
 	}
 	return &c, nil
 }
@@ -97,20 +128,33 @@ func parseFlags(args []string, out io.Writer) (*config, error) {
 // handle is what the program needs of either operation type.
 type handle interface {
 	Name() string
+	Done() bool
 	Cancel(ctx context.Context) error
 	Wait(ctx context.Context, opts ...lro.WaitOption) (*spanner.Backup, error)
 }
 
-func run(ctx context.Context, args []string, out io.Writer) error {
-	cfg, err := parseFlags(args, out)
-	if err != nil {
-		return err
+func run(ctx context.Context, args []string, out, errOut io.Writer) int {
+	cfg, err := parseFlags(args, errOut)
+	if err == nil {
+		err = backup(ctx, cfg, out)
 	}
+	return example.Exit(name, errOut, err)
+}
+
+func backup(ctx context.Context, cfg *config, out io.Writer) error {
 	var opts []spanner.Option
-	if cfg.endpoint != "" {
-		opts = append(opts, spanner.WithEndpoint(cfg.endpoint))
-	}
-	if cfg.fake {
+	var waitOpts []lro.WaitOption
+	if cfg.live {
+		// Application Default Credentials, checked first so that a missing
+		// one is reported as such (this program has no flag to choose others).
+		if _, err := google.DefaultAuthenticator(ctx, google.CloudPlatformScope); err != nil {
+			return err
+		}
+		if cfg.endpoint != "" {
+			opts = append(opts, spanner.WithEndpoint(cfg.endpoint))
+		}
+		fmt.Fprintln(out, name+": live, against Cloud Spanner")
+	} else {
 		srv := spannertest.NewServer(spannertest.WithOperationDuration(cfg.fakeDuration))
 		defer srv.Close()
 		srv.AddInstance(cfg.parent)
@@ -120,7 +164,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		opts = append(opts, spanner.WithEndpoint(srv.URL()),
 			spanner.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "fake-token"})))
-		fmt.Fprintf(out, "using an in-process fake at %s\n", srv.URL())
+		waitOpts = append(waitOpts, example.OfflinePolls())
+		fmt.Fprintf(out, "%s: offline, against an in-process fake at %s (use -live for Cloud Spanner)\n", name, srv.URL())
+	}
+	if cfg.pollMax > 0 {
+		waitOpts = append(waitOpts, lro.WithPollInterval(0, cfg.pollMax))
 	}
 	c, err := spanner.NewClient(ctx, opts...)
 	if err != nil {
@@ -145,7 +193,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		op = cop
-		fmt.Fprintf(out, "copying %s to %s/backups/%s\n", cfg.source, cfg.parent, cfg.backupID)
+		fmt.Fprintf(out, "copying %s\n     to %s/backups/%s\n", cfg.source, cfg.parent, cfg.backupID)
 	default:
 		cop, err := c.CreateBackup(ctx, &spanner.CreateBackupRequest{
 			Parent: cfg.parent, BackupID: cfg.backupID, Database: cfg.database,
@@ -155,45 +203,33 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		op = cop
-		fmt.Fprintf(out, "backing up %s to %s/backups/%s\n", cfg.database, cfg.parent, cfg.backupID)
+		fmt.Fprintf(out, "backing up %s\n        to %s/backups/%s\n", cfg.database, cfg.parent, cfg.backupID)
 	}
-	resumeFlags := "-resume " + op.Name()
+	resume, state := "-resume "+op.Name(), "creating"
 	if _, isCopy := op.(*spanner.CopyBackupOperation); isCopy {
-		resumeFlags += " -copy"
+		resume, state = resume+" -copy", "copying"
 	}
-	fmt.Fprintf(out, "operation: %s\n(resume with %s)\n", op.Name(), resumeFlags)
+	fmt.Fprintf(out, "operation %s\n", op.Name())
 
 	waitCtx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
-	waitOpts := []lro.WaitOption{lro.WithProgress(func(p lro.Progress) {
-		switch {
-		case p.Done && p.Err == nil:
-			fmt.Fprintf(out, "progress: 100%% done after %s\n", p.Elapsed.Round(time.Millisecond))
-		case p.Done:
-			fmt.Fprintf(out, "failed after %s\n", p.Elapsed.Round(time.Millisecond))
-		case p.Percent >= 0:
-			fmt.Fprintf(out, "progress: %3d%% %s\n", p.Percent, bar(p.Percent))
-		default:
-			fmt.Fprintf(out, "waiting (%d polls)\n", p.Polls)
+	waitOpts = append(waitOpts, example.Progress(out, func() string {
+		if op.Done() {
+			return "done"
 		}
-	})}
-	switch {
-	case cfg.pollMax > 0:
-		waitOpts = append(waitOpts, lro.WithPollInterval(min(time.Second, cfg.pollMax), cfg.pollMax))
-	case cfg.fake:
-		waitOpts = append(waitOpts, lro.WithPollInterval(250*time.Millisecond, 500*time.Millisecond))
-	}
+		return state
+	}))
 	b, err := op.Wait(waitCtx, waitOpts...)
 	if err != nil {
 		if ctx.Err() != nil && cfg.cancelOnInterrupt {
 			cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer ccancel()
 			if cerr := op.Cancel(cctx); cerr != nil {
-				return fmt.Errorf("%w (and cancelling failed: %v)", err, cerr)
+				return fmt.Errorf("interrupted; cancelling %s failed: %w", op.Name(), cerr)
 			}
-			return fmt.Errorf("%w: cancel requested for %s", err, op.Name())
+			return fmt.Errorf("interrupted; cancel requested for %s", op.Name())
 		}
-		return err
+		return example.WaitEnded(waitCtx, err, cfg.live, "Spanner", resume)
 	}
 	fmt.Fprintf(out, "backup %s is %s: %d bytes, version time %s, expires %s\n",
 		b.Name, b.State, b.SizeBytes, b.VersionTime.Format(time.RFC3339), b.ExpireTime.Format(time.RFC3339))
@@ -201,9 +237,4 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "copied from %s\n", b.SourceBackup)
 	}
 	return nil
-}
-
-func bar(percent int) string {
-	n := max(0, min(percent, 100)) / 5
-	return "[" + strings.Repeat("#", n) + strings.Repeat(".", 20-n) + "]"
 }

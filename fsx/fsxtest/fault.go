@@ -32,12 +32,12 @@ type Fault struct {
 	Operation string
 	// Kind is what happens to them.
 	Kind FaultKind
-	// Times is how many requests the fault affects; For is for how long
-	// after InjectFault it affects every matching request. With both set
-	// the fault ends when either runs out; with neither it affects one
-	// request.
+	// Times is how many requests the fault affects. With both Times and
+	// For set the fault ends when either runs out; with neither it affects
+	// one request.
 	Times int
-	// For is how long the fault lasts after InjectFault (see Times).
+	// For is for how long after InjectFault the fault affects every
+	// matching request.
 	For time.Duration
 	// Delay is how long a Slow fault holds the answer (required for Slow,
 	// not allowed otherwise).

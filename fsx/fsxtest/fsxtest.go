@@ -134,6 +134,7 @@ func NewServer(opts ...Option) *Server {
 		o(s)
 	}
 	s.fs = fakesrv.New(fakesrv.Config{Operation: operationOf, Serve: s.serve, WriteFault: writeFault, NoListener: s.noListener})
+	s.fs.Start()
 	return s
 }
 

@@ -103,7 +103,7 @@ func HTTPClient(base *http.Client) *http.Client {
 }
 
 // ValidationError is backupcopy.ValidationError, the one validation error of
-// the four clients (and of auth).
+// the four clients and auth.
 type ValidationError = backupcopy.ValidationError
 
 // Invalid returns a *ValidationError.

@@ -63,12 +63,24 @@ type Entry struct {
 
 // New makes a server for cfg, listening on a loopback port unless
 // cfg.NoListener.
+//
+// The listener serves only once Start is called, so that a fake can finish
+// setting itself up (for example store the returned *Server) before its
+// first request: nothing it does before Start races with a request, even one
+// from another process, which the race detector cannot order.
 func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, now: time.Now}
 	if !cfg.NoListener {
-		s.srv = httptest.NewServer(s.Handler())
+		s.srv = httptest.NewUnstartedServer(s.Handler())
 	}
 	return s
+}
+
+// Start begins serving on the listener (if any). URL is known only after it.
+func (s *Server) Start() {
+	if s.srv != nil {
+		s.srv.Start()
+	}
 }
 
 // Handler returns the handler that logs each request, applies injected

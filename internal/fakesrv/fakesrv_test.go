@@ -31,6 +31,7 @@ func newTest(t *testing.T, acted *atomic.Int32) *Server {
 			WriteJSON(w, map[FaultKind]int{Throttle: 429, ServerError: 503}[k], map[string]string{"fault": string(k), "retry": ra.String()})
 		},
 	})
+	s.Start()
 	t.Cleanup(s.Close)
 	return s
 }

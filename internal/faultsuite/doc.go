@@ -10,7 +10,7 @@
 // the fake's state: exactly one copy per logical call, a Wait that ends with
 // the copy or with a clear error of the expected kind (and then resumes by
 // name), no goroutine left behind, no call that outlives its context by more
-// than 100 ms. Set FAULT_TABLE=path to write the Markdown table to a file.
+// than one second. Set FAULT_TABLE=path to write the Markdown table to a file.
 //
 // Adding an API is one entry in the apis table (apis_test.go).
 package faultsuite

@@ -9,8 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"time"
 
@@ -131,21 +129,7 @@ func Start(n Counts, d time.Duration) *Fakes {
 		b := f.FSx.AddBackup(fsx.Backup{BackupID: fmt.Sprintf("backup-%017x", 0xf5000+i), SizeInBytes: 64 << 30})
 		e.FSxSources = append(e.FSxSources, b.BackupID)
 	}
-	f.warmUp()
 	return f
-}
-
-// warmUp sends one request to each fake from this process. The fakes set
-// their handler's state after their listener starts; a request from this
-// process orders that setup before the requests of a child process for the
-// race detector, which cannot see the ordering through another process.
-func (f *Fakes) warmUp() {
-	for _, u := range []string{f.Env.Bigtable, f.Env.Spanner, f.Env.CBR, f.Env.FSx} {
-		if resp, err := http.Get(u + "/"); err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}
 }
 
 // Close stops the fakes.

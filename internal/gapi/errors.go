@@ -178,8 +178,9 @@ func DecodeAPIError(service string) func(op string, resp *rest.Response) error {
 
 // OperationError builds the error of a finished Operation's "error" field
 // (Kind CopyFailed: the operation ran and failed), as service's public type.
-func OperationError(service string, raw json.RawMessage) error {
+func OperationError(service, op string, raw json.RawMessage) error {
 	e := statusError(service, raw)
+	e.Op = op
 	e.Finished = true
 	return public(e)
 }

@@ -42,7 +42,7 @@ func FuzzDecodeError(f *testing.F) {
 		if code >= 300 && code < 600 && e.Code == codes.OK {
 			t.Fatalf("HTTP %d %s decoded as OK", code, body)
 		}
-		oe := OperationError("svc", json.RawMessage(body))
+		oe := OperationError("svc", "CopyBackup", json.RawMessage(body))
 		if Code(oe) == codes.OK || backupcopy.KindOf(oe) != backupcopy.CopyFailed || status.Code(oe) != Code(oe) || oe.Error() == "" {
 			t.Fatalf("operation error %v has code %v (status.Code %v)", oe, Code(oe), status.Code(oe))
 		}

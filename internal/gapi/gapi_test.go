@@ -106,20 +106,20 @@ func TestErrorKind(t *testing.T) {
 		assert.Equal(t, tt.name == "UNAUTHENTICATED", Hint(&rest.Response{StatusCode: tt.status}, err).Refresh, tt.name)
 	}
 	// An operation's own error means the copy ran and failed, whatever its code.
-	opErr := OperationError("bigtable", json.RawMessage(`{"code":8,"message":"out of space"}`))
+	opErr := OperationError("bigtable", "CopyBackup", json.RawMessage(`{"code":8,"message":"out of space"}`))
 	assert.Equal(t, backupcopy.CopyFailed, backupcopy.KindOf(opErr))
-	assert.Equal(t, "bigtable: the operation failed: ResourceExhausted: out of space", opErr.Error())
+	assert.Equal(t, "bigtable: CopyBackup: the operation failed: ResourceExhausted: out of space", opErr.Error())
 }
 
 func TestOperationError(t *testing.T) {
-	err := OperationError("spanner", json.RawMessage(`{"code":6,"message":"Backup already exists","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"X"}]}`))
+	err := OperationError("spanner", "CopyBackup", json.RawMessage(`{"code":6,"message":"Backup already exists","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"X"}]}`))
 	assert.Equal(t, codes.AlreadyExists, status.Code(err))
 	var ae *apierror.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "X", ae.Reason())
 	assert.True(t, errors.Is(err, &Error{Code: codes.AlreadyExists}))
 	assert.False(t, errors.Is(err, &Error{Code: codes.NotFound}))
-	assert.Equal(t, codes.Unknown, status.Code(OperationError("s", json.RawMessage(`{"code":99}`))))
+	assert.Equal(t, codes.Unknown, status.Code(OperationError("s", "CopyBackup", json.RawMessage(`{"code":99}`))))
 }
 
 func TestTimeAndInt64(t *testing.T) {
@@ -134,7 +134,7 @@ func TestTimeAndInt64(t *testing.T) {
 	assert.Equal(t, Int64(12), v.M)
 	out, err := json.Marshal(v)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"t":"2026-11-22T08:00:00.123456Z","n":"9007199254740993","m":"12"}`, string(out))
+	assert.JSONEq(t, `{"t":"2026-11-22T08:00:00.123456789Z","n":"9007199254740993","m":"12"}`, string(out), "every digit kept")
 	assert.Error(t, json.Unmarshal([]byte(`{"t":"yesterday"}`), &v))
 	assert.Error(t, json.Unmarshal([]byte(`{"n":"1x"}`), &v))
 }

@@ -3,7 +3,8 @@
 #
 #   internal/peertest/bench.sh bench [count]   per-call, signing and wait-at-scale benchmarks (default count 6),
 #                                              summarised with benchstat (medians computed here if it is absent)
-#   internal/peertest/bench.sh footprint       stripped binary sizes of the footprint programs
+#   internal/peertest/bench.sh footprint       stripped binary sizes of the footprint programs, each built
+#                                              in a module shaped like a user's (figures also in $OUT/footprint.tsv)
 #   internal/peertest/bench.sh modules         modules a fresh user program needs (ours vs the official SDKs)
 #   internal/peertest/bench.sh profile         CPU and memory profiles of the per-call and signing benchmarks
 #   internal/peertest/bench.sh all [count]     footprint, modules and bench (profile is separate)
@@ -106,25 +107,73 @@ run_profile() {
 	done
 }
 
+# peer_pins: the official SDK modules at the versions the peer module tests.
+peer_pins() {
+	(cd "$HERE" && go list -m -f '{{.Path}}@{{.Version}}' google.golang.org/api github.com/aws/aws-sdk-go-v2 \
+		github.com/aws/aws-sdk-go-v2/credentials github.com/aws/aws-sdk-go-v2/service/fsx github.com/huaweicloud/huaweicloud-sdk-go-v3)
+}
+
+# user_module NAME SRC_DIR DIR: DIR becomes a module shaped like a user's,
+# holding SRC_DIR's main.go: it requires only what main.go imports, ours
+# through a replace directive to this checkout (so it gets the versions our
+# go.mod gives users, not the peer module's), the official SDKs at the
+# versions in $PEER_PINS; go mod tidy resolves the rest. The caller sets the
+# module environment (GOMODCACHE, GOPROXY, ...).
+user_module() {
+	local name=$1 src=$2 dir=$3
+	mkdir -p "$dir"
+	cp "$src"/*.go "$dir/"
+	cat >"$dir/go.mod" <<GOMOD
+module example.com/user/$name
+
+go $(awk '/^go /{print $2; exit}' "$ROOT/go.mod")
+
+replace github.com/backupcopy/backupcopy => $ROOT
+GOMOD
+	(
+		cd "$dir"
+		# Our module comes through the replace directive; the official SDKs are
+		# pinned at the versions the peer module tests (not whatever is latest).
+		if grep -q backupcopy/backupcopy ./*.go; then go mod edit -require=github.com/backupcopy/backupcopy@v0.0.0-00010101000000-000000000000; fi
+		for p in $PEER_PINS; do
+			if grep -q "\"${p%@*}" ./*.go; then go mod edit -require="$p"; fi
+		done
+		go mod tidy
+	)
+}
+
+# The footprint programs, and the line of footprint.tsv each one's figures go
+# to (TestFootprintMatchesREADME reads that file).
+FOOTPRINT_PROGRAMS="floor ours-all official-all ours-fsx official-fsx ours-cbr official-cbr ours-google official-google"
+
+# run_footprint: each footprint program built as a user would build it, in a
+# module of its own (see user_module), with the default module cache;
+# writes $OUT/footprint.tsv (program, bytes, bytes above the floor).
 run_footprint() {
-	echo "== footprint: go build -trimpath -ldflags=\"-s -w\""
-	cd "$HERE"
+	echo "== footprint: go build -trimpath -ldflags=\"-s -w\", each program in a module shaped like a user's"
+	PEER_PINS=$(peer_pins)
 	declare -A size
-	for d in floor ours-all official-all ours-fsx official-fsx ours-cbr official-cbr ours-google official-google; do
-		if go build -trimpath -ldflags="-s -w" -o "$OUT/fp-$d" "./footprint/$d" 2>"$OUT/fp-$d.err"; then
+	local d
+	for d in $FOOTPRINT_PROGRAMS; do
+		local dir="$OUT/fp-mod-$d"
+		rm -rf "$dir"
+		if user_module "$d" "$HERE/footprint/$d" "$dir" >"$OUT/fp-$d.err" 2>&1 &&
+			(cd "$dir" && go build -trimpath -ldflags="-s -w" -o "$OUT/fp-$d" .) >>"$OUT/fp-$d.err" 2>&1; then
 			size[$d]=$(stat -c %s "$OUT/fp-$d")
 		else
 			size[$d]=""
 		fi
 	done
 	local floor=${size[floor]}
+	: >"$OUT/footprint.tsv"
 	printf "%-16s %12s %14s\n" program bytes "above floor"
-	for d in floor ours-all official-all ours-fsx official-fsx ours-cbr official-cbr ours-google official-google; do
-		if [ -z "${size[$d]}" ]; then
-			printf "%-16s %12s\n" "$d" "(not built: $(head -c 120 "$OUT/fp-$d.err" | tr '\n' ' '))"
+	for d in $FOOTPRINT_PROGRAMS; do
+		if [ -z "${size[$d]}" ] || [ -z "$floor" ]; then
+			printf "%-16s %12s\n" "$d" "(not built: $(tail -c 300 "$OUT/fp-$d.err" | tr '\n' ' '))"
 			continue
 		fi
 		printf "%-16s %12d %14d\n" "$d" "${size[$d]}" $(( size[$d] - floor ))
+		printf "%s\t%d\t%d\n" "$d" "${size[$d]}" $(( size[$d] - floor )) >>"$OUT/footprint.tsv"
 	done
 	echo "ratio of bytes added above floor, ours / official (goal: <=0.3 fsx, cbr; <=0.5 all):"
 	for s in all fsx cbr google; do
@@ -147,26 +196,11 @@ count_modules() {
 	top=$(mktemp -d "$OUT/mod-$name.XXXX")
 	dir="$top/m"
 	cache="$top/cache"
-	mkdir -p "$dir"
-	cp "$src"/*.go "$dir/"
-	cat >"$dir/go.mod" <<GOMOD
-module example.com/user/$name
-
-go 1.26
-
-replace github.com/backupcopy/backupcopy => $ROOT
-GOMOD
 	(
-		cd "$dir"
 		export GOMODCACHE="$cache" GOFLAGS="-modcacherw" GOSUMDB=off GOTOOLCHAIN=local
 		export GOPROXY="file://$(go env GOMODCACHE)/cache/download,https://proxy.golang.org"
-		# Our module comes through the replace directive; the official SDKs are
-		# pinned at the versions the peer module tests (not whatever is latest).
-		if grep -q backupcopy/backupcopy ./*.go; then go mod edit -require=github.com/backupcopy/backupcopy@v0.0.0-00010101000000-000000000000; fi
-		for p in $PEER_PINS; do
-			if grep -q "\"${p%@*}" ./*.go; then go mod edit -require="$p"; fi
-		done
-		go mod tidy >/dev/null 2>"$dir/tidy.err" || { echo "$name: go mod tidy failed: $(head -c 300 "$dir/tidy.err")"; exit 0; }
+		user_module "$name" "$src" "$dir" >/dev/null 2>"$top/tidy.err" || { echo "$name: go mod tidy failed: $(head -c 300 "$top/tidy.err")"; exit 0; }
+		cd "$dir"
 		go mod download >/dev/null 2>&1 || true
 		local all zips mods bytes
 		all=$(go list -m all | wc -l)
@@ -181,8 +215,7 @@ GOMOD
 }
 
 run_modules() {
-	PEER_PINS=$(cd "$HERE" && go list -m -f '{{.Path}}@{{.Version}}' google.golang.org/api github.com/aws/aws-sdk-go-v2 \
-		github.com/aws/aws-sdk-go-v2/credentials github.com/aws/aws-sdk-go-v2/service/fsx github.com/huaweicloud/huaweicloud-sdk-go-v3)
+	PEER_PINS=$(peer_pins)
 	echo "== modules of a fresh user program (ours via replace => $ROOT; our own module is not counted in the downloads)"
 	printf "%-16s %8s %12s %12s %14s\n" program "list -m" "zips fetched" "go.mod files" "zip MB"
 	for d in ours-all official-all ours-fsx official-fsx ours-cbr official-cbr ours-google official-google; do

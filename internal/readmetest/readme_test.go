@@ -4,9 +4,11 @@ package readmetest
 
 import (
 	"encoding/json"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -56,4 +58,50 @@ func TestREADMESampleBuilds(t *testing.T) {
 	args := []string{"build", "-overlay", ov, "-o", filepath.Join(dir, "sample.bin"), "./sample"}
 	out, err := exec.Command(gobin, args...).CombinedOutput()
 	require.NoError(t, err, "go %s:\n%s\nsample:\n%s", strings.Join(args, " "), out, src)
+}
+
+// TestREADMENamesExist checks that every test, example, benchmark and fuzz
+// target the README names exists, and that a name the README says is "in
+// each package" is in each of the four client packages.
+func TestREADMENamesExist(t *testing.T) {
+	root := filepath.Join("..", "..")
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	defined := map[string]map[string]bool{} // name -> directories defining it
+	funcRE := regexp.MustCompile(`(?m)^func ((?:Test|Example|Benchmark|Fuzz)\w*)\(`)
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		for _, m := range funcRE.FindAllSubmatch(src, -1) {
+			name := string(m[1])
+			if defined[name] == nil {
+				defined[name] = map[string]bool{}
+			}
+			defined[name][filepath.ToSlash(rel)] = true
+		}
+		return nil
+	})
+	require.NoError(t, err)
+
+	nameRE := regexp.MustCompile("`((?:Test|Example|Benchmark|Fuzz)[A-Za-z0-9_]*)(?:/[^`]*)?`( in each package)?")
+	for _, m := range nameRE.FindAllStringSubmatch(string(readme), -1) {
+		name, each := m[1], m[2] != ""
+		if len(defined[name]) == 0 {
+			t.Errorf("README names %s, which no _test.go file defines", name)
+			continue
+		}
+		if each {
+			for _, pkg := range []string{"bigtable", "spanner", "cbr", "fsx"} {
+				if !defined[name][pkg] {
+					t.Errorf("README says %s is in each package; %s has none", name, pkg)
+				}
+			}
+		}
+	}
 }

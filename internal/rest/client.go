@@ -136,7 +136,9 @@ type Request struct {
 	// before it is sent again.
 	Writes bool
 	// Out, if non-nil, receives the JSON of a 2xx body. A body that does not
-	// decode is a transient failure for Idempotent requests.
+	// decode, or an empty one (every answer with a result has at least "{}"),
+	// is a *MalformedResponseError, a transient failure for Idempotent
+	// requests.
 	Out any
 }
 
@@ -156,6 +158,11 @@ type Response struct {
 	// true conflict.
 	Ambiguous bool
 }
+
+// ErrEmptyBody is the Err of the *MalformedResponseError for a 2xx answer
+// with an empty body to a call that expects a result (Request.Out set): a
+// broken answer (for a list, not an empty page).
+var ErrEmptyBody = errors.New("the body is empty")
 
 // BodyDecoder is implemented by a Request.Out that decodes a 2xx body
 // itself rather than through encoding/json.Unmarshal. Its error is handled
@@ -351,9 +358,11 @@ func (c *Client) attempt(ctx context.Context, req *Request, target string, body 
 		}
 		return o
 	}
-	if req.Out != nil && len(bytes.TrimSpace(data)) > 0 {
+	if req.Out != nil {
 		var err error
-		if d, ok := req.Out.(BodyDecoder); ok {
+		if len(bytes.TrimSpace(data)) == 0 {
+			err = ErrEmptyBody
+		} else if d, ok := req.Out.(BodyDecoder); ok {
 			err = d.DecodeBody(data)
 		} else {
 			err = json.Unmarshal(data, req.Out)

@@ -13,6 +13,11 @@ const MaxPages = 100000
 // next-page token ("" for the first page) and returns the page's items and
 // its next-page token.
 //
+// A page with no items is an answer such as "{}"; a 2xx answer with an
+// empty body never reaches fetch as one: the call path reports it as a
+// *MalformedResponseError wrapping ErrEmptyBody, which ends the sequence as
+// below.
+//
 // The sequence ends after a page with an empty token; at the first error
 // from fetch, which is yielded as is with a zero item; when the service
 // returns a token it returned before (it would loop forever); or after

@@ -122,6 +122,8 @@ func TestRetryClassification(t *testing.T) {
 		{"lost response not idempotent sent once", NotIdempotent, hangup, 1, true},
 		{"truncated JSON idempotent retried", Idempotent, status(200, `{"a":`), DefaultMaxAttempts, true},
 		{"truncated JSON not idempotent sent once", NotIdempotent, status(200, `{"a":`), 1, true},
+		{"empty body idempotent retried", Idempotent, status(200, ``), DefaultMaxAttempts, true},
+		{"blank body not idempotent sent once", NotIdempotent, status(200, " \n"), 1, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -624,6 +626,24 @@ func TestSegmentMustBeUTF8(t *testing.T) {
 	assert.Empty(t, ve.Value)
 	require.Error(t, CheckName("Parent", "projects/p\xc3/instances/i", "projects/*/instances/*"))
 	require.NoError(t, CheckSegment("Req.ID", "sauvegarde-été"))
+}
+
+// A 2xx answer with an empty body to a call that expects a result is a
+// broken answer (a *MalformedResponseError wrapping ErrEmptyBody), never a zero result;
+// a call without Out accepts it.
+func TestEmptyBodyIsBrokenAnswer(t *testing.T) {
+	rec := newRecorder(t)
+	rec.fallbck = status(200, ``)
+	c := newTestClient(t, rec.srv.URL)
+	_, _, err := Call[struct{ Items []int }](context.Background(), c.Client, &Request{Op: "ListX", Method: "GET", Path: NewPath("v1", "x"), Mode: Idempotent})
+	var me *MalformedResponseError
+	require.ErrorAs(t, err, &me)
+	assert.ErrorIs(t, err, ErrEmptyBody)
+	assert.Equal(t, "ListX", me.Op)
+	assert.Contains(t, err.Error(), "ListX: the response cannot be read: the body is empty")
+
+	_, err = c.Do(context.Background(), &Request{Op: "Delete", Method: "DELETE", Path: NewPath("v1", "x"), Mode: Idempotent})
+	assert.NoError(t, err, "no result expected, none needed")
 }
 
 type failingAuth struct{ err error }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/backupcopy/backupcopy/internal/fakesrv"
@@ -37,6 +38,7 @@ type Server struct {
 	opOrder    []string
 	opSeq      int
 	noListener bool
+	nextReq    atomic.Int64
 }
 
 type operation struct {
@@ -74,6 +76,7 @@ func NewServer(opts ...Option) *Server {
 		o(s)
 	}
 	s.fs = fakesrv.New(fakesrv.Config{Operation: operationOf, Serve: s.serve, WriteFault: writeFault, NoListener: s.noListener})
+	s.fs.Start()
 	return s
 }
 
@@ -152,13 +155,13 @@ func (s *Server) AddBackup(b spanner.Backup) spanner.Backup {
 		b.ExpireTime = b.CreateTime.Add(30 * 24 * time.Hour)
 	}
 	if b.MaxExpireTime.IsZero() {
-		b.MaxExpireTime = b.CreateTime.Add(spanner.MaxExpiry)
+		b.MaxExpireTime = b.CreateTime.Add(spanner.MaxCopyExpire)
 	}
 	if b.DatabaseDialect == "" {
 		b.DatabaseDialect = spanner.GoogleStandardSQL
 	}
-	if b.EncryptionInfo == nil {
-		b.EncryptionInfo = &spanner.EncryptionInfo{Type: spanner.GoogleDefaultEncryption}
+	if b.EncryptionInfo == (spanner.EncryptionInfo{}) {
+		b.EncryptionInfo = spanner.EncryptionInfo{Type: spanner.GoogleDefaultEncryption}
 	}
 	b.VersionTime, b.ExpireTime, b.MaxExpireTime = micro(b.VersionTime), micro(b.ExpireTime), micro(b.MaxExpireTime)
 	b.SourceBackup = "" // not part of the resource
@@ -289,6 +292,7 @@ func (s *Server) checkAuth(r *http.Request) *apiError {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte, err error) {
+	w.Header().Set("X-Request-Id", "fake-"+strconv.FormatInt(s.nextReq.Add(1), 10))
 	if err != nil {
 		writeError(w, errf("INVALID_ARGUMENT", "reading the request body: %v", err))
 		return
@@ -481,7 +485,7 @@ func (s *Server) create(now time.Time, parent string, r *http.Request, body []by
 	if e != nil {
 		return 0, nil, e
 	}
-	if expire.Before(now.Add(spanner.MinExpiry)) || expire.After(now.Add(spanner.MaxExpiry)) {
+	if expire.Before(now.Add(spanner.MinExpire)) || expire.After(now.Add(spanner.MaxCreateExpire)) {
 		return 0, nil, invalid("backup.expire_time", "backup.expire_time must be at least 6 hours and at most 366 days from the time the request is received")
 	}
 	version, e := parseTime("backup.version_time", req.VersionTime, false)
@@ -516,8 +520,8 @@ func (s *Server) create(now time.Time, parent string, r *http.Request, body []by
 	b := &spanner.Backup{
 		Name: name, Database: req.Database, State: spanner.BackupCreating,
 		CreateTime: micro(now), VersionTime: version, ExpireTime: expire,
-		MaxExpireTime: micro(now.Add(spanner.MaxExpiry)), DatabaseDialect: dialect,
-		EncryptionInfo: encInfo,
+		MaxExpireTime: micro(now.Add(spanner.MaxCopyExpire)), DatabaseDialect: dialect,
+		EncryptionInfo: *encInfo,
 	}
 	s.backups[name] = b
 	op := s.startOp(now, b, false, req.Database, "")
@@ -561,7 +565,7 @@ func (s *Server) copyBackup(now time.Time, parent string, body []byte) (int, any
 	if src.State != spanner.BackupReady {
 		return 0, nil, errf("FAILED_PRECONDITION", "Source backup %s is not ready (state %s)", req.SourceBackup, src.State)
 	}
-	if expire.Before(src.CreateTime.Add(spanner.MinExpiry)) || expire.After(src.CreateTime.Add(spanner.MaxExpiry)) {
+	if expire.Before(src.CreateTime.Add(spanner.MinExpire)) || expire.After(src.CreateTime.Add(spanner.MaxCopyExpire)) {
 		return 0, nil, invalid("expire_time", "expire_time must be at least 6 hours and at most 366 days from the create_time of the source backup")
 	}
 	if !src.MaxExpireTime.IsZero() && expire.After(src.MaxExpireTime) {
@@ -571,15 +575,14 @@ func (s *Server) copyBackup(now time.Time, parent string, body []byte) (int, any
 	if _, ok := s.backups[name]; ok {
 		return 0, nil, errf("ALREADY_EXISTS", "Backup already exists: %s", name)
 	}
-	if encInfo == nil && src.EncryptionInfo != nil {
-		ei := *src.EncryptionInfo
-		encInfo = &ei
+	if encInfo == nil {
+		encInfo = &src.EncryptionInfo
 	}
 	b := &spanner.Backup{
 		Name: name, Database: src.Database, State: spanner.BackupCreating,
 		CreateTime: micro(now), VersionTime: src.VersionTime, ExpireTime: expire,
 		MaxExpireTime: src.MaxExpireTime, DatabaseDialect: src.DatabaseDialect,
-		SizeBytes: src.SizeBytes, EncryptionInfo: encInfo,
+		SizeBytes: src.SizeBytes, EncryptionInfo: *encInfo,
 	}
 	s.backups[name] = b
 	src.ReferencingBackups = append(src.ReferencingBackups, name)
@@ -701,10 +704,6 @@ func clone(b *spanner.Backup) spanner.Backup {
 	c := *b
 	c.ReferencingBackups = slices.Clone(b.ReferencingBackups)
 	c.ReferencingDatabases = slices.Clone(b.ReferencingDatabases)
-	if b.EncryptionInfo != nil {
-		ei := *b.EncryptionInfo
-		c.EncryptionInfo = &ei
-	}
 	return c
 }
 

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestWaitCommandCarriesClientFlags(t *testing.T) {
+	assert.Equal(t, "backupcopy wait fsx", clientFlags{}.waitCommand("fsx"))
+	assert.Equal(t, "backupcopy wait cbr --endpoint http://127.0.0.1:9 --region cn-north-4 --project-id 'p q'",
+		clientFlags{endpoint: "http://127.0.0.1:9", region: "cn-north-4", projectID: "p q"}.waitCommand("cbr"))
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"backup-0123":                          "backup-0123",
+		"operations/projects/p/x/operations/1": "operations/projects/p/x/operations/1",
+		"it's":                                 `'it'\''s'`,
+		"":                                     "''",
+		"a b":                                  "'a b'",
+		"$(rm)":                                "'$(rm)'",
+	} {
+		assert.Equal(t, want, shellQuote(in), in)
+	}
+}
+
+func TestShortenAndLabel(t *testing.T) {
+	assert.Equal(t, "abc", shorten("abc", 5))
+	assert.Equal(t, "...6789", shorten("0123456789", 7))
+	l := label("bigtable", "operations/projects/p/instances/i/clusters/c/backups/nightly-copy/operations/12")
+	assert.Equal(t, "bigtable .../clusters/c/backups/nightly-copy", l, "the operation id dropped, the end of the backup name kept")
+	assert.Equal(t, "spanner projects/p/instances/i/backups/b", label("spanner", "projects/p/instances/i/backups/b/operations/_auto_op_1"))
+	assert.LessOrEqual(t, len(label("cbr", "cbr1."+string(make([]byte, 200)))), labelWidth)
+}
+
+func TestFlagWords(t *testing.T) {
+	assert.Equal(t, "--backup-id is required", flagWords("planfile: copies[0]: bigtable.backup_id is required"))
+	assert.Equal(t, "--expire-after or --expire-time is required (for example --expire-after 168h)",
+		flagWords("planfile: copies[0]: expire_after or expire_time is required (for example expire_after: 168h)"))
+}

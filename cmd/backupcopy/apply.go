@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -70,16 +71,21 @@ func newRunStatus(info fleet.RunInfo, copies []copyStatus) runStatus {
 	return st
 }
 
-// writeRunTable prints a run's copies, one per line, within 100 columns.
+// writeRunTable prints a run's copies, one per line, in columns sized to
+// their content. Nothing is cut: a key, a backup name or an error shortened
+// with "..." could not be copied into the next command, and an error would
+// lose its code or request id.
 func writeRunTable(w io.Writer, st runStatus) {
-	fmt.Fprintf(w, "%-24s %-8s %-7s %s\n", "KEY", "CLOUD", "STATE", "BACKUP / ERROR")
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tCLOUD\tSTATE\tBACKUP / ERROR")
 	for _, c := range st.Copies {
 		detail := c.Result
 		if c.Error != "" {
 			detail = c.Error
 		}
-		fmt.Fprintf(w, "%-24s %-8s %-7s %s\n", shorten(c.Key, 24), c.Cloud, c.State, shorten(detail, 100-24-8-7-3))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Key, c.Cloud, c.State, detail)
 	}
+	tw.Flush()
 	var parts []string
 	for _, s := range []string{"done", "failed", "running", "queued"} {
 		parts = append(parts, fmt.Sprintf("%d %s", st.Counts[s], s))

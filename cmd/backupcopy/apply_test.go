@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -66,8 +67,8 @@ func TestApplyAndStatus(t *testing.T) {
 	assert.Equal(t, 5, st2.Counts["done"])
 	stdout, _, code = e.run(t, "status", "--state", state)
 	require.Equal(t, 0, code)
-	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
-		assert.LessOrEqual(t, len([]rune(line)), 100, "fits 100 columns: %q", line)
+	for _, c := range st2.Copies {
+		assert.Regexp(t, `(?m)^`+regexp.QuoteMeta(c.Key)+` +`+c.Cloud+` +done +`+regexp.QuoteMeta(c.Result)+`$`, stdout, "whole key and backup name")
 	}
 	assert.Contains(t, stdout, "5 copies: 5 done, 0 failed, 0 running, 0 queued")
 	_, stderr, code = e.run(t, "apply", "-f", plan, "--state", state)

@@ -148,9 +148,12 @@ func run(ctx context.Context, args []string, interrupts <-chan os.Signal, out, e
 	fmt.Fprintf(out, "offline: %d copies on four clouds against in-process fakes; state file %s\n", len(plan.Copies), state)
 
 	var res *fleet.Result
+	// One board for both passes: the resumed pass shows every group with
+	// the copies the first pass finished, not only those it still follows.
+	b := newBoard(out, !cfg.plain && isTerminal(out))
 	for pass := 1; ; pass++ {
 		var stopped bool
-		res, stopped, err = runOnce(ctx, plan, state, cfg, pass, interrupts, out)
+		res, stopped, err = runOnce(ctx, plan, state, cfg, pass, interrupts, b)
 		if err != nil && !stopped {
 			fmt.Fprintln(errOut, "fleet-copy:", err)
 			return 1
@@ -187,9 +190,9 @@ func run(ctx context.Context, args []string, interrupts <-chan os.Signal, out, e
 }
 
 // runOnce runs the plan with the state file until it ends, Ctrl-C arrives,
-// or (first pass) -interrupt-after copies have started. stopped reports an
-// interruption.
-func runOnce(ctx context.Context, plan fleet.Plan, state string, cfg *config, pass int, interrupts <-chan os.Signal, out io.Writer) (*fleet.Result, bool, error) {
+// or (first pass) -interrupt-after copies have started, showing it on b.
+// stopped reports an interruption.
+func runOnce(ctx context.Context, plan fleet.Plan, state string, cfg *config, pass int, interrupts <-chan os.Signal, b *board) (*fleet.Result, bool, error) {
 	st, err := journal.Open(state)
 	if err != nil {
 		return nil, false, err
@@ -207,7 +210,6 @@ func runOnce(ctx context.Context, plan fleet.Plan, state string, cfg *config, pa
 		}
 	}()
 
-	b := newBoard(out, !cfg.plain && isTerminal(out))
 	started := 0
 	opts := fleet.Options{
 		Store:       st,
@@ -277,7 +279,7 @@ func runLive(ctx context.Context, cfg *config, interrupts <-chan os.Signal, out,
 		state = liveState()
 	}
 	fmt.Fprintf(out, "live: %d copies; state file %s\n", len(plan.Copies), state)
-	res, stopped, err := runOnce(ctx, plan, state, cfg, 0, interrupts, out)
+	res, stopped, err := runOnce(ctx, plan, state, cfg, 0, interrupts, newBoard(out, !cfg.plain && isTerminal(out)))
 	if stopped {
 		fmt.Fprintln(out, resumeHint(state))
 		return 1

@@ -285,7 +285,12 @@ func (a *app) waitCommand() *cobra.Command {
 		Short: "Follow a copy started earlier (here or elsewhere) to its end",
 		Long: `Follow a copy to its end, by the operation name 'backupcopy copy' printed:
 a Google operation name, the CBR token, or the new FSx BackupId.`,
-		Args: cobra.ExactArgs(2),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usagef("wait: give the cloud and the operation name 'backupcopy copy' printed: backupcopy wait {%s} NAME", strings.Join(planfile.Clouds(), "|"))
+			}
+			return nil
+		},
 		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 			if len(args) == 0 {
 				return planfile.Clouds(), cobra.ShellCompDirectiveNoFileComp

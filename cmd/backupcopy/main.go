@@ -94,7 +94,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 	root.SetArgs(args)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
@@ -114,7 +114,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 		fmt.Fprintln(a.stderr, "backupcopy:", oneLine(ue.msg))
 		return exitUsage
 	case isFlagError(err):
-		fmt.Fprintln(a.stderr, "backupcopy:", oneLine(err.Error())+" (see --help)")
+		fmt.Fprintln(a.stderr, "backupcopy:", flagMessage(cmd, err))
 		return exitUsage
 	}
 	fmt.Fprintln(a.stderr, "backupcopy:", oneLine(err.Error()))
@@ -136,6 +136,26 @@ func isFlagError(err error) bool {
 		}
 	}
 	return false
+}
+
+// flagMessage says what is wrong with the command line of cmd, naming the
+// command and where its help is: "copy fsx: unknown flag: --sorce (see
+// backupcopy copy fsx -h)".
+func flagMessage(cmd *cobra.Command, err error) string {
+	msg := oneLine(err.Error())
+	if cmd == nil {
+		return msg + " (see backupcopy -h)"
+	}
+	// cobra.NoArgs says `unknown command "x" for "backupcopy status"` of
+	// a command that has no subcommands: x is an argument too many.
+	if arg, ok := strings.CutPrefix(msg, "unknown command "); ok && cmd.HasParent() && !cmd.HasSubCommands() {
+		arg, _, _ = strings.Cut(arg, " for ")
+		msg = "unexpected argument " + arg
+	}
+	if !strings.HasPrefix(msg, "unknown command ") && cmd.HasParent() {
+		msg = strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ") + ": " + msg
+	}
+	return msg + " (see " + cmd.CommandPath() + " -h)"
 }
 
 // flagErr wraps errors from the flag parser (SetFlagErrorFunc).
@@ -165,5 +185,18 @@ Exit status: 0 success, 1 an API error or a failed copy, 2 bad usage (nothing se
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagErr{err} })
 	root.AddCommand(a.copyCommand(), a.waitCommand(), a.applyCommand(), a.statusCommand(), a.emulatorCommand(), a.versionCommand())
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			// Without this, `completion foo` prints help and exits 0.
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				if len(args) == 0 {
+					return cmd.Help()
+				}
+				return usagef("completion: unknown shell %q: use bash, zsh, fish or powershell", args[0])
+			}
+		}
+	}
 	return root
 }

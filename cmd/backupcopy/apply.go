@@ -156,9 +156,22 @@ func (a *app) applyCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "apply -f PLAN --state FILE",
 		Short: "Run a plan of copies as one fleet; rerun the same command to resume",
-		Long: `Run a plan of copies (YAML or JSON, see the planfile package) as one fleet: within each
-API's limits, with progress, and recorded in the state file so that rerunning the same command
-after any interruption (Ctrl-C, kill -9, a reboot) resumes, every copy made exactly once.
+		Long: `Run a plan of copies (YAML or JSON) as one fleet: within each API's limits, with
+progress, and recorded in the state file so that rerunning the same command after any
+interruption (Ctrl-C, kill -9, a reboot) resumes, every copy made exactly once.
+
+A plan lists copies under copies:, each one cloud (bigtable, spanner, cbr or fsx) with the
+fields of 'backupcopy copy CLOUD' in snake_case (--backup-id is backup_id) and an optional
+key (default: derived from the copy); clouds: holds client settings (fsx: {region},
+cbr: {region, project_id}, endpoint for any). Unknown fields are refused by name:
+
+  clouds:
+    fsx: {region: eu-west-1}
+  copies:
+    - key: orders-dr
+      spanner: {source: projects/p/instances/prod/backups/orders, parent: projects/p/instances/dr,
+                backup_id: orders-dr, expire_after: 168h}
+    - fsx: {source: backup-0123456789abcdef0, source_region: us-east-1}
 
 Exit status: 0 when every copy finished well, 1 when any failed, 2 on bad usage or a bad plan
 (nothing started: duplicate keys, an unknown cloud, an invalid request, the same source copied
@@ -305,7 +318,11 @@ func (a *app) statusCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status --state FILE",
 		Short: "Show where each copy of a run stands",
-		Args:  cobra.NoArgs,
+		Long: `Show where each copy of a run stands (queued, running, done or failed), from the
+state file 'backupcopy apply' was given, without changing it; a run may be going on.`,
+		Example: `  backupcopy status --state nightly.state
+  backupcopy status --state nightly.state -o json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(out); err != nil {
 				return err

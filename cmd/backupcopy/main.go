@@ -179,7 +179,16 @@ func (a *app) rootCommand() *cobra.Command {
 waits for them and resumes them, and serves a local emulator of the four backup APIs.
 
 Exit status: 0 success, 1 an API error or a failed copy, 2 bad usage (nothing sent),
-130 interrupted (the command that resumes is printed).`,
+130 interrupted (the command that resumes is printed).
+
+Credentials come from each cloud's usual sources: Application Default Credentials
+(Bigtable, Spanner), the AWS chain (FSx), HUAWEICLOUD_SDK_AK, _SK, _PROJECT_ID and
+_REGION (CBR). BACKUPCOPY_BIGTABLE_ENDPOINT, _SPANNER_, _CBR_ and _FSX_ENDPOINT (or
+--endpoint) point a cloud elsewhere. To try it offline, against the emulator:
+
+  backupcopy emulator > emulator.env &
+  sleep 1; . ./emulator.env     # its export lines
+  backupcopy copy fsx --source backup-00000000000000001 --wait`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}

@@ -5,8 +5,10 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/backupcopy/backupcopy/fleet"
+	"github.com/backupcopy/backupcopy/planfile"
 )
 
 func TestWaitCommandCarriesClientFlags(t *testing.T) {
@@ -65,4 +67,25 @@ func TestRunTableKeepsWholeValues(t *testing.T) {
 		assert.Contains(t, b.String(), tc.want, tc.name)
 	}
 	assert.NotContains(t, b.String(), "...")
+}
+
+// The plan that `apply -h` shows is a valid plan, and each copy command's
+// help names its credentials and shows an example of that command.
+func TestHelpShowsWorkingExamples(t *testing.T) {
+	a := &app{}
+	long := a.applyCommand().Long
+	_, rest, ok := strings.Cut(long, "refused by name:\n\n")
+	require.True(t, ok, long)
+	example, _, _ := strings.Cut(rest, "\n\n")
+	var lines []string
+	for _, l := range strings.Split(example, "\n") {
+		lines = append(lines, strings.TrimPrefix(l, "  "))
+	}
+	p, err := planfile.Parse([]byte(strings.Join(lines, "\n")))
+	require.NoError(t, err, example)
+	assert.Len(t, p.Copies, 2)
+	for _, c := range a.copyCommand().Commands() {
+		assert.Contains(t, c.Long, "Credentials: ", c.Name())
+		assert.True(t, strings.HasPrefix(c.Example, "  backupcopy copy "+c.Name()+" "), c.Name())
+	}
 }

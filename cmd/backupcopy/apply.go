@@ -299,11 +299,13 @@ func (a *app) fleetView(ctx context.Context) (onEvent func(fleet.Event), end fun
 			if t == nil {
 				t = pr.add(e.Cloud + " " + e.Key)
 			}
-			t.end(map[fleet.EventType]string{fleet.EventDone: "done", fleet.EventFailed: "failed"}[e.Type])
 			delete(tasks, e.Key)
 			if e.Type == fleet.EventFailed && !pr.tty {
+				t.end("") // one line says it failed, with why
 				a.logf("%s %s failed: %s", e.Cloud, e.Key, oneLine(fmt.Sprint(e.Err)))
+				break
 			}
+			t.end(map[fleet.EventType]string{fleet.EventDone: "done", fleet.EventFailed: "failed"}[e.Type])
 		}
 	}, end
 }

@@ -88,6 +88,20 @@ func TestApplyFailedCopyExitsOne(t *testing.T) {
 	assert.Equal(t, 1, code, stderr)
 	assert.Contains(t, stdout, "failed")
 	assert.Contains(t, stdout, "1 done, 1 failed")
+	// On stderr (not a terminal) one line says the copy failed and why, its
+	// key whole; the last line sums the run up.
+	var st runStatus
+	stdout, _, _ = e.run(t, "status", "--state", state, "-o", "json")
+	require.NoError(t, json.Unmarshal([]byte(stdout), &st))
+	var key string
+	for _, c := range st.Copies {
+		if c.Cloud == "cbr" {
+			key = c.Key
+		}
+	}
+	require.NotEmpty(t, key)
+	assert.Equal(t, 1, strings.Count(stderr, " "+key+" failed"), stderr)
+	assert.Regexp(t, `(?m)^\S+ cbr `+key+` failed: .*\S`, stderr)
 }
 
 func TestApplyBadPlansStartNothing(t *testing.T) {

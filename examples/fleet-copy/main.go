@@ -87,6 +87,20 @@ func parseFlags(args []string, errOut io.Writer) (*config, error) {
 	var c config
 	fs := flag.NewFlagSet("fleet-copy", flag.ContinueOnError)
 	fs.SetOutput(errOut)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `Usage: fleet-copy [-interrupt-after N] [-state FILE] [-plain]
+       fleet-copy -live [-state FILE] -fsx-region R -fsx-sources ID,... (and/or the other clouds' flags)
+
+Copies 40 backups on four clouds as one fleet run, offline against in-process fakes,
+with a live table per limit group. Press Ctrl-C (or give -interrupt-after) and it
+resumes from its state file; a second Ctrl-C quits. With -live it copies the sources
+the flags name on the real clouds; after Ctrl-C the same command resumes.
+Exit status: 0 every copy done, 1 otherwise, 2 bad flags or a bad plan.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
 	fs.BoolVar(&c.live, "live", false, "copy on the real clouds, with each cloud's default credentials (default: in-process fakes, offline)")
 	fs.StringVar(&c.state, "state", "", "state file (default offline: a new file in "+os.TempDir()+", removed at the end; live: "+liveState()+")")
 	fs.DurationVar(&c.fakeDuration, "fake-duration", 2*time.Second, "how long each fake takes to finish a copy")

@@ -66,8 +66,10 @@ func TestCtrlC(t *testing.T) {
 }
 
 func TestFlags(t *testing.T) {
-	code, _, _ := runExample(t, nil, "-h")
+	code, _, errOut := runExample(t, nil, "-h")
 	assert.Equal(t, 0, code)
+	assert.Contains(t, errOut, "Copies 40 backups on four clouds", "-h says what the program does")
+	assert.Contains(t, errOut, "-interrupt-after int", "and lists the flags")
 	for _, args := range [][]string{{"-fake-duration", "0"}, {"extra"}, {"-nope"}, {"-live"}} {
 		code, _, errOut := runExample(t, nil, args...)
 		assert.Equal(t, 2, code, args)

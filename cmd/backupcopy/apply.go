@@ -273,7 +273,7 @@ func (a *app) fleetView(ctx context.Context) (onEvent func(fleet.Event), end fun
 		switch e.Type {
 		case fleet.EventStarted:
 			if t == nil {
-				t = pr.add(e.Cloud + " " + e.Key)
+				t = pr.add(e.Cloud, e.Key)
 				tasks[e.Key] = t
 			}
 			if !pr.tty {
@@ -297,7 +297,7 @@ func (a *app) fleetView(ctx context.Context) (onEvent func(fleet.Event), end fun
 			}
 		case fleet.EventDone, fleet.EventFailed:
 			if t == nil {
-				t = pr.add(e.Cloud + " " + e.Key)
+				t = pr.add(e.Cloud, e.Key)
 			}
 			delete(tasks, e.Key)
 			if e.Type == fleet.EventFailed && !pr.tty {

@@ -298,7 +298,7 @@ func (a *app) runCopy(ctx context.Context, cloud string, s planfile.Settings, c 
 func (a *app) follow(ctx context.Context, cl *client, h handle, out, resume string) error {
 	cloud := cl.cloud
 	pr := a.newProgress(ctx)
-	t := pr.add(label(cloud, h.Name()))
+	t := pr.add(cloud, labelName(cloud, h.Name()))
 	r, err := h.wait(ctx, t.update)
 	if err != nil && r.State != "running" && !cl.counter.sent() {
 		// A bad name: refused before any request.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"io"
 	"strings"
 	"testing"
 
@@ -33,10 +35,10 @@ func TestShellQuote(t *testing.T) {
 func TestShortenAndLabel(t *testing.T) {
 	assert.Equal(t, "abc", shorten("abc", 5))
 	assert.Equal(t, "...6789", shorten("0123456789", 7))
-	l := label("bigtable", "operations/projects/p/instances/i/clusters/c/backups/nightly-copy/operations/12")
+	l := "bigtable " + labelName("bigtable", "operations/projects/p/instances/i/clusters/c/backups/nightly-copy/operations/12")
 	assert.Equal(t, "bigtable .../clusters/c/backups/nightly-copy", l, "the operation id dropped, the end of the backup name kept")
-	assert.Equal(t, "spanner projects/p/instances/i/backups/b", label("spanner", "projects/p/instances/i/backups/b/operations/_auto_op_1"))
-	assert.LessOrEqual(t, len(label("cbr", "cbr1."+string(make([]byte, 200)))), labelWidth)
+	assert.Equal(t, "projects/p/instances/i/backups/b", labelName("spanner", "projects/p/instances/i/backups/b/operations/_auto_op_1"))
+	assert.LessOrEqual(t, len("cbr "+labelName("cbr", "cbr1."+string(make([]byte, 200)))), labelWidth)
 }
 
 func TestFlagWords(t *testing.T) {
@@ -88,4 +90,20 @@ func TestHelpShowsWorkingExamples(t *testing.T) {
 		assert.Contains(t, c.Long, "Credentials: ", c.Name())
 		assert.True(t, strings.HasPrefix(c.Example, "  backupcopy copy "+c.Name()+" "), c.Name())
 	}
+}
+
+// A live bar's label keeps the cloud and the end of a long key, within
+// labelWidth; a plain line keeps the key whole.
+func TestProgressLabels(t *testing.T) {
+	key := "a-rather-long-key-for-the-nightly-fsx-copy-number-one"
+	bars := (&app{stderr: io.Discard, stderrTTY: true}).newProgress(context.Background())
+	bar := bars.add("fsx", key)
+	assert.Equal(t, "fsx ...y-for-the-nightly-fsx-copy-number-one", bar.label)
+	assert.LessOrEqual(t, len(bar.label), labelWidth)
+	bar.end("")
+	bars.wait()
+	var b strings.Builder
+	plain := (&app{stderr: &b}).newProgress(context.Background()).add("fsx", key)
+	plain.end("done")
+	assert.Contains(t, b.String(), " fsx "+key+" done ")
 }

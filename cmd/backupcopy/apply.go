@@ -90,7 +90,11 @@ func writeRunTable(w io.Writer, st runStatus) {
 	for _, s := range []string{"done", "failed", "running", "queued"} {
 		parts = append(parts, fmt.Sprintf("%d %s", st.Counts[s], s))
 	}
-	fmt.Fprintf(w, "%d copies: %s\n", len(st.Copies), strings.Join(parts, ", "))
+	noun := "copies"
+	if len(st.Copies) == 1 {
+		noun = "copy"
+	}
+	fmt.Fprintf(w, "%d %s: %s\n", len(st.Copies), noun, strings.Join(parts, ", "))
 }
 
 // fleetClients makes the clients the plan's clouds need.

@@ -69,6 +69,10 @@ func TestRunTableKeepsWholeValues(t *testing.T) {
 		assert.Contains(t, b.String(), tc.want, tc.name)
 	}
 	assert.NotContains(t, b.String(), "...")
+
+	b.Reset()
+	writeRunTable(&b, newRunStatus(fleet.RunInfo{}, []copyStatus{{Key: "k", Cloud: "fsx", State: "done", Result: "backup-0123456789abcdef0"}}))
+	assert.Contains(t, b.String(), "\n1 copy: 1 done, 0 failed, 0 running, 0 queued\n")
 }
 
 // The plan that `apply -h` shows is a valid plan, and each copy command's

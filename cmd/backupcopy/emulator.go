@@ -456,6 +456,6 @@ http://ADDRESS` + faultsPath + ` (DELETE clears them all).`,
 	fl.DurationVar(&duration, "duration", 2*time.Second, "how long each copy takes")
 	fl.StringVarP(&out, "output", "o", "env", "what to print before serving: env (export lines) or json")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "log every request on stderr")
-	fl.StringArrayVar(&faults, "fault", nil, "inject a fault: cloud=C,operation=OP,kind=K[,times=N|,for=D][,delay=D][,retry_after=D] (repeat)")
+	fl.StringArrayVar(&faults, "fault", nil, "inject a fault: cloud=C,operation=OP,kind=K[,times=N|,for=D][,delay=D][,retry_after=D][,after_processing=true] (repeat)")
 	return cmd
 }

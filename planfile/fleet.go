@@ -22,9 +22,13 @@ type Clients struct {
 	// FSx is the destination region's client.
 	FSx *fsx.Client
 	// FSxSource returns a client of region, to read the source backup of a
-	// cross-region FSx copy before it starts. Nil: cross-region sources are
-	// read through FSx, which sees only its own region's backups.
+	// cross-region FSx copy before it starts; it must be safe for
+	// concurrent use. Nil: cross-region sources are read through FSx,
+	// which sees only its own region's backups.
 	FSxSource func(region string) (*fsx.Client, error)
+
+	// sources are the clients FSxSource made, when Settings.Clients made it.
+	sources *fsxSources
 }
 
 // Fleet returns the plan as a fleet plan called name: each copy through its

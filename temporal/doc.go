@@ -7,7 +7,7 @@
 // A worker registers the workflow and the activities with the clients it
 // holds (one per cloud), and anyone starts a plan by the workflow's name:
 //
-//	clients, _ := temporal.ClientsFromEnv(ctx, planfile.Settings{})
+//	clients, _ := planfile.Settings{}.Clients(ctx, planfile.ClientOptions{})
 //	w := worker.New(tc, "backupcopy", worker.Options{})
 //	temporal.Register(w, &temporal.Activities{Clients: clients})
 //	_ = w.Start()

@@ -26,7 +26,7 @@ const (
 // that cloud's request, without a client. It is what the workflow's input,
 // its continue-as-new state and the activities' inputs hold, so it is plain
 // data (JSON through Temporal's default data converter); the worker rebuilds
-// the copy's fleet adapter from it with the clients it holds (see Clients).
+// the copy's fleet adapter from it with the clients it holds (see Activities.Clients).
 type CopySpec struct {
 	// Key names the copy: unique in the plan and stable, since the copy's
 	// token or id derives from the workflow id and the key.
@@ -52,7 +52,7 @@ func SpecOf(c planfile.Copy) CopySpec {
 
 // PlanOf returns the workflow input of a parsed plan file, named name (the
 // plan file's clouds: settings configure the worker's clients instead, see
-// ClientsFromEnv).
+// planfile's Settings.Clients).
 func PlanOf(name string, p *planfile.Plan) Plan {
 	out := Plan{Name: name, Copies: make([]CopySpec, 0, len(p.Copies))}
 	for _, c := range p.Copies {
@@ -61,25 +61,8 @@ func PlanOf(name string, p *planfile.Plan) Plan {
 	return out
 }
 
-// Clients are the clients a worker makes copies with, one per cloud; a
-// cloud that a worker does not serve may be left nil (a copy of it fails
-// with an error naming the missing client). Every worker of a task queue
-// should hold clients of the same regions and endpoints: a copy's
-// activities may run on any of them, and an FSx copy's limit group and
-// destination are its client's region.
-type Clients struct {
-	Bigtable *bigtable.Client
-	Spanner  *spanner.Client
-	CBR      *cbr.Client
-	// FSx is the destination region's client: FSx copies land in its region.
-	FSx *fsx.Client
-	// FSxSources are FSx clients of the source regions of cross-region
-	// copies, by region, for the check that the source is AVAILABLE.
-	FSxSources map[string]*fsx.Client
-}
-
-// adapter rebuilds the fleet adapter of spec with the clients.
-func (c *Clients) adapter(s CopySpec) (fleet.Adapter, error) {
+// adapter rebuilds the fleet adapter of spec with the clients c.
+func adapter(c *planfile.Clients, s CopySpec) (fleet.Adapter, error) {
 	missing := func(cloud string) error {
 		return fleet.Errorf(backupcopy.InvalidInput, "temporal: copy %q is a %s copy and this worker has no %s client: give Clients.%s to the worker", s.Key, cloud, cloud, clientField(cloud))
 	}
@@ -119,8 +102,12 @@ func (c *Clients) adapter(s CopySpec) (fleet.Adapter, error) {
 			return nil, missing(FSx)
 		}
 		f := &fsx.FleetCopy{Client: c.FSx, Request: *s.FSx}
-		if r := s.FSx.SourceRegion; r != "" && r != c.FSx.Region() {
-			f.SourceClient = c.FSxSources[r]
+		if r := s.FSx.SourceRegion; r != "" && r != c.FSx.Region() && c.FSxSource != nil {
+			src, err := c.FSxSource(r)
+			if err != nil {
+				return nil, fleet.Errorf(backupcopy.InvalidInput, "temporal: copy %q: no client of its source region: %s", s.Key, err)
+			}
+			f.SourceClient = src
 		}
 		a = f
 	default:

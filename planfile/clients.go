@@ -151,8 +151,8 @@ func (c *Clients) Close() error {
 	return errors.Join(errs...)
 }
 
-// endpoint is v, or else the environment variable env.
-func endpoint(v, env string) string {
+// orEnv is v, or else the environment variable env.
+func orEnv(v, env string) string {
 	if v != "" {
 		return v
 	}
@@ -174,7 +174,7 @@ func (s Settings) bigtableClient(ctx context.Context, o ClientOptions) (*bigtabl
 	if o.UserAgent != "" {
 		opts = append(opts, bigtable.WithUserAgent(o.UserAgent))
 	}
-	if ep := endpoint(s.Bigtable.Endpoint, EnvBigtableEndpoint); ep != "" {
+	if ep := orEnv(s.Bigtable.Endpoint, EnvBigtableEndpoint); ep != "" {
 		opts = append(opts, bigtable.WithEndpoint(ep))
 		if emulator(ep) {
 			opts = append(opts, bigtable.WithoutAuthentication())
@@ -191,7 +191,7 @@ func (s Settings) spannerClient(ctx context.Context, o ClientOptions) (*spanner.
 	if o.UserAgent != "" {
 		opts = append(opts, spanner.WithUserAgent(o.UserAgent))
 	}
-	if ep := endpoint(s.Spanner.Endpoint, EnvSpannerEndpoint); ep != "" {
+	if ep := orEnv(s.Spanner.Endpoint, EnvSpannerEndpoint); ep != "" {
 		opts = append(opts, spanner.WithEndpoint(ep))
 		if emulator(ep) {
 			opts = append(opts, spanner.WithoutAuthentication())
@@ -201,7 +201,7 @@ func (s Settings) spannerClient(ctx context.Context, o ClientOptions) (*spanner.
 }
 
 func (s Settings) cbrClient(ctx context.Context, o ClientOptions) (*cbr.Client, error) {
-	region := endpoint(s.CBR.Region, EnvCBRRegion)
+	region := orEnv(s.CBR.Region, EnvCBRRegion)
 	if region == "" {
 		return nil, fmt.Errorf("cbr: no source region: set clouds.cbr.region or %s", EnvCBRRegion)
 	}
@@ -215,7 +215,7 @@ func (s Settings) cbrClient(ctx context.Context, o ClientOptions) (*cbr.Client, 
 	if s.CBR.ProjectID != "" {
 		opts = append(opts, cbr.WithProjectID(s.CBR.ProjectID))
 	}
-	if ep := endpoint(s.CBR.Endpoint, EnvCBREndpoint); ep != "" {
+	if ep := orEnv(s.CBR.Endpoint, EnvCBREndpoint); ep != "" {
 		opts = append(opts, cbr.WithEndpoint(ep))
 	}
 	return cbr.NewClient(ctx, opts...)
@@ -232,7 +232,7 @@ func (s FSxSettings) client(ctx context.Context, o ClientOptions) (*fsx.Client, 
 	if s.Region != "" {
 		opts = append(opts, fsx.WithRegion(s.Region))
 	}
-	if ep := endpoint(s.Endpoint, EnvFSxEndpoint); ep != "" {
+	if ep := orEnv(s.Endpoint, EnvFSxEndpoint); ep != "" {
 		opts = append(opts, fsx.WithEndpoint(ep))
 	}
 	creds := auth.DefaultAWSCredentials()

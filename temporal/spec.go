@@ -1,6 +1,9 @@
 package temporal
 
 import (
+	"bytes"
+	"encoding/json"
+	"reflect"
 	"time"
 
 	"github.com/backupcopy/backupcopy"
@@ -43,6 +46,66 @@ type CopySpec struct {
 	// dates the new backup's expiry from when the copy first started (the
 	// same on every attempt).
 	ExpireAfter time.Duration `json:"expire_after,omitempty"`
+}
+
+// MarshalJSON encodes the spec with each request's zero fields left out
+// (a zero ExpireTime, an empty KMSKeyID, a nil Encryption), which decoding
+// restores, so that long plans stay small in a workflow's input.
+func (s CopySpec) MarshalJSON() ([]byte, error) {
+	type plain CopySpec // the fields, without this method
+	w := struct {
+		plain
+		Bigtable      json.RawMessage `json:"bigtable,omitempty"`
+		Spanner       json.RawMessage `json:"spanner,omitempty"`
+		SpannerCreate json.RawMessage `json:"spanner_create,omitempty"`
+		CBR           json.RawMessage `json:"cbr,omitempty"`
+		FSx           json.RawMessage `json:"fsx,omitempty"`
+	}{plain: plain(s)}
+	var err error
+	for _, f := range []struct {
+		dst *json.RawMessage
+		req any
+		set bool
+	}{
+		{&w.Bigtable, s.Bigtable, s.Bigtable != nil},
+		{&w.Spanner, s.Spanner, s.Spanner != nil},
+		{&w.SpannerCreate, s.SpannerCreate, s.SpannerCreate != nil},
+		{&w.CBR, s.CBR, s.CBR != nil},
+		{&w.FSx, s.FSx, s.FSx != nil},
+	} {
+		if f.set {
+			if *f.dst, err = withoutZeros(f.req); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return json.Marshal(w)
+}
+
+// withoutZeros encodes req, a pointer to a request struct, without the
+// fields whose encoding is that of the field's zero value.
+func withoutZeros(req any) (json.RawMessage, error) {
+	full, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	zero, err := json.Marshal(reflect.New(reflect.TypeOf(req).Elem()).Interface())
+	if err != nil {
+		return nil, err
+	}
+	var fields, zeros map[string]json.RawMessage
+	if err := json.Unmarshal(full, &fields); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(zero, &zeros); err != nil {
+		return nil, err
+	}
+	for k, v := range fields {
+		if bytes.Equal(v, zeros[k]) {
+			delete(fields, k)
+		}
+	}
+	return json.Marshal(fields)
 }
 
 // SpecOf returns the spec of a parsed plan file's copy.

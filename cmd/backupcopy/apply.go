@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -70,16 +71,21 @@ func newRunStatus(info fleet.RunInfo, copies []copyStatus) runStatus {
 	return st
 }
 
-// writeRunTable prints a run's copies, one per line, within 100 columns.
+// writeRunTable prints a run's copies, one per line, in columns sized to
+// their content. Nothing is cut: a key, a backup name or an error shortened
+// with "..." could not be copied into the next command, and an error would
+// lose its code or request id.
 func writeRunTable(w io.Writer, st runStatus) {
-	fmt.Fprintf(w, "%-24s %-8s %-7s %s\n", "KEY", "CLOUD", "STATE", "BACKUP / ERROR")
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tCLOUD\tSTATE\tBACKUP / ERROR")
 	for _, c := range st.Copies {
 		detail := c.Result
 		if c.Error != "" {
 			detail = c.Error
 		}
-		fmt.Fprintf(w, "%-24s %-8s %-7s %s\n", shorten(c.Key, 24), c.Cloud, c.State, shorten(detail, 100-24-8-7-3))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Key, c.Cloud, c.State, detail)
 	}
+	tw.Flush()
 	var parts []string
 	for _, s := range []string{"done", "failed", "running", "queued"} {
 		parts = append(parts, fmt.Sprintf("%d %s", st.Counts[s], s))
@@ -109,9 +115,22 @@ func (a *app) applyCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "apply -f PLAN --state FILE",
 		Short: "Run a plan of copies as one fleet; rerun the same command to resume",
-		Long: `Run a plan of copies (YAML or JSON, see the planfile package) as one fleet: within each
-API's limits, with progress, and recorded in the state file so that rerunning the same command
-after any interruption (Ctrl-C, kill -9, a reboot) resumes, every copy made exactly once.
+		Long: `Run a plan of copies (YAML or JSON) as one fleet: within each API's limits, with
+progress, and recorded in the state file so that rerunning the same command after any
+interruption (Ctrl-C, kill -9, a reboot) resumes, every copy made exactly once.
+
+A plan lists copies under copies:, each one cloud (bigtable, spanner, cbr or fsx) with the
+fields of 'backupcopy copy CLOUD' in snake_case (--backup-id is backup_id) and an optional
+key (default: derived from the copy); clouds: holds client settings (fsx: {region},
+cbr: {region, project_id}, endpoint for any). Unknown fields are refused by name:
+
+  clouds:
+    fsx: {region: eu-west-1}
+  copies:
+    - key: orders-dr
+      spanner: {source: projects/p/instances/prod/backups/orders, parent: projects/p/instances/dr,
+                backup_id: orders-dr, expire_after: 168h}
+    - fsx: {source: backup-0123456789abcdef0, source_region: us-east-1}
 
 Exit status: 0 when every copy finished well, 1 when any failed, 2 on bad usage or a bad plan
 (nothing started: duplicate keys, an unknown cloud, an invalid request, the same source copied
@@ -239,11 +258,13 @@ func (a *app) fleetView(ctx context.Context) (onEvent func(fleet.Event), end fun
 			if t == nil {
 				t = pr.add(e.Cloud + " " + e.Key)
 			}
-			t.end(map[fleet.EventType]string{fleet.EventDone: "done", fleet.EventFailed: "failed"}[e.Type])
 			delete(tasks, e.Key)
 			if e.Type == fleet.EventFailed && !pr.tty {
+				t.end("") // one line says it failed, with why
 				a.logf("%s %s failed: %s", e.Cloud, e.Key, oneLine(fmt.Sprint(e.Err)))
+				break
 			}
+			t.end(map[fleet.EventType]string{fleet.EventDone: "done", fleet.EventFailed: "failed"}[e.Type])
 		}
 	}, end
 }
@@ -258,7 +279,11 @@ func (a *app) statusCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status --state FILE",
 		Short: "Show where each copy of a run stands",
-		Args:  cobra.NoArgs,
+		Long: `Show where each copy of a run stands (queued, running, done or failed), from the
+state file 'backupcopy apply' was given, without changing it; a run may be going on.`,
+		Example: `  backupcopy status --state nightly.state
+  backupcopy status --state nightly.state -o json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(out); err != nil {
 				return err

@@ -360,8 +360,10 @@ func (a *app) emulatorCommand() *cobra.Command {
 		faults   []string
 	)
 	cmd := &cobra.Command{
-		Use:   "emulator [--listen HOST:PORT] [--sources N] [--duration D] [-o env|json] [-v]",
-		Short: "Serve a local emulator of the four backup APIs on one loopback address",
+		Use: "emulator [--listen HOST:PORT] [--sources N] [--duration D] [-o env|json] [-v] [--fault F]",
+		// Use lists the flags already: no "[flags]" after it.
+		DisableFlagsInUseLine: true,
+		Short:                 "Serve a local emulator of the four backup APIs on one loopback address",
 		Long: `Serve the Bigtable, Spanner, CBR and FSx backup APIs from one process on one loopback
 address (Bigtable /v2/, Spanner /v1/, CBR /v3/, FSx by X-Amz-Target), with N ready source
 backups per cloud and destinations to copy into, until SIGINT or SIGTERM.

@@ -73,8 +73,10 @@ type task struct {
 
 // add starts showing a copy called label.
 func (pr *progress) add(label string) *task {
-	t := &task{pr: pr, label: shorten(label, labelWidth), last: -2, start: time.Now()}
+	t := &task{pr: pr, label: label, last: -2, start: time.Now()}
 	if pr.tty {
+		// A bar's label is cut to fit the line; a plain line keeps it whole.
+		t.label = shorten(label, labelWidth)
 		t.bar = pr.p.AddBar(100,
 			mpb.PrependDecorators(decor.Name(t.label, decor.WC{C: decor.DindentRight | decor.DextraSpace, W: labelWidth + 1})),
 			mpb.AppendDecorators(

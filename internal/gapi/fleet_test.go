@@ -44,7 +44,9 @@ func TestTargetFree(t *testing.T) {
 
 func TestFleetStart(t *testing.T) {
 	exists := status.Error(codes.AlreadyExists, "exists")
-	returns := func(name string, err error) func() (string, error) { return func() (string, error) { return name, err } }
+	returns := func(name string, err error) func() (string, error) {
+		return func() (string, error) { return name, err }
+	}
 	started, found := returns, returns
 	name, err := FleetStart(started("op1", nil), found("", errors.New("not called")))
 	require.NoError(t, err)

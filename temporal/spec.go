@@ -124,12 +124,9 @@ func PlanOf(name string, p *planfile.Plan) Plan {
 	return out
 }
 
-// adapter rebuilds the fleet adapter of spec with the clients c.
+// adapter rebuilds the fleet adapter of spec with the clients c: a Spanner
+// creation here, a copy through planfile's Clients.Adapter.
 func adapter(c *planfile.Clients, s CopySpec) (fleet.Adapter, error) {
-	missing := func(cloud string) error {
-		return fleet.Errorf(backupcopy.InvalidInput, "temporal: copy %q is a %s copy and this worker has no %s client: give Clients.%s to the worker", s.Key, cloud, cloud, clientField(cloud))
-	}
-	var a fleet.Adapter
 	set := 0
 	for _, p := range []bool{s.Bigtable != nil, s.Spanner != nil, s.SpannerCreate != nil, s.CBR != nil, s.FSx != nil} {
 		if p {
@@ -139,54 +136,11 @@ func adapter(c *planfile.Clients, s CopySpec) (fleet.Adapter, error) {
 	if set != 1 {
 		return nil, fleet.Errorf(backupcopy.InvalidInput, "temporal: copy %q sets %d requests: set exactly the one its cloud %q names", s.Key, set, s.Cloud)
 	}
-	switch {
-	case s.Cloud == Bigtable && s.Bigtable != nil:
-		if c.Bigtable == nil {
-			return nil, missing(Bigtable)
-		}
-		a = &bigtable.FleetCopy{Client: c.Bigtable, Request: *s.Bigtable, ExpireAfter: s.ExpireAfter}
-	case s.Cloud == Spanner && s.Spanner != nil:
+	if s.Cloud == SpannerCreate && s.SpannerCreate != nil {
 		if c.Spanner == nil {
-			return nil, missing(Spanner)
+			return nil, fleet.Errorf(backupcopy.InvalidInput, "temporal: copy %q: no spanner client: set Activities.Clients.Spanner", s.Key)
 		}
-		a = &spanner.FleetCopy{Client: c.Spanner, Request: *s.Spanner, ExpireAfter: s.ExpireAfter}
-	case s.Cloud == SpannerCreate && s.SpannerCreate != nil:
-		if c.Spanner == nil {
-			return nil, missing(Spanner)
-		}
-		a = &spanner.FleetCreate{Client: c.Spanner, Request: *s.SpannerCreate, ExpireAfter: s.ExpireAfter}
-	case s.Cloud == CBR && s.CBR != nil:
-		if c.CBR == nil {
-			return nil, missing(CBR)
-		}
-		a = &cbr.FleetCopy{Client: c.CBR, Request: *s.CBR}
-	case s.Cloud == FSx && s.FSx != nil:
-		if c.FSx == nil {
-			return nil, missing(FSx)
-		}
-		f := &fsx.FleetCopy{Client: c.FSx, Request: *s.FSx}
-		if r := s.FSx.SourceRegion; r != "" && r != c.FSx.Region() && c.FSxSource != nil {
-			src, err := c.FSxSource(r)
-			if err != nil {
-				return nil, fleet.Errorf(backupcopy.InvalidInput, "temporal: copy %q: no client of its source region: %s", s.Key, err)
-			}
-			f.SourceClient = src
-		}
-		a = f
-	default:
-		return nil, fleet.Errorf(backupcopy.InvalidInput, "temporal: copy %q: cloud %q does not match its request: use one of bigtable, spanner, spanner-create, cbr, fsx with its request", s.Key, s.Cloud)
+		return &spanner.FleetCreate{Client: c.Spanner, Request: *s.SpannerCreate, ExpireAfter: s.ExpireAfter}, nil
 	}
-	return a, nil
-}
-
-func clientField(cloud string) string {
-	switch cloud {
-	case Bigtable:
-		return "Bigtable"
-	case Spanner:
-		return "Spanner"
-	case CBR:
-		return "CBR"
-	}
-	return "FSx"
+	return c.Adapter(planfile.Copy{Key: s.Key, Cloud: s.Cloud, Bigtable: s.Bigtable, Spanner: s.Spanner, CBR: s.CBR, FSx: s.FSx, ExpireAfter: s.ExpireAfter})
 }

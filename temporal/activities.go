@@ -12,6 +12,7 @@ import (
 	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/fleet"
 	"github.com/backupcopy/backupcopy/lro"
+	"github.com/backupcopy/backupcopy/planfile"
 )
 
 // The names the workflow and activities are registered under (Register)
@@ -33,8 +34,15 @@ const (
 // activity rebuilds the copy's fleet adapter from it, so a copy is started,
 // found and followed through the same exactly-once paths as in a fleet run.
 type Activities struct {
-	// Clients are the clients copies are made with.
-	Clients Clients
+	// Clients are the clients copies are made with, one per cloud (build
+	// them with planfile's Settings.Clients); a cloud the worker does not
+	// serve may be left nil, and a copy of it fails with an error naming the
+	// missing client. Every worker of a task queue should hold clients of
+	// the same regions and endpoints: a copy's activities may run on any of
+	// them, and an FSx copy's limit group and destination are its client's
+	// region. FSxSource, if set, gives the clients of cross-region FSx
+	// copies' source regions, for the check that the source is AVAILABLE.
+	Clients planfile.Clients
 	// Adapter, if set, builds a copy's fleet adapter instead of Clients (for
 	// adapters of your own, or clients chosen per copy).
 	Adapter func(CopySpec) (fleet.Adapter, error)
@@ -50,7 +58,7 @@ func (a *Activities) adapter(s CopySpec) (fleet.Adapter, error) {
 	if a.Adapter != nil {
 		return a.Adapter(s)
 	}
-	return a.Clients.adapter(s)
+	return adapter(&a.Clients, s)
 }
 
 // CheckInput is what CheckPlan checks.

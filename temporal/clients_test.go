@@ -16,16 +16,16 @@ import (
 // (BACKUPCOPY_<CLOUD>_ENDPOINT, the AWS and Huawei Cloud variables; a
 // loopback http:// Google endpoint needs no credentials), make a plan on
 // the four clouds.
-func TestClientsFromEnv(t *testing.T) {
+func TestClientsFromEnvironment(t *testing.T) {
 	f := startFakes(t, 20*time.Millisecond)
 	f.bigtable.SetAuthRequired(false)
 	f.spanner.SetAuthRequired(false)
 	for k, v := range map[string]string{
-		temporal.EnvBigtableEndpoint:  f.bigtable.URL(),
-		temporal.EnvSpannerEndpoint:   f.spanner.URL(),
-		temporal.EnvCBREndpoint:       f.cbr.URL(),
-		temporal.EnvFSxEndpoint:       f.fsx.URL(),
-		temporal.EnvCBRRegion:         cbrtest.Region,
+		planfile.EnvBigtableEndpoint:  f.bigtable.URL(),
+		planfile.EnvSpannerEndpoint:   f.spanner.URL(),
+		planfile.EnvCBREndpoint:       f.cbr.URL(),
+		planfile.EnvFSxEndpoint:       f.fsx.URL(),
+		planfile.EnvCBRRegion:         cbrtest.Region,
 		"HUAWEICLOUD_SDK_AK":          cbrtest.AccessKey,
 		"HUAWEICLOUD_SDK_SK":          cbrtest.SecretKey,
 		"HUAWEICLOUD_SDK_PROJECT_ID":  cbrtest.ProjectID,
@@ -39,10 +39,10 @@ func TestClientsFromEnv(t *testing.T) {
 	} {
 		t.Setenv(k, v)
 	}
-	clients, skipped := temporal.ClientsFromEnv(context.Background(), planfile.Settings{})
+	clients, err := planfile.Settings{}.Clients(context.Background(), planfile.ClientOptions{})
 	t.Cleanup(func() { clients.Close() })
-	if len(skipped) > 0 {
-		t.Fatalf("skipped clients: %v", skipped)
+	if err != nil {
+		t.Fatalf("missing clients: %v", err)
 	}
 	plan := f.seed(counts{bigtable: 1, spannerCopy: 1, cbr: 1, fsx: 1})
 	res, _, _ := run(t, &temporal.Activities{Clients: clients}, plan, nil)

@@ -13,6 +13,7 @@ import (
 	"github.com/backupcopy/backupcopy/auth"
 	"github.com/backupcopy/backupcopy/fsx"
 	"github.com/backupcopy/backupcopy/fsx/fsxtest"
+	"github.com/backupcopy/backupcopy/planfile"
 	"github.com/backupcopy/backupcopy/temporal"
 )
 
@@ -38,7 +39,7 @@ func ExampleRunPlan() {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	env := suite.NewTestWorkflowEnvironment()
-	temporal.Register(env, &temporal.Activities{Clients: temporal.Clients{FSx: client}})
+	temporal.Register(env, &temporal.Activities{Clients: planfile.Clients{FSx: client}})
 	env.ExecuteWorkflow(temporal.WorkflowName, plan)
 
 	var res temporal.Result

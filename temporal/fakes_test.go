@@ -24,6 +24,7 @@ import (
 	"github.com/backupcopy/backupcopy/fsx"
 	"github.com/backupcopy/backupcopy/fsx/fsxtest"
 	"github.com/backupcopy/backupcopy/lro"
+	"github.com/backupcopy/backupcopy/planfile"
 	"github.com/backupcopy/backupcopy/spanner"
 	"github.com/backupcopy/backupcopy/spanner/spannertest"
 	"github.com/backupcopy/backupcopy/temporal"
@@ -35,7 +36,7 @@ type fakes struct {
 	spanner  *spannertest.Server
 	cbr      *cbrtest.Server
 	fsx      *fsxtest.Server
-	clients  temporal.Clients
+	clients  planfile.Clients
 	vault    string
 }
 

@@ -1,6 +1,9 @@
 package temporal
 
 import (
+	"bytes"
+	"encoding/json"
+	"reflect"
 	"time"
 
 	"github.com/backupcopy/backupcopy"
@@ -26,7 +29,7 @@ const (
 // that cloud's request, without a client. It is what the workflow's input,
 // its continue-as-new state and the activities' inputs hold, so it is plain
 // data (JSON through Temporal's default data converter); the worker rebuilds
-// the copy's fleet adapter from it with the clients it holds (see Clients).
+// the copy's fleet adapter from it with the clients it holds (see Activities.Clients).
 type CopySpec struct {
 	// Key names the copy: unique in the plan and stable, since the copy's
 	// token or id derives from the workflow id and the key.
@@ -45,6 +48,66 @@ type CopySpec struct {
 	ExpireAfter time.Duration `json:"expire_after,omitempty"`
 }
 
+// MarshalJSON encodes the spec with each request's zero fields left out
+// (a zero ExpireTime, an empty KMSKeyID, a nil Encryption), which decoding
+// restores, so that long plans stay small in a workflow's input.
+func (s CopySpec) MarshalJSON() ([]byte, error) {
+	type plain CopySpec // the fields, without this method
+	w := struct {
+		plain
+		Bigtable      json.RawMessage `json:"bigtable,omitempty"`
+		Spanner       json.RawMessage `json:"spanner,omitempty"`
+		SpannerCreate json.RawMessage `json:"spanner_create,omitempty"`
+		CBR           json.RawMessage `json:"cbr,omitempty"`
+		FSx           json.RawMessage `json:"fsx,omitempty"`
+	}{plain: plain(s)}
+	var err error
+	for _, f := range []struct {
+		dst *json.RawMessage
+		req any
+		set bool
+	}{
+		{&w.Bigtable, s.Bigtable, s.Bigtable != nil},
+		{&w.Spanner, s.Spanner, s.Spanner != nil},
+		{&w.SpannerCreate, s.SpannerCreate, s.SpannerCreate != nil},
+		{&w.CBR, s.CBR, s.CBR != nil},
+		{&w.FSx, s.FSx, s.FSx != nil},
+	} {
+		if f.set {
+			if *f.dst, err = withoutZeros(f.req); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return json.Marshal(w)
+}
+
+// withoutZeros encodes req, a pointer to a request struct, without the
+// fields whose encoding is that of the field's zero value.
+func withoutZeros(req any) (json.RawMessage, error) {
+	full, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	zero, err := json.Marshal(reflect.New(reflect.TypeOf(req).Elem()).Interface())
+	if err != nil {
+		return nil, err
+	}
+	var fields, zeros map[string]json.RawMessage
+	if err := json.Unmarshal(full, &fields); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(zero, &zeros); err != nil {
+		return nil, err
+	}
+	for k, v := range fields {
+		if bytes.Equal(v, zeros[k]) {
+			delete(fields, k)
+		}
+	}
+	return json.Marshal(fields)
+}
+
 // SpecOf returns the spec of a parsed plan file's copy.
 func SpecOf(c planfile.Copy) CopySpec {
 	return CopySpec{Key: c.Key, Cloud: c.Cloud, Bigtable: c.Bigtable, Spanner: c.Spanner, CBR: c.CBR, FSx: c.FSx, ExpireAfter: c.ExpireAfter}
@@ -52,7 +115,7 @@ func SpecOf(c planfile.Copy) CopySpec {
 
 // PlanOf returns the workflow input of a parsed plan file, named name (the
 // plan file's clouds: settings configure the worker's clients instead, see
-// ClientsFromEnv).
+// planfile's Settings.Clients).
 func PlanOf(name string, p *planfile.Plan) Plan {
 	out := Plan{Name: name, Copies: make([]CopySpec, 0, len(p.Copies))}
 	for _, c := range p.Copies {
@@ -61,29 +124,9 @@ func PlanOf(name string, p *planfile.Plan) Plan {
 	return out
 }
 
-// Clients are the clients a worker makes copies with, one per cloud; a
-// cloud that a worker does not serve may be left nil (a copy of it fails
-// with an error naming the missing client). Every worker of a task queue
-// should hold clients of the same regions and endpoints: a copy's
-// activities may run on any of them, and an FSx copy's limit group and
-// destination are its client's region.
-type Clients struct {
-	Bigtable *bigtable.Client
-	Spanner  *spanner.Client
-	CBR      *cbr.Client
-	// FSx is the destination region's client: FSx copies land in its region.
-	FSx *fsx.Client
-	// FSxSources are FSx clients of the source regions of cross-region
-	// copies, by region, for the check that the source is AVAILABLE.
-	FSxSources map[string]*fsx.Client
-}
-
-// adapter rebuilds the fleet adapter of spec with the clients.
-func (c *Clients) adapter(s CopySpec) (fleet.Adapter, error) {
-	missing := func(cloud string) error {
-		return fleet.Errorf(backupcopy.InvalidInput, "temporal: copy %q is a %s copy and this worker has no %s client: give Clients.%s to the worker", s.Key, cloud, cloud, clientField(cloud))
-	}
-	var a fleet.Adapter
+// adapter rebuilds the fleet adapter of spec with the clients c: a Spanner
+// creation here, a copy through planfile's Clients.Adapter.
+func adapter(c *planfile.Clients, s CopySpec) (fleet.Adapter, error) {
 	set := 0
 	for _, p := range []bool{s.Bigtable != nil, s.Spanner != nil, s.SpannerCreate != nil, s.CBR != nil, s.FSx != nil} {
 		if p {
@@ -93,50 +136,11 @@ func (c *Clients) adapter(s CopySpec) (fleet.Adapter, error) {
 	if set != 1 {
 		return nil, fleet.Errorf(backupcopy.InvalidInput, "temporal: copy %q sets %d requests: set exactly the one its cloud %q names", s.Key, set, s.Cloud)
 	}
-	switch {
-	case s.Cloud == Bigtable && s.Bigtable != nil:
-		if c.Bigtable == nil {
-			return nil, missing(Bigtable)
-		}
-		a = &bigtable.FleetCopy{Client: c.Bigtable, Request: *s.Bigtable, ExpireAfter: s.ExpireAfter}
-	case s.Cloud == Spanner && s.Spanner != nil:
+	if s.Cloud == SpannerCreate && s.SpannerCreate != nil {
 		if c.Spanner == nil {
-			return nil, missing(Spanner)
+			return nil, fleet.Errorf(backupcopy.InvalidInput, "temporal: copy %q: no spanner client: set Activities.Clients.Spanner", s.Key)
 		}
-		a = &spanner.FleetCopy{Client: c.Spanner, Request: *s.Spanner, ExpireAfter: s.ExpireAfter}
-	case s.Cloud == SpannerCreate && s.SpannerCreate != nil:
-		if c.Spanner == nil {
-			return nil, missing(Spanner)
-		}
-		a = &spanner.FleetCreate{Client: c.Spanner, Request: *s.SpannerCreate, ExpireAfter: s.ExpireAfter}
-	case s.Cloud == CBR && s.CBR != nil:
-		if c.CBR == nil {
-			return nil, missing(CBR)
-		}
-		a = &cbr.FleetCopy{Client: c.CBR, Request: *s.CBR}
-	case s.Cloud == FSx && s.FSx != nil:
-		if c.FSx == nil {
-			return nil, missing(FSx)
-		}
-		f := &fsx.FleetCopy{Client: c.FSx, Request: *s.FSx}
-		if r := s.FSx.SourceRegion; r != "" && r != c.FSx.Region() {
-			f.SourceClient = c.FSxSources[r]
-		}
-		a = f
-	default:
-		return nil, fleet.Errorf(backupcopy.InvalidInput, "temporal: copy %q: cloud %q does not match its request: use one of bigtable, spanner, spanner-create, cbr, fsx with its request", s.Key, s.Cloud)
+		return &spanner.FleetCreate{Client: c.Spanner, Request: *s.SpannerCreate, ExpireAfter: s.ExpireAfter}, nil
 	}
-	return a, nil
-}
-
-func clientField(cloud string) string {
-	switch cloud {
-	case Bigtable:
-		return "Bigtable"
-	case Spanner:
-		return "Spanner"
-	case CBR:
-		return "CBR"
-	}
-	return "FSx"
+	return c.Adapter(planfile.Copy{Key: s.Key, Cloud: s.Cloud, Bigtable: s.Bigtable, Spanner: s.Spanner, CBR: s.CBR, FSx: s.FSx, ExpireAfter: s.ExpireAfter})
 }

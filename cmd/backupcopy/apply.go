@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/backupcopy/backupcopy/fleet"
 	"github.com/backupcopy/backupcopy/fleet/journal"
-	"github.com/backupcopy/backupcopy/fsx"
 	"github.com/backupcopy/backupcopy/lro"
 	"github.com/backupcopy/backupcopy/planfile"
 )
@@ -98,60 +98,19 @@ func writeRunTable(w io.Writer, st runStatus) {
 }
 
 // fleetClients makes the clients the plan's clouds need.
-func (a *app) fleetClients(ctx context.Context, p *planfile.Plan) (planfile.Clients, func(), error) {
-	var c planfile.Clients
-	var closers []func() error
-	closeAll := func() {
-		for _, f := range closers {
-			f()
-		}
-	}
-	s := settings{Settings: p.Settings, counter: newSendCounter()}
-	used := map[string]bool{}
+func (a *app) fleetClients(ctx context.Context, p *planfile.Plan) (planfile.Clients, error) {
+	var used []string
 	for _, cp := range p.Copies {
-		used[cp.Cloud] = true
-	}
-	var err error
-	if used[planfile.Bigtable] {
-		if c.Bigtable, err = a.bigtableClient(ctx, s); err != nil {
-			return c, closeAll, err
-		}
-		closers = append(closers, c.Bigtable.Close)
-	}
-	if used[planfile.Spanner] {
-		if c.Spanner, err = a.spannerClient(ctx, s); err != nil {
-			return c, closeAll, err
-		}
-		closers = append(closers, c.Spanner.Close)
-	}
-	if used[planfile.CBR] {
-		if c.CBR, err = a.cbrClient(ctx, s); err != nil {
-			return c, closeAll, err
-		}
-		closers = append(closers, c.CBR.Close)
-	}
-	if used[planfile.FSx] {
-		if c.FSx, err = a.fsxClient(ctx, s); err != nil {
-			return c, closeAll, err
-		}
-		closers = append(closers, c.FSx.Close)
-		sources := map[string]*fsx.Client{}
-		c.FSxSource = func(region string) (*fsx.Client, error) {
-			if cl, ok := sources[region]; ok {
-				return cl, nil
-			}
-			ss := s
-			ss.FSx.Region = region
-			cl, err := a.fsxClient(ctx, ss)
-			if err != nil {
-				return nil, err
-			}
-			sources[region] = cl
-			closers = append(closers, cl.Close)
-			return cl, nil
+		if !slices.Contains(used, cp.Cloud) {
+			used = append(used, cp.Cloud)
 		}
 	}
-	return c, closeAll, nil
+	c, err := p.Settings.Clients(ctx, clientOptions(newSendCounter()), used...)
+	if err != nil {
+		c.Close()
+		return c, configErr(err)
+	}
+	return c, nil
 }
 
 func (a *app) applyCommand() *cobra.Command {
@@ -196,11 +155,11 @@ twice to the same destination, a source that is not ready), 130 interrupted.`,
 				return usagef("apply: %s", err)
 			}
 			ctx := cmd.Context()
-			clients, closeAll, err := a.fleetClients(ctx, p)
-			defer closeAll()
+			clients, err := a.fleetClients(ctx, p)
 			if err != nil {
 				return err
 			}
+			defer clients.Close()
 			fp, err := p.Fleet(planName, clients)
 			if err != nil {
 				return usagef("apply: %s", err)

@@ -123,10 +123,10 @@ func (e *emulator) seed(n int) (sources, destinations map[string]any) {
 // env is the variables that point the CLI and the official SDKs at base.
 func emulatorEnv(base string) map[string]string {
 	return map[string]string{
-		envBigtableEndpoint:          base,
-		envSpannerEndpoint:           base,
-		envCBREndpoint:               base,
-		envFSxEndpoint:               base,
+		planfile.EnvBigtableEndpoint: base,
+		planfile.EnvSpannerEndpoint:  base,
+		planfile.EnvCBREndpoint:      base,
+		planfile.EnvFSxEndpoint:      base,
 		"AWS_ENDPOINT_URL_FSX":       base,
 		"AWS_ACCESS_KEY_ID":          fsxtest.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY":      fsxtest.SecretAccessKey,
@@ -134,7 +134,7 @@ func emulatorEnv(base string) map[string]string {
 		"HUAWEICLOUD_SDK_AK":         cbrtest.AccessKey,
 		"HUAWEICLOUD_SDK_SK":         cbrtest.SecretKey,
 		"HUAWEICLOUD_SDK_PROJECT_ID": cbrtest.ProjectID,
-		envCBRRegion:                 cbrtest.Region,
+		planfile.EnvCBRRegion:        cbrtest.Region,
 	}
 }
 

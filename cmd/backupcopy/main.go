@@ -72,17 +72,16 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.msg }
 
-// app holds what commands share: the streams and the environment.
+// app holds what commands share: the streams and whether stderr is a terminal.
 type app struct {
 	stdout, stderr io.Writer
-	getenv         func(string) string
 	// stderrTTY says whether standard error is a terminal (live bars).
 	stderrTTY bool
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	a := &app{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, stderrTTY: isTerminal(os.Stderr)}
+	a := &app{stdout: os.Stdout, stderr: os.Stderr, stderrTTY: isTerminal(os.Stderr)}
 	code := a.run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)

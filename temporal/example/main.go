@@ -8,7 +8,7 @@
 // localhost:7233; namespace TEMPORAL_NAMESPACE, default "default"), serves
 // the task queue -queue with the workflow and activities of package
 // temporal, and builds its clients from the usual credentials and the
-// BACKUPCOPY_<CLOUD>_ENDPOINT variables (temporal.ClientsFromEnv), with the
+// BACKUPCOPY_<CLOUD>_ENDPOINT variables (planfile's Settings.Clients), with the
 // plan's clouds: section when -plan is given. The workflow id (-id) names the
 // run: the copies' tokens derive from it, so starting the same plan again
 // under the same id asks for the same copies, and a new id makes new ones.
@@ -82,10 +82,10 @@ func run(planPath, id, queue string, serve, zlib bool) error {
 	defer tc.Close()
 
 	if serve {
-		clients, skipped := temporal.ClientsFromEnv(ctx, settings)
+		clients, err := settings.Clients(ctx, planfile.ClientOptions{})
 		defer clients.Close()
-		for _, err := range skipped {
-			log.Printf("example: no client (its copies will fail): %v", err)
+		if err != nil {
+			log.Printf("example: some clients are missing (their copies will fail): %v", err)
 		}
 		w := worker.New(tc, queue, worker.Options{})
 		temporal.Register(w, &temporal.Activities{Clients: clients})

@@ -108,7 +108,7 @@ func (a *app) fleetClients(ctx context.Context, p *planfile.Plan) (planfile.Clie
 	c, err := p.Settings.Clients(ctx, clientOptions(newSendCounter()), used...)
 	if err != nil {
 		c.Close()
-		return c, configErr(err)
+		return c, configErr(err, true)
 	}
 	return c, nil
 }

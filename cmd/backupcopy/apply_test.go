@@ -182,3 +182,22 @@ func TestApplyInterruptedResumesExactlyOnce(t *testing.T) {
 		strings.Count(e.log.String(), "v20180301.CopyBackup -> 200")
 	assert.Equal(t, 5, copies, "every copy made exactly once:\n%s", e.log.String())
 }
+
+// A plan's client settings come from its clouds section or the variables,
+// so a missing one is named the way a plan user can set it: not with a flag
+// that apply does not have.
+func TestApplyMissingSettingNamesThePlanField(t *testing.T) {
+	e := startEmulator(t, "--sources", "1")
+	plan, state := writePlan(t, fmt.Sprintf("copies:\n  - cbr: {source: %s, destination_project_id: p, destination_region: cn-east-3, destination_vault_id: 00000002-0000-4000-9000-000000000000}\n",
+		e.sources("cbr")[0]))
+	saved := e.info.Env["HUAWEICLOUD_SDK_PROJECT_ID"]
+	delete(e.info.Env, "HUAWEICLOUD_SDK_PROJECT_ID")
+	defer func() { e.info.Env["HUAWEICLOUD_SDK_PROJECT_ID"] = saved }()
+	before := e.requests()
+	_, stderr, code := e.run(t, "apply", "-f", plan, "--state", state)
+	assert.Equal(t, 2, code, stderr)
+	assert.Contains(t, stderr, "clouds.cbr.project_id")
+	assert.NotContains(t, stderr, "--project-id")
+	assert.NotContains(t, stderr, "NewClient")
+	assert.Equal(t, before, e.requests(), "nothing sent")
+}

@@ -66,8 +66,9 @@ func clientOptions(counter *sendCounter) planfile.ClientOptions {
 
 // configErr turns an error of planfile's Settings.Clients into a usage
 // error: nothing was sent, and the fix is the caller's. Library option names
-// become the tool's flags and variables.
-func configErr(err error) error {
+// become what the caller can set: the command's flags, or, for a plan
+// (fromPlan), the plan's clouds section; both also take the variables.
+func configErr(err error, fromPlan bool) error {
 	var ce *planfile.ClientError
 	if !errors.As(err, &ce) {
 		return usagef("%s", oneLine(err.Error()))
@@ -81,9 +82,17 @@ func configErr(err error) error {
 	case cloud == planfile.CBR && strings.Contains(msg, "no credentials"):
 		msg = "cbr: no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK"
 	}
-	msg = strings.NewReplacer("use WithProjectID or set", "use --project-id or set", "use WithRegion", "use --region",
-		"WithEndpoint", "--endpoint",
-		"set clouds.cbr.region or "+planfile.EnvCBRRegion, "use --region or set "+planfile.EnvCBRRegion+" (or clouds.cbr.region in a plan)").Replace(msg)
+	msg = strings.Replace(msg, cloud+": NewClient: ", cloud+": ", 1)
+	if fromPlan {
+		section := "clouds." + cloud
+		msg = strings.NewReplacer("use WithProjectID or set", "set "+section+".project_id in the plan or set",
+			"use WithRegion", "set "+section+".region in the plan",
+			"WithEndpoint", section+".endpoint in the plan").Replace(msg)
+	} else {
+		msg = strings.NewReplacer("use WithProjectID or set", "use --project-id or set", "use WithRegion", "use --region",
+			"WithEndpoint", "--endpoint",
+			"set clouds.cbr.region or "+planfile.EnvCBRRegion, "use --region or set "+planfile.EnvCBRRegion+" (or clouds.cbr.region in a plan)").Replace(msg)
+	}
 	return usagef("%s", msg)
 }
 
@@ -105,7 +114,7 @@ func (a *app) connect(ctx context.Context, cloud string, ps planfile.Settings) (
 	counter := newSendCounter()
 	cs, err := ps.Clients(ctx, clientOptions(counter), cloud)
 	if err != nil {
-		return nil, configErr(err)
+		return nil, configErr(err, false)
 	}
 	cl := &client{cloud: cloud, counter: counter, close: cs.Close}
 	switch cloud {

@@ -52,7 +52,7 @@ func TestFlagWords(t *testing.T) {
 func TestRunTableKeepsWholeValues(t *testing.T) {
 	longKey := "a-rather-long-key-for-the-nightly-fsx-copy"
 	backup := "projects/backupcopy-emulator/instances/dr/clusters/dr-c1/backups/source-2-dr"
-	failure := "gave up after 1 failed attempts: operation error FSx: CopyBackup, https response error StatusCode: 500, RequestID: dee1411a-a551-fa38-731e-25fa5b2e5868, InternalServerError: An internal error occurred"
+	failure := "gave up after 1 failed attempt: operation error FSx: CopyBackup, https response error StatusCode: 500, RequestID: dee1411a-a551-fa38-731e-25fa5b2e5868, InternalServerError: An internal error occurred"
 	var b strings.Builder
 	writeRunTable(&b, newRunStatus(fleet.RunInfo{}, []copyStatus{
 		{Key: "orders-dr", Cloud: "bigtable", State: "done", Result: backup},

@@ -208,7 +208,9 @@ type OutcomeUnknownError struct {
 // Error returns "cbr: CopyBackup: the replicate request may have reached
 // CBR; check ...: " and Err's message.
 func (e *OutcomeUnknownError) Error() string {
-	return "cbr: CopyBackup: the replicate request may have reached CBR; check the backup's replication records before retrying: " + e.Err.Error()
+	// The cause carries the same "cbr: CopyBackup: " prefix; say it once.
+	return "cbr: CopyBackup: the replicate request may have reached CBR; check the backup's replication records before retrying: " +
+		strings.TrimPrefix(e.Err.Error(), "cbr: CopyBackup: ")
 }
 
 // Unwrap returns Err.

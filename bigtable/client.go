@@ -33,6 +33,9 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 
 func newClient(ctx context.Context, clk clock.Clock, opts ...Option) (*Client, error) {
 	s := apply(ctx, opts)
+	if s.clock != nil {
+		clk = s.clock
+	}
 	cfg, err := s.RESTConfig(service, DefaultEndpoint)
 	if err != nil {
 		return nil, err

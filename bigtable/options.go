@@ -8,7 +8,9 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/backupcopy/backupcopy/internal/clientopt"
+	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/gapi"
+	"github.com/backupcopy/backupcopy/lro"
 )
 
 // DefaultEndpoint is the Bigtable Admin API endpoint.
@@ -20,7 +22,8 @@ type Option func(*settings)
 // settings are a Client's options.
 type settings struct {
 	clientopt.Settings
-	auth gapi.AuthChoice
+	auth  gapi.AuthChoice
+	clock clock.Clock // WithClock
 }
 
 // WithEndpoint sets the endpoint as scheme://host[:port] (the client adds
@@ -53,6 +56,13 @@ func WithTokenSource(ts oauth2.TokenSource) Option {
 func WithoutAuthentication() Option {
 	return func(s *settings) { s.auth = gapi.AuthChoice{Set: true, None: true} }
 }
+
+// WithClock makes the client read the time from c and sleep on it: between
+// retries, between the polls of its operations' Wait, and when it checks
+// times against now (expire windows). Nil keeps the wall clock. It is for
+// tests and simulations: give one lro.NewScaledClock to the client and to
+// the fake (fake.SetClock(clk.Now)) and hours of copying run in seconds.
+func WithClock(c lro.Clock) Option { return func(s *settings) { s.clock = c } }
 
 // apply runs opts over fresh settings, then the module's own test override.
 func apply(ctx context.Context, opts []Option) *settings {

@@ -8,6 +8,7 @@ import (
 	"github.com/backupcopy/backupcopy/auth"
 	"github.com/backupcopy/backupcopy/internal/clientopt"
 	"github.com/backupcopy/backupcopy/internal/clock"
+	"github.com/backupcopy/backupcopy/lro"
 )
 
 // Option configures a Client: one of the With... functions of this package.
@@ -19,7 +20,7 @@ type settings struct {
 	region, projectID string
 	auth              authChoice
 	regionCheck       bool
-	clock             clock.Clock // tests
+	clock             clock.Clock // WithClock
 }
 
 // authChoice is one of akskAuth, tokenAuth, customAuth, or nil for the
@@ -92,8 +93,12 @@ func WithAuthenticator(a auth.Authenticator) Option {
 // WithRegion.
 func WithRegionCheck() Option { return func(s *settings) { s.regionCheck = true } }
 
-// withClock is for tests.
-func withClock(c clock.Clock) Option { return func(s *settings) { s.clock = c } }
+// WithClock makes the client read the time from c and sleep on it: between
+// retries, between the polls of its operations' Wait, and when it checks
+// times against now (expire windows). Nil keeps the wall clock. It is for
+// tests and simulations: give one lro.NewScaledClock to the client and to
+// the fake (fake.SetClock(clk.Now)) and hours of copying run in seconds.
+func WithClock(c lro.Clock) Option { return func(s *settings) { s.clock = c } }
 
 // apply runs opts over fresh settings, then the module's own test override.
 func apply(ctx context.Context, opts []Option) *settings {

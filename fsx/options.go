@@ -9,6 +9,7 @@ import (
 	"github.com/backupcopy/backupcopy/internal/clientopt"
 	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/rest"
+	"github.com/backupcopy/backupcopy/lro"
 )
 
 // Option configures a Client: one of the With... functions of this package.
@@ -21,7 +22,7 @@ type settings struct {
 	creds    auth.AWSCredentialsProvider
 	credsSet bool
 	fips     bool
-	clock    clock.Clock // tests
+	clock    clock.Clock // WithClock
 }
 
 // WithEndpoint sets the endpoint as scheme://host[:port] (a trailing '/' is
@@ -67,10 +68,12 @@ func WithFIPS() Option {
 	return func(s *settings) { s.fips = true }
 }
 
-// withClock is for tests.
-func withClock(c clock.Clock) Option {
-	return func(s *settings) { s.clock = c }
-}
+// WithClock makes the client read the time from c and sleep on it: between
+// retries, between the polls of its operations' Wait, and when it checks
+// times against now (expire windows). Nil keeps the wall clock. It is for
+// tests and simulations: give one lro.NewScaledClock to the client and to
+// the fake (fake.SetClock(clk.Now)) and hours of copying run in seconds.
+func WithClock(c lro.Clock) Option { return func(s *settings) { s.clock = c } }
 
 // withPolicy is for tests.
 func withPolicy(p rest.Policy) Option {

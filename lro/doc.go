@@ -124,6 +124,19 @@
 // example (*bigtable.Client).CopyBackupOperation: it returns a handle built
 // with New, whose state is unknown until its first Poll or Wait.
 //
+// # Hours of waiting in a test
+//
+// Every client has a WithClock option and every fake a SetClock method. Give
+// both one [ScaledClock] (NewScaledClock(start, 3600) runs an hour a second)
+// and the client's retries and poll sleeps, and the fake's operation
+// progress, run on one simulated time line; the fakes'
+// WithOperationDurations(min, max, seed) gives each operation its own
+// duration (for example 10 minutes to 2 hours), and their progress follows
+// an S-curve, not a straight line. Requests are signed with the client's
+// clock: a fake that checks signature dates (fsxtest, cbrtest with AK/SK)
+// then needs its WithoutAuthentication option. See the fsxtest package's
+// ExampleWithOperationDurations.
+//
 // # Dependencies
 //
 // Besides the standard library this package imports only an internal clock:

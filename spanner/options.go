@@ -10,6 +10,7 @@ import (
 	"github.com/backupcopy/backupcopy/internal/clientopt"
 	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/gapi"
+	"github.com/backupcopy/backupcopy/lro"
 )
 
 // DefaultEndpoint is the Cloud Spanner API endpoint.
@@ -22,7 +23,7 @@ type Option func(*settings)
 type settings struct {
 	clientopt.Settings
 	auth  gapi.AuthChoice
-	clock clock.Clock // tests
+	clock clock.Clock // WithClock
 }
 
 // WithEndpoint sets the endpoint as scheme://host[:port] (the client adds
@@ -68,5 +69,9 @@ func apply(ctx context.Context, opts []Option) *settings {
 	return s
 }
 
-// withClock makes the client and its operations read and sleep on c (tests).
-func withClock(c clock.Clock) Option { return func(s *settings) { s.clock = c } }
+// WithClock makes the client read the time from c and sleep on it: between
+// retries, between the polls of its operations' Wait, and when it checks
+// times against now (expire windows). Nil keeps the wall clock. It is for
+// tests and simulations: give one lro.NewScaledClock to the client and to
+// the fake (fake.SetClock(clk.Now)) and hours of copying run in seconds.
+func WithClock(c lro.Clock) Option { return func(s *settings) { s.clock = c } }

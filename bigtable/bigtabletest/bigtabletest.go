@@ -31,6 +31,7 @@ type Server struct {
 	ops          []*operation // in creation order
 	opByName     map[string]*operation
 	duration     time.Duration
+	spread       *fakesrv.Durations // per-operation durations, or nil
 	authRequired bool
 	pageSize     int
 	noListener   bool
@@ -114,6 +115,7 @@ func (s *Server) Close() { s.fs.Close() }
 func (s *Server) SetOperationDuration(d time.Duration) {
 	s.mu.Lock()
 	s.duration = max(d, 0)
+	s.spread = nil
 	s.mu.Unlock()
 }
 
@@ -504,7 +506,7 @@ func (s *Server) newOpLocked(kind opKind, backupName string, now time.Time) *ope
 		kind:     kind,
 		backup:   backupName,
 		start:    now,
-		duration: s.duration,
+		duration: s.nextDurationLocked(),
 	}
 	s.ops = append(s.ops, op)
 	s.opByName[op.name] = op
@@ -871,4 +873,12 @@ func retryInfo(d time.Duration) []any {
 		"@type":      "type.googleapis.com/google.rpc.RetryInfo",
 		"retryDelay": strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s",
 	}}
+}
+
+// nextDurationLocked is the duration of an operation that starts now.
+func (s *Server) nextDurationLocked() time.Duration {
+	if s.spread != nil {
+		return s.spread.Next()
+	}
+	return s.duration
 }

@@ -99,6 +99,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	duration   time.Duration
+	spread     *fakesrv.Durations // per-operation durations, or nil
 	caps       map[string][]string
 	backups    map[string]*cbr.Backup
 	order      []string // backup ids in insertion order
@@ -144,6 +145,7 @@ func (s *Server) Close() { s.fs.Close() }
 func (s *Server) SetOperationDuration(d time.Duration) {
 	s.mu.Lock()
 	s.duration = max(d, 0)
+	s.spread = nil
 	s.mu.Unlock()
 }
 
@@ -618,7 +620,7 @@ func (s *Server) replicate(w http.ResponseWriter, reqID, projectID, backupID str
 		SourceProjectID: projectID, SourceRegion: Region, VaultID: b.VaultID,
 	}
 	b.ReplicationRecords = append(b.ReplicationRecords, rec)
-	j := &job{backupID: b.ID, recordID: rec.ID, start: now, duration: s.duration}
+	j := &job{backupID: b.ID, recordID: rec.ID, start: now, duration: s.nextDurationLocked()}
 	if p.Name != nil {
 		j.name = *p.Name
 	}
@@ -649,4 +651,12 @@ func operationOf(r *http.Request) string {
 		return "CopyBackup"
 	}
 	return ""
+}
+
+// nextDurationLocked is the duration of an operation that starts now.
+func (s *Server) nextDurationLocked() time.Duration {
+	if s.spread != nil {
+		return s.spread.Next()
+	}
+	return s.duration
 }

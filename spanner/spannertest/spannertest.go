@@ -29,6 +29,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	duration   time.Duration
+	spread     *fakesrv.Durations // per-operation durations, or nil
 	noAuth     bool
 	token      string
 	instances  map[string]bool
@@ -98,6 +99,7 @@ func (s *Server) Now() time.Time { return s.fs.Now() }
 func (s *Server) SetOperationDuration(d time.Duration) {
 	s.mu.Lock()
 	s.duration = max(d, 0)
+	s.spread = nil
 	s.mu.Unlock()
 }
 
@@ -595,7 +597,7 @@ func (s *Server) startOp(now time.Time, b *spanner.Backup, copy bool, database, 
 	op := &operation{
 		name: fmt.Sprintf("%s/operations/_auto_op_%016x", b.Name, 0x5a17e00000+s.opSeq),
 		copy: copy, backup: b.Name, database: database, source: source,
-		start: micro(now), duration: s.duration,
+		start: micro(now), duration: s.nextDurationLocked(),
 	}
 	s.ops[op.name] = op
 	s.opOrder = append(s.opOrder, op.name)
@@ -824,4 +826,12 @@ func operationOf(r *http.Request) string {
 		return "GetOperation"
 	}
 	return ""
+}
+
+// nextDurationLocked is the duration of an operation that starts now.
+func (s *Server) nextDurationLocked() time.Duration {
+	if s.spread != nil {
+		return s.spread.Next()
+	}
+	return s.duration
 }

@@ -21,6 +21,7 @@ type Client struct {
 	rest   *rest.Client
 	clock  clock.Clock
 	lroCfg lro.Config
+	polls  *gapi.OperationPolls // shared polls of the operations
 	closed atomic.Bool
 }
 
@@ -58,6 +59,7 @@ func newClient(ctx context.Context, clk clock.Clock, opts ...Option) (*Client, e
 	return &Client{
 		rest:  rc,
 		clock: clk,
+		polls: newPolls(rc, clk),
 		lroCfg: lro.Config{
 			IsTransient:     rest.RetryPoll,
 			InitialInterval: DefaultPollInitial,

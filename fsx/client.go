@@ -14,6 +14,7 @@ import (
 	"github.com/backupcopy/backupcopy/auth/sigv4"
 	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/rest"
+	"github.com/backupcopy/backupcopy/internal/sharedpoll"
 	"github.com/backupcopy/backupcopy/lro"
 )
 
@@ -73,7 +74,7 @@ type Client struct {
 	endpoint string
 	clock    clock.Clock
 	lroCfg   lro.Config
-	batch    *batcher
+	polls    *sharedpoll.Batcher[*Backup]
 	closed   atomic.Bool
 }
 
@@ -156,7 +157,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 			Clock:           clk,
 		},
 	}
-	c.batch = &batcher{c: c}
+	c.polls = c.newPolls()
 	return c, nil
 }
 

@@ -139,6 +139,7 @@
 //
 // # Dependencies
 //
-// Besides the standard library this package imports only an internal clock:
-// importing it links no client and no cloud's code.
+// Besides the standard library this package imports only an internal clock
+// and the internal shared-poll scheduler's context key: importing it links
+// no client and no cloud's code.
 package lro

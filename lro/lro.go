@@ -10,6 +10,7 @@ import (
 
 	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/clock"
+	"github.com/backupcopy/backupcopy/internal/sharedpoll"
 )
 
 // State is what one poll learned.
@@ -259,8 +260,10 @@ func (o *Operation[R, M]) Wait(ctx context.Context, opts ...WaitOption) (*R, err
 		firstFailure time.Time // when the first of them failed
 	)
 	for {
+		slept := minSleep
 		if sleepFirst {
-			if err := clk.Sleep(ctx, jitter(interval, o.cfg.Rand())); err != nil {
+			slept = jitter(interval, o.cfg.Rand())
+			if err := clk.Sleep(ctx, slept); err != nil {
 				return nil, o.ctxError(err, lastErr)
 			}
 			interval = grow(interval, ws.max)
@@ -269,7 +272,10 @@ func (o *Operation[R, M]) Wait(ctx context.Context, opts ...WaitOption) (*R, err
 		}
 		sleepFirst = true
 
-		_, err := o.Poll(ctx)
+		// A client that shares polls among its waits (internal/sharedpoll)
+		// holds this poll back no longer than the sleep before it, so a
+		// single Wait polls on its own schedule.
+		_, err := o.Poll(sharedpoll.WithInterval(ctx, max(slept, minSleep)))
 		if res, opErr, done := o.outcome(); done {
 			report()
 			return res, opErr

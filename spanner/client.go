@@ -19,6 +19,7 @@ type Client struct {
 	rest   *rest.Client
 	clock  clock.Clock
 	lroCfg lro.Config
+	polls  *gapi.OperationPolls // shared polls of the operations
 	closed atomic.Bool
 }
 
@@ -55,7 +56,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{rest: rc, clock: clk, lroCfg: lro.Config{
+	return &Client{rest: rc, clock: clk, polls: newPolls(rc, clk), lroCfg: lro.Config{
 		IsTransient:     rest.RetryPoll,
 		InitialInterval: DefaultPollInitial,
 		MaxInterval:     DefaultPollMax,

@@ -154,11 +154,11 @@ type listOperationsResponse struct {
 
 // listOperations lists the operations at path that match filter, through
 // rest.Pages (lazy pages, repeated-token guard), stopping with errPageLimit
-// after MaxOperationPages pages.
-func listOperations(ctx context.Context, rc *rest.Client, op string, path rest.Path, filter string) iter.Seq2[*Operation, error] {
+// after maxPages pages.
+func listOperations(ctx context.Context, rc *rest.Client, op string, path rest.Path, filter string, maxPages int) iter.Seq2[*Operation, error] {
 	pages := 0
 	return rest.Pages(op, rc.MalformedPage(op), func(token string) ([]*Operation, string, error) {
-		if pages == MaxOperationPages {
+		if pages == maxPages {
 			return nil, "", errPageLimit
 		}
 		pages++
@@ -246,7 +246,7 @@ func (k OperationKind[R, M, W]) find(ctx context.Context, rc *rest.Client, r Rec
 	for {
 		var done *Operation
 		seen := false
-		for op, err := range listOperations(ctx, rc, r.ListOp, r.List, filter) {
+		for op, err := range listOperations(ctx, rc, r.ListOp, r.List, filter, MaxOperationPages) {
 			if errors.Is(err, errPageLimit) {
 				return done, nil
 			}

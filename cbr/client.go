@@ -46,6 +46,7 @@ type Client struct {
 	regionCheck bool
 	clock       clock.Clock
 	lroCfg      lro.Config
+	polls       *polls // shared replication polls
 	closed      atomic.Bool
 }
 
@@ -93,7 +94,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{
+	c := &Client{
 		rest:        rc,
 		projectID:   project,
 		region:      s.region,
@@ -105,7 +106,9 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 			MaxInterval:     DefaultPollMax,
 			Clock:           clk,
 		},
-	}, nil
+	}
+	c.polls = c.newPolls()
+	return c, nil
 }
 
 func authenticator(choice authChoice, project string) (rest.Authenticator, error) {

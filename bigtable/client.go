@@ -52,6 +52,7 @@ func newClient(ctx context.Context, clk clock.Clock, opts ...Option) (*Client, e
 	cfg.Hint = gapi.Hint
 	cfg.RequestIDHeaders = []string{"X-Request-Id", "X-Goog-Request-Id"}
 	cfg.Clock = clk
+	cfg.Budget = s.Budget(cfg.Endpoint, DefaultRequestRate, clk)
 	rc, err := rest.New(cfg)
 	if err != nil {
 		return nil, err

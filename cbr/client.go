@@ -90,6 +90,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	cfg.Hint = hint
 	cfg.RequestIDHeaders = []string{"X-Request-Id"}
 	cfg.Clock = clk
+	cfg.Budget = s.Budget(cfg.Endpoint, DefaultRequestRate, clk)
 	rc, err := rest.New(cfg)
 	if err != nil {
 		return nil, err

@@ -141,6 +141,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	cfg.Hint = func(resp *rest.Response, apiErr error) rest.Hint { return hint(resp, apiErr, clk.Now()) }
 	cfg.RequestIDHeaders = []string{RequestIDHeader, "X-Amz-Request-Id"}
 	cfg.Clock = clk
+	cfg.Budget = s.Budget(cfg.Endpoint, DefaultRequestRate, clk)
 	rc, err := rest.New(cfg)
 	if err != nil {
 		return nil, err

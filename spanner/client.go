@@ -52,6 +52,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 		clk = s.clock
 	}
 	cfg.Clock = clk
+	cfg.Budget = s.Budget(cfg.Endpoint, DefaultRequestRate, clk)
 	rc, err := rest.New(cfg)
 	if err != nil {
 		return nil, err

@@ -57,15 +57,17 @@ func newClient(ctx context.Context, clk clock.Clock, opts ...Option) (*Client, e
 	if err != nil {
 		return nil, err
 	}
+	polls := newPolls(rc, clk)
 	return &Client{
 		rest:  rc,
 		clock: clk,
-		polls: newPolls(rc, clk),
+		polls: polls,
 		lroCfg: lro.Config{
 			IsTransient:     rest.RetryPoll,
 			InitialInterval: DefaultPollInitial,
 			MaxInterval:     DefaultPollMax,
 			Clock:           clk,
+			Watch:           polls.Watch,
 		},
 	}, nil
 }

@@ -109,6 +109,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 		},
 	}
 	c.polls = c.newPolls()
+	c.lroCfg.Watch = c.polls.watch
 	return c, nil
 }
 

@@ -388,22 +388,12 @@ func (c *Client) CopyBackupOperation(name string) *CopyBackupOperation {
 // poller reads the source backup (through the shared polls, see polls.go)
 // and returns the state of the record.
 func (c *Client) poller(op *CopyBackupOperation, ref opRef) lro.PollFunc[ReplicationRecord, ReplicationRecord] {
-	var (
-		mu    sync.Mutex
-		vault string // the source backup's vault, once read
-	)
 	return func(ctx context.Context, _ string) (lro.State[ReplicationRecord, ReplicationRecord], error) {
 		var zero lro.State[ReplicationRecord, ReplicationRecord]
-		mu.Lock()
-		v := vault
-		mu.Unlock()
-		b, err := c.polls.get(ctx, ref.projectID, v, ref.backupID)
+		b, err := c.polls.get(ctx, ref.projectID, ref.backupID)
 		if err != nil {
 			return zero, err
 		}
-		mu.Lock()
-		vault = b.VaultID
-		mu.Unlock()
 		r := b.record(ref.recordID)
 		if r == nil {
 			return zero, &recordNotFoundError{backupID: ref.backupID, recordID: ref.recordID}

@@ -40,22 +40,57 @@ type polls struct {
 	b *sharedpoll.Batcher[*Backup]
 
 	mu      sync.Mutex
-	refused map[string]bool // groups whose list was refused
+	refused map[string]bool   // groups whose list was refused
+	vaults  map[string]string // backup id -> vault id, as polls read them
 }
 
 func (c *Client) newPolls() *polls {
-	p := &polls{c: c, refused: map[string]bool{}}
+	p := &polls{c: c, refused: map[string]bool{}, vaults: map[string]string{}}
 	p.b = sharedpoll.New(sharedpoll.Config[*Backup]{Clock: c.clock, Gap: pollGap, Fetch: p.fetch})
 	return p
 }
 
-// get reads backup backupID of project, in vault (if known).
-func (p *polls) get(ctx context.Context, project, vault, backupID string) (*Backup, error) {
-	key := project + "/" + vault
+// key is the group of backupID's polls: its project and vault, once a poll
+// has read the vault.
+func (p *polls) key(project, backupID string) string {
+	p.mu.Lock()
+	vault := p.vaults[backupID]
+	p.mu.Unlock()
 	if vault == "" {
-		key = project + "//" + backupID // a group of its own
+		return project + "//" + backupID // a group of its own
 	}
-	return p.b.Get(ctx, key, backupID)
+	return project + "/" + vault
+}
+
+// get reads backup backupID of project.
+func (p *polls) get(ctx context.Context, project, backupID string) (*Backup, error) {
+	b, err := p.b.Get(ctx, p.key(project, backupID), backupID)
+	if err == nil && b.VaultID != "" {
+		p.mu.Lock()
+		if len(p.vaults) >= maxKnownVaults {
+			clear(p.vaults)
+		}
+		p.vaults[backupID] = b.VaultID
+		p.mu.Unlock()
+	}
+	return b, err
+}
+
+// maxKnownVaults bounds the backup-to-vault map (a reset only makes the
+// next poll of each backup a show of its own).
+const maxKnownVaults = 100_000
+
+// watch is lro.Config.Watch for the replication called name: a list that
+// shows its record finished (or no longer shows its backup) wakes the wait.
+func (p *polls) watch(name string, wake func()) (stop func()) {
+	ref, err := parseName(name)
+	if err != nil {
+		return func() {}
+	}
+	return p.b.Watch(p.key(ref.projectID, ref.backupID), ref.backupID, func(b *Backup) bool {
+		r := b.record(ref.recordID)
+		return r == nil || r.Status == ReplicationSuccess || r.Status == ReplicationFail || r.Status == ReplicationSkip
+	}, wake)
 }
 
 // fetch answers one round for the group project/vault.
@@ -96,8 +131,17 @@ func (p *polls) list(ctx context.Context, project, vault string, ids []string, o
 	for _, id := range ids {
 		want[id] = true
 	}
-	left, offset := len(ids), 0
+	key := project + "/" + vault
+	watched := map[string]bool{}
+	for _, id := range p.b.Watched(key) {
+		if !want[id] {
+			watched[id] = true
+		}
+	}
+	left, offset, pages := len(ids)+len(watched), 0, 0
+	defer func() { p.b.Spent(key, pages) }()
 	for range maxPollPages {
+		pages++
 		q := url.Values{"vault_id": {vault}, "show_replication": {"true"}}
 		if offset > 0 {
 			q.Set("offset", strconv.Itoa(offset))
@@ -118,15 +162,26 @@ func (p *polls) list(ctx context.Context, project, vault string, ids []string, o
 		}
 		for i := range page.Backups {
 			b := &page.Backups[i]
-			if want[b.ID] {
+			switch {
+			case want[b.ID]:
 				if _, dup := out[b.ID]; !dup {
 					out[b.ID] = backupResult{Value: b}
 					left--
 				}
+			case watched[b.ID]:
+				delete(watched, b.ID)
+				left--
+				p.b.Seen(key, b.ID, b)
 			}
 		}
 		offset += len(page.Backups)
-		if left == 0 || len(page.Backups) == 0 || offset >= page.Count {
+		if left == 0 {
+			return nil
+		}
+		if len(page.Backups) == 0 || offset >= page.Count {
+			for id := range watched { // the list is complete: gone
+				p.b.Absent(key, id)
+			}
 			return nil
 		}
 	}

@@ -50,6 +50,13 @@ type Config struct {
 	// Rand returns a number in [0, 1) for jitter. Nil: math/rand/v2's
 	// Float64. It must be safe for concurrent use if Waits run concurrently.
 	Rand func() float64
+	// Watch, if set, is called by Wait before each sleep between polls of
+	// the operation called name; the client calls wake (at most once, from
+	// any goroutine) when it learns, for example from a poll it shared with
+	// other operations, that this one may have finished, and Wait then polls
+	// at once instead of at the end of its sleep. Wait calls the returned
+	// stop when the sleep ends. Nil: every sleep runs its course.
+	Watch func(name string, wake func()) (stop func())
 }
 
 // Clock reads the time and sleeps: Wait's schedule runs on it, so a test
@@ -263,7 +270,7 @@ func (o *Operation[R, M]) Wait(ctx context.Context, opts ...WaitOption) (*R, err
 		slept := minSleep
 		if sleepFirst {
 			slept = jitter(interval, o.cfg.Rand())
-			if err := clk.Sleep(ctx, slept); err != nil {
+			if err := o.sleep(ctx, slept); err != nil {
 				return nil, o.ctxError(err, lastErr)
 			}
 			interval = grow(interval, ws.max)
@@ -301,6 +308,23 @@ func (o *Operation[R, M]) Wait(ctx context.Context, opts ...WaitOption) (*R, err
 				o.name, failures, span.Round(time.Millisecond), err)
 		}
 	}
+}
+
+// sleep sleeps d on the clock, or until the client wakes the wait
+// (Config.Watch) or ctx ends; only the last is an error.
+func (o *Operation[R, M]) sleep(ctx context.Context, d time.Duration) error {
+	if o.cfg.Watch == nil {
+		return o.cfg.Clock.Sleep(ctx, d)
+	}
+	sctx, wake := context.WithCancel(ctx)
+	stop := o.cfg.Watch(o.name, wake)
+	err := o.cfg.Clock.Sleep(sctx, d)
+	stop()
+	wake()
+	if err != nil && ctx.Err() == nil {
+		return nil // woken early: poll now
+	}
+	return err
 }
 
 // minSleep is the smallest sleep between polls (unless the interval itself

@@ -57,11 +57,13 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{rest: rc, clock: clk, polls: newPolls(rc, clk), lroCfg: lro.Config{
+	polls := newPolls(rc, clk)
+	return &Client{rest: rc, clock: clk, polls: polls, lroCfg: lro.Config{
 		IsTransient:     rest.RetryPoll,
 		InitialInterval: DefaultPollInitial,
 		MaxInterval:     DefaultPollMax,
 		Clock:           clk,
+		Watch:           polls.Watch,
 	}}, nil
 }
 

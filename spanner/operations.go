@@ -90,9 +90,9 @@ func newPolls(rc *rest.Client, clk clock.Clock) *gapi.OperationPolls {
 		Client: rc,
 		Clock:  clk,
 		Parent: func(name string) string {
-			parts := strings.SplitN(name, "/", 5) // projects/p/instances/i/backups/...
-			if len(parts) < 5 {
-				return ""
+			parts := strings.SplitN(name, "/", 5) // projects/p/instances/i/backups/b/operations/o
+			if len(parts) < 5 || !strings.Contains(parts[4], "/operations/") {
+				return "" // a backup's name: its handle reads the backup
 			}
 			return strings.Join(parts[:4], "/")
 		},

@@ -154,14 +154,16 @@ type listOperationsResponse struct {
 
 // listOperations lists the operations at path that match filter, through
 // rest.Pages (lazy pages, repeated-token guard), stopping with errPageLimit
-// after maxPages pages.
-func listOperations(ctx context.Context, rc *rest.Client, op string, path rest.Path, filter string, maxPages int) iter.Seq2[*Operation, error] {
-	pages := 0
+// after maxPages pages. If pages is not nil it counts the requests made.
+func listOperations(ctx context.Context, rc *rest.Client, op string, path rest.Path, filter string, maxPages int, pages *int) iter.Seq2[*Operation, error] {
+	if pages == nil {
+		pages = new(int)
+	}
 	return rest.Pages(op, rc.MalformedPage(op), func(token string) ([]*Operation, string, error) {
-		if pages == maxPages {
+		if *pages == maxPages {
 			return nil, "", errPageLimit
 		}
-		pages++
+		*pages++
 		q := url.Values{}
 		if filter != "" {
 			q.Set("filter", filter)
@@ -246,7 +248,7 @@ func (k OperationKind[R, M, W]) find(ctx context.Context, rc *rest.Client, r Rec
 	for {
 		var done *Operation
 		seen := false
-		for op, err := range listOperations(ctx, rc, r.ListOp, r.List, filter, MaxOperationPages) {
+		for op, err := range listOperations(ctx, rc, r.ListOp, r.List, filter, MaxOperationPages, nil) {
 			if errors.Is(err, errPageLimit) {
 				return done, nil
 			}

@@ -123,33 +123,62 @@ func (p *OperationPolls) fetch(ctx context.Context, parent string, names []strin
 	return out
 }
 
-// listRunning lists parent's running operations until every name has been
-// seen (or the list ends) and records those it sees in out.
+// listRunning lists parent's running operations until every polled or
+// watched name has been seen (or the list ends), records the polled ones it
+// sees in out, and wakes the watched ones a complete list does not show
+// (they have finished).
 func (p *OperationPolls) listRunning(ctx context.Context, parent string, names []string, out map[string]sharedpoll.Result[*Operation]) error {
 	want := make(map[string]bool, len(names))
 	for _, n := range names {
 		want[n] = true
 	}
-	left := len(names)
-	for op, err := range listOperations(ctx, p.rc, p.listOp, p.list(parent), RunningFilter, MaxPollPages) {
+	watched := map[string]bool{}
+	for _, n := range p.b.Watched(parent) {
+		if !want[n] {
+			watched[n] = true
+		}
+	}
+	left := len(want) + len(watched)
+	pages := 0
+	defer func() { p.b.Spent(parent, pages) }()
+	for op, err := range listOperations(ctx, p.rc, p.listOp, p.list(parent), RunningFilter, MaxPollPages, &pages) {
 		if errors.Is(err, errPageLimit) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if op == nil || !want[op.Name] {
+		switch {
+		case op == nil:
 			continue
-		}
-		if _, dup := out[op.Name]; !dup {
-			out[op.Name] = sharedpoll.Result[*Operation]{Value: op}
+		case want[op.Name]:
+			if _, dup := out[op.Name]; !dup {
+				out[op.Name] = sharedpoll.Result[*Operation]{Value: op}
+				left--
+			}
+		case watched[op.Name]:
+			delete(watched, op.Name)
 			left--
+			p.b.Seen(parent, op.Name, op)
 		}
 		if left == 0 {
 			return nil
 		}
 	}
+	for n := range watched { // the list is complete: these are no longer running
+		p.b.Absent(parent, n)
+	}
 	return nil
+}
+
+// Watch is lro.Config.Watch for the operations of these polls: a list that
+// no longer shows the operation as running wakes the wait.
+func (p *OperationPolls) Watch(name string, wake func()) (stop func()) {
+	parent := p.parent(name)
+	if parent == "" {
+		return func() {}
+	}
+	return p.b.Watch(parent, name, func(op *Operation) bool { return op.Done }, wake)
 }
 
 // listRefused reports whether a list error means this parent's list cannot

@@ -71,6 +71,14 @@ type group[T any] struct {
 	running bool      // a goroutine makes this group's rounds
 	last    time.Time // start of the previous round
 	had     bool      // a previous round exists
+	cost    int       // requests the previous round's fetches made (Spent)
+	watches map[string][]*watch[T]
+}
+
+// watch is a Wait asleep between polls that a round may wake.
+type watch[T any] struct {
+	check func(T) bool // reports whether a value seen means "poll now"
+	wake  func()
 }
 
 // New returns a Batcher for cfg.
@@ -134,7 +142,7 @@ func (b *Batcher[T]) run(name string, g *group[T]) {
 		b.mu.Lock()
 		wait := time.Duration(0)
 		if g.had && len(g.queue) > 0 {
-			gap := b.cfg.Gap
+			gap := b.cfg.Gap * time.Duration(max(g.cost, 1))
 			for _, w := range g.queue {
 				if w.interval > 0 && w.interval < gap {
 					gap = w.interval
@@ -156,7 +164,7 @@ func (b *Batcher[T]) run(name string, g *group[T]) {
 			b.mu.Unlock()
 			return
 		}
-		g.last, g.had = clk.Now(), true
+		g.last, g.had, g.cost = clk.Now(), true, 0
 		b.mu.Unlock()
 		for len(queue) > 0 {
 			var batch, left []waiter[T]
@@ -212,6 +220,105 @@ func (b *Batcher[T]) send(name string, batch []waiter[T]) {
 		}
 		w.ch <- r
 	}
+}
+
+// Watch registers a Wait asleep until its next poll of id in group key: a
+// round that sees a value for id (Seen) for which check reports true, or
+// that finds id absent where it would be listed (Absent), calls wake (once)
+// so the Wait polls at once rather than at the end of its sleep. Call stop
+// when the sleep ends.
+func (b *Batcher[T]) Watch(key, id string, check func(T) bool, wake func()) (stop func()) {
+	w := &watch[T]{check: check, wake: wake}
+	b.mu.Lock()
+	g := b.groups[key]
+	if g == nil {
+		g = &group[T]{}
+		b.groups[key] = g
+	}
+	if g.watches == nil {
+		g.watches = map[string][]*watch[T]{}
+	}
+	g.watches[id] = append(g.watches[id], w)
+	b.mu.Unlock()
+	return func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		ws := g.watches[id]
+		for i, x := range ws {
+			if x == w {
+				ws = append(ws[:i], ws[i+1:]...)
+				break
+			}
+		}
+		if len(ws) == 0 {
+			delete(g.watches, id)
+		} else {
+			g.watches[id] = ws
+		}
+	}
+}
+
+// Watched returns the ids of group key that sleeping Waits watch.
+func (b *Batcher[T]) Watched(key string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	g := b.groups[key]
+	if g == nil {
+		return nil
+	}
+	ids := make([]string, 0, len(g.watches))
+	for id := range g.watches {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// Seen tells the watches of id in group key about a value a fetch read;
+// those whose check holds are woken and removed.
+func (b *Batcher[T]) Seen(key, id string, v T) {
+	b.wake(key, id, func(w *watch[T]) bool { return w.check != nil && w.check(v) })
+}
+
+// Absent wakes the watches of id in group key: a complete list did not
+// show it, so its state has changed (for example it finished).
+func (b *Batcher[T]) Absent(key, id string) {
+	b.wake(key, id, func(*watch[T]) bool { return true })
+}
+
+func (b *Batcher[T]) wake(key, id string, pick func(*watch[T]) bool) {
+	var fire []func()
+	b.mu.Lock()
+	if g := b.groups[key]; g != nil {
+		ws := g.watches[id]
+		keep := ws[:0]
+		for _, w := range ws {
+			if pick(w) {
+				fire = append(fire, w.wake)
+			} else {
+				keep = append(keep, w)
+			}
+		}
+		if len(keep) == 0 {
+			delete(g.watches, id)
+		} else {
+			g.watches[id] = keep
+		}
+	}
+	b.mu.Unlock()
+	for _, f := range fire {
+		f()
+	}
+}
+
+// Spent records that a fetch of group key made n requests: the group's
+// next round comes no sooner than n times Gap after this one (so a list of
+// many pages is made less often), unless a wait's interval is shorter.
+func (b *Batcher[T]) Spent(key string, n int) {
+	b.mu.Lock()
+	if g := b.groups[key]; g != nil {
+		g.cost += n
+	}
+	b.mu.Unlock()
 }
 
 type intervalKey struct{}

@@ -141,3 +141,33 @@ func TestBatcherGap(t *testing.T) {
 		}
 	}
 }
+
+// A watch is woken by a value its check accepts or by Absent, once, and not
+// after stop; Watched lists the watched ids.
+func TestBatcherWatch(t *testing.T) {
+	b := New(Config[int]{})
+	woken := map[string]int{}
+	var stops []func()
+	for _, id := range []string{"a", "b", "c"} {
+		stops = append(stops, b.Watch("g", id, func(v int) bool { return v == 100 }, func() { woken[id]++ }))
+	}
+	ids := b.Watched("g")
+	slices.Sort(ids)
+	if !slices.Equal(ids, []string{"a", "b", "c"}) {
+		t.Fatalf("watched %v", ids)
+	}
+	b.Seen("g", "a", 50)  // still running: no wake
+	b.Seen("g", "a", 100) // finished
+	b.Seen("g", "a", 100) // already woken and removed
+	b.Absent("g", "b")
+	stops[2]()
+	b.Absent("g", "c")
+	stops[0]()
+	stops[1]()
+	if woken["a"] != 1 || woken["b"] != 1 || woken["c"] != 0 {
+		t.Errorf("woken %v, want a and b once", woken)
+	}
+	if ids := b.Watched("g"); len(ids) != 0 {
+		t.Errorf("watched after stop: %v", ids)
+	}
+}

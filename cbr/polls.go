@@ -100,7 +100,9 @@ func (p *polls) fetch(ctx context.Context, key string, ids []string) map[string]
 	p.mu.Lock()
 	refused := p.refused[key]
 	p.mu.Unlock()
-	if len(ids) > 1 && vault != "" && !strings.Contains(vault, "/") && !refused {
+	// A list answers every backup of the vault: worth it for two polls, or
+	// for one while other waits sleep (it may wake them).
+	if (len(ids) > 1 || len(p.b.Watched(key)) > 0) && vault != "" && !strings.Contains(vault, "/") && !refused {
 		if err := p.list(ctx, project, vault, ids, out); err != nil {
 			if !listRefused(err) {
 				for _, id := range ids {

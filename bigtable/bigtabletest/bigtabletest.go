@@ -711,26 +711,36 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request, scope st
 		writeBadRequest(w, "filter", "Invalid filter: "+err.Error())
 		return
 	}
-	var list []gapi.Operation
+	// A filter on name and done only is matched without rendering each
+	// operation; only the page is rendered.
+	light := !strings.Contains(q.Get("filter"), "metadata")
+	var matched []*operation
 	for i := len(s.ops) - 1; i >= 0; i-- { // newest first
 		op := s.ops[i]
 		if !strings.HasPrefix(op.name, scope+"/") {
 			continue
 		}
-		j := s.opJSON(op, now)
+		j := gapi.Operation{Name: op.name, Done: op.done}
+		if !light {
+			j = s.opJSON(op, now)
+		}
 		if match(&j) {
-			list = append(list, j)
+			matched = append(matched, op)
 		}
 	}
-	start, size, ok := pageWindow(w, q.Get("pageToken"), q.Get("pageSize"), s.pageSize, len(list))
+	start, size, ok := pageWindow(w, q.Get("pageToken"), q.Get("pageSize"), s.pageSize, len(matched))
 	if !ok {
 		return
+	}
+	var list []gapi.Operation
+	for _, op := range matched[start:min(start+size, len(matched))] {
+		list = append(list, s.opJSON(op, now))
 	}
 	out := struct {
 		Operations    []gapi.Operation `json:"operations,omitempty"`
 		NextPageToken string           `json:"nextPageToken,omitempty"`
-	}{Operations: list[start:min(start+size, len(list))]}
-	if start+size < len(list) {
+	}{Operations: list}
+	if start+size < len(matched) {
 		out.NextPageToken = pageToken(start + size)
 	}
 	fakesrv.WriteJSON(w, http.StatusOK, out)

@@ -98,7 +98,9 @@ func (p *OperationPolls) fetch(ctx context.Context, parent string, names []strin
 	p.mu.Lock()
 	refused := p.refused[parent]
 	p.mu.Unlock()
-	if len(names) > 1 && parent != "" && !refused {
+	// A list answers every running operation of the parent: worth it for
+	// two polls, or for one while other waits sleep (it may wake them).
+	if (len(names) > 1 || len(p.b.Watched(parent)) > 0) && parent != "" && !refused {
 		if err := p.listRunning(ctx, parent, names, out); err != nil {
 			if !listRefused(err) {
 				for _, n := range names {

@@ -9,8 +9,8 @@
 // of waits that woke together) and no sooner than Gap after the group's
 // previous round (so thousands of waits on their own schedules make at most
 // one round per Gap), but never later than the shortest poll interval among
-// the waits in it (see WithInterval), so a single fast-polling Wait is not
-// slowed. Each fetch runs on its own goroutine with a context that ends when
+// the waits in it (see WithInterval) while at most one other wait watches
+// the group, so a single fast-polling Wait is not slowed. Each fetch runs on its own goroutine with a context that ends when
 // the last of its waiters has left, so a hung request neither holds up later
 // rounds nor outlives its callers.
 package sharedpoll
@@ -143,9 +143,11 @@ func (b *Batcher[T]) run(name string, g *group[T]) {
 		wait := time.Duration(0)
 		if g.had && len(g.queue) > 0 {
 			gap := b.cfg.Gap * time.Duration(max(g.cost, 1))
-			for _, w := range g.queue {
-				if w.interval > 0 && w.interval < gap {
-					gap = w.interval
+			if len(g.watches) <= 1 { // a lone wait keeps its own schedule
+				for _, w := range g.queue {
+					if w.interval > 0 && w.interval < gap {
+						gap = w.interval
+					}
 				}
 			}
 			wait = g.last.Add(gap).Sub(clk.Now())

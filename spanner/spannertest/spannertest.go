@@ -709,17 +709,23 @@ func clone(b *spanner.Backup) spanner.Backup {
 	return c
 }
 
+// MaxPageSize is the largest page a list returns, and the page a list
+// without pageSize gets: the API documents that a pageSize of 0 or less
+// "defaults to the server's maximum allowed page size" (backups.list,
+// backupOperations.list), without giving the number; 1000 is the fake's.
+const MaxPageSize = 1000
+
 // page cuts a sorted list by pageSize and pageToken (an offset).
 func page(n int, r *http.Request) (lo, hi int, next string, e *apiError) {
 	q := r.URL.Query()
-	size := 100
+	size := MaxPageSize
 	if v := q.Get("pageSize"); v != "" {
 		p, err := strconv.Atoi(v)
 		if err != nil {
 			return 0, 0, "", invalid("page_size", "Invalid page_size %q", v)
 		}
 		if p > 0 {
-			size = min(p, 1000)
+			size = min(p, MaxPageSize)
 		}
 	}
 	if v := q.Get("pageToken"); v != "" {
@@ -776,22 +782,26 @@ func (s *Server) listOperations(now time.Time, parent string, r *http.Request) (
 	if e != nil {
 		return 0, nil, e
 	}
-	var list []map[string]any
+	var matched []*operation
 	for _, name := range s.opOrder {
 		if !strings.HasPrefix(name, parent+"/backups/") {
 			continue
 		}
 		if op := s.ops[name]; match(op) {
-			list = append(list, s.opJSON(op, now))
+			matched = append(matched, op)
 		}
 	}
-	lo, hi, next, e := page(len(list), r)
+	lo, hi, next, e := page(len(matched), r)
 	if e != nil {
 		return 0, nil, e
 	}
 	out := map[string]any{}
 	if hi > lo {
-		out["operations"] = list[lo:hi]
+		list := make([]map[string]any, 0, hi-lo)
+		for _, op := range matched[lo:hi] { // only the page is rendered
+			list = append(list, s.opJSON(op, now))
+		}
+		out["operations"] = list
 	}
 	if next != "" {
 		out["nextPageToken"] = next

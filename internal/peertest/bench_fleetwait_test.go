@@ -203,7 +203,9 @@ func benchFleetClouds() []benchFleetCloud {
 				fake.AddBackup(bigtable.Backup{Name: btSrc, SourceTable: btTable, SizeBytes: 1 << 30})
 				fake.AddCluster(btDst)
 				tr.h = fake.Handler()
-				tr.isPoll = func(r *http.Request) bool { return r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v2/operations/") }
+				tr.isPoll = func(r *http.Request) bool {
+					return r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v2/operations/")
+				}
 				c, err := bigtable.NewClient(context.Background(), bigtable.WithEndpoint(benchFleetLoopURL), bigtable.WithoutAuthentication(),
 					bigtable.WithHTTPClient(&http.Client{Transport: tr}), bigtable.WithClock(clk), bigtable.WithRequestBudget(bigtable.DefaultRequestRate, 0))
 				if err != nil {
@@ -259,7 +261,9 @@ func benchFleetClouds() []benchFleetCloud {
 					ids[i] = fake.AddBackup(cbr.Backup{VaultID: vault}).ID
 				}
 				tr.h = fake.Handler()
-				tr.isPoll = func(r *http.Request) bool { return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/backups") }
+				tr.isPoll = func(r *http.Request) bool {
+					return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/backups")
+				}
 				c, err := cbr.NewClient(context.Background(), cbr.WithEndpoint(benchFleetLoopURL), cbr.WithRegion(cbrtest.Region),
 					cbr.WithProjectID(cbrtest.ProjectID), cbr.WithAKSK(cbrtest.AccessKey, cbrtest.SecretKey),
 					cbr.WithHTTPClient(&http.Client{Transport: tr}), cbr.WithClock(clk), cbr.WithRequestBudget(cbr.DefaultRequestRate, 0))

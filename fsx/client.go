@@ -159,6 +159,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 		},
 	}
 	c.polls = c.newPolls()
+	c.lroCfg.Watch = c.watch
 	return c, nil
 }
 

@@ -20,6 +20,11 @@ import (
 // says otherwise.
 const DefaultDuration = 2 * time.Second
 
+// MaxPageSize is the largest page a list returns unless SetPageSize says
+// otherwise. The API documents pageSize only as "the standard list page
+// size" (no maximum); 1000 is the fake's, the same as spannertest's.
+const MaxPageSize = 1000
+
 // Server is a running fake. Its methods are safe for concurrent use.
 type Server struct {
 	fs *fakesrv.Server
@@ -94,7 +99,7 @@ func NewServer(opts ...Option) *Server {
 		opByName:     map[string]*operation{},
 		duration:     DefaultDuration,
 		authRequired: true,
-		pageSize:     100,
+		pageSize:     MaxPageSize,
 	}
 	for _, o := range opts {
 		o(s)
@@ -127,7 +132,7 @@ func (s *Server) SetAuthRequired(required bool) {
 }
 
 // SetPageSize sets the largest page a list returns when the request sets no
-// smaller pageSize (default 100).
+// smaller pageSize (default MaxPageSize).
 func (s *Server) SetPageSize(n int) {
 	s.mu.Lock()
 	s.pageSize = max(n, 1)

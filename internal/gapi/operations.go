@@ -8,6 +8,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"google.golang.org/grpc/codes"
 
@@ -155,7 +156,7 @@ type listOperationsResponse struct {
 // listOperations lists the operations at path that match filter, through
 // rest.Pages (lazy pages, repeated-token guard), stopping with errPageLimit
 // after maxPages pages. If pages is not nil it counts the requests made.
-func listOperations(ctx context.Context, rc *rest.Client, op string, path rest.Path, filter string, maxPages int, pages *int) iter.Seq2[*Operation, error] {
+func listOperations(ctx context.Context, rc *rest.Client, op string, path rest.Path, filter string, pageSize, maxPages int, pages *int) iter.Seq2[*Operation, error] {
 	if pages == nil {
 		pages = new(int)
 	}
@@ -167,6 +168,9 @@ func listOperations(ctx context.Context, rc *rest.Client, op string, path rest.P
 		q := url.Values{}
 		if filter != "" {
 			q.Set("filter", filter)
+		}
+		if pageSize > 0 {
+			q.Set("pageSize", strconv.Itoa(pageSize))
 		}
 		if token != "" {
 			q.Set("pageToken", token)
@@ -248,7 +252,7 @@ func (k OperationKind[R, M, W]) find(ctx context.Context, rc *rest.Client, r Rec
 	for {
 		var done *Operation
 		seen := false
-		for op, err := range listOperations(ctx, rc, r.ListOp, r.List, filter, MaxOperationPages, nil) {
+		for op, err := range listOperations(ctx, rc, r.ListOp, r.List, filter, 0, MaxOperationPages, nil) {
 			if errors.Is(err, errPageLimit) {
 				return done, nil
 			}

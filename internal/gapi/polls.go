@@ -32,6 +32,13 @@ const RunningFilter = "done=false"
 // wait's own poll.
 const SharedPollGap = time.Second
 
+// PollPageSize is the pageSize of the lists of shared polls: the fewer
+// pages a round takes, the more often it can come within the request
+// budget. Neither API documents a maximum (Spanner: 0 means "the server's
+// maximum allowed page size"; Bigtable: "the standard list page size");
+// a server returns fewer when its maximum is lower.
+const PollPageSize = 1000
+
 // MaxPollPages bounds the pages one shared poll reads; operations on later
 // pages are read with operations.get.
 const MaxPollPages = 50
@@ -143,7 +150,7 @@ func (p *OperationPolls) listRunning(ctx context.Context, parent string, names [
 	left := len(want) + len(watched)
 	pages := 0
 	defer func() { p.b.Spent(parent, pages) }()
-	for op, err := range listOperations(ctx, p.rc, p.listOp, p.list(parent), RunningFilter, MaxPollPages, &pages) {
+	for op, err := range listOperations(ctx, p.rc, p.listOp, p.list(parent), RunningFilter, PollPageSize, MaxPollPages, &pages) {
 		if errors.Is(err, errPageLimit) {
 			return nil
 		}

@@ -115,7 +115,7 @@ func TestSharedPollListThenGetMissing(t *testing.T) {
 	p := newPolls(t, ps)
 	got := fetchStates(t, p, "a", "b", "c")
 	assert.Equal(t, map[string]string{"a": "running", "b": "running", "c": "done"}, got)
-	assert.Equal(t, []string{"list?filter=done%3Dfalse", "list?filter=done%3Dfalse&pageToken=p2", "get c"}, ps.requests())
+	assert.Equal(t, []string{"list?filter=done%3Dfalse&pageSize=1000", "list?filter=done%3Dfalse&pageSize=1000&pageToken=p2", "get c"}, ps.requests())
 }
 
 // Paging stops once every polled operation has been seen.
@@ -128,7 +128,7 @@ func TestSharedPollStopsPagingWhenAllSeen(t *testing.T) {
 	}
 	p := newPolls(t, ps)
 	assert.Equal(t, map[string]string{"a": "running", "b": "running"}, fetchStates(t, p, "a", "b"))
-	assert.Equal(t, []string{"list?filter=done%3Dfalse"}, ps.requests())
+	assert.Equal(t, []string{"list?filter=done%3Dfalse&pageSize=1000"}, ps.requests())
 }
 
 // A single poll reads its operation as before, without a list.
@@ -153,7 +153,7 @@ func TestSharedPollRefusedListFallsBackToGet(t *testing.T) {
 			p := newPolls(t, ps)
 			assert.Equal(t, map[string]string{"a": "done", "b": "done"}, fetchStates(t, p, "a", "b"))
 			assert.Equal(t, map[string]string{"a": "done", "b": "done"}, fetchStates(t, p, "a", "b"))
-			assert.Equal(t, []string{"list?filter=done%3Dfalse", "get a", "get b", "get a", "get b"}, ps.requests())
+			assert.Equal(t, []string{"list?filter=done%3Dfalse&pageSize=1000", "get a", "get b", "get a", "get b"}, ps.requests())
 		})
 	}
 }

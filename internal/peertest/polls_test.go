@@ -97,7 +97,7 @@ func TestBigtableSharedPollListMatchesOfficialClient(t *testing.T) {
 		t.Fatalf("lists %q, want one", got)
 	}
 	svc := btOfficial(t, rec.srv.URL)
-	if _, err := svc.Operations.Projects.Operations.List(parent).Filter("done=false").Context(context.Background()).Do(); err != nil {
+	if _, err := svc.Operations.Projects.Operations.List(parent).Filter("done=false").PageSize(1000).Context(context.Background()).Do(); err != nil {
 		t.Fatal(err)
 	}
 	if want := rec.take(); len(want) != 1 || want[0] != got[0] {
@@ -123,7 +123,7 @@ func TestSpannerSharedPollListMatchesOfficialClient(t *testing.T) {
 		t.Fatalf("lists %q, want one", got)
 	}
 	svc := officialSpanner(t, rec.srv.URL)
-	if _, err := svc.Projects.Instances.BackupOperations.List(parent).Filter("done=false").Context(context.Background()).Do(); err != nil {
+	if _, err := svc.Projects.Instances.BackupOperations.List(parent).Filter("done=false").PageSize(1000).Context(context.Background()).Do(); err != nil {
 		t.Fatal(err)
 	}
 	if want := rec.take(); len(want) != 1 || want[0] != got[0] {

@@ -17,8 +17,9 @@ package peertest
 //     rate; bursts of up to 10 come on top).
 //   - delay-p50-s, delay-p99-s: from the moment the fake finishes a copy
 //     (its start plus its drawn duration) to the moment its Wait returns.
-//   - B/waiting-op: (HeapInuse+StackInuse) with every Wait running, minus
-//     the same before the Waits started, divided by n.
+//   - B/waiting-op: (HeapInuse+StackInuse) once every copy has started and
+//     every Wait runs, minus the same before the first copy, divided by n
+//     (it includes the fake's record of each copy).
 //   - cpu-ms/sim-min: process CPU per simulated minute of the run (it
 //     includes the fake's work: a bound, not the client's share).
 //
@@ -337,45 +338,33 @@ func benchWaitFleet(b *testing.B, cloud benchFleetCloud, n int) {
 	defer cleanup()
 
 	// The fake draws the durations in creation order from the same spread.
+	// Each Wait starts as soon as its copy has started, as a fleet's would.
 	durations := fakesrv.NewDurations(benchFleetMin, benchFleetMax, benchFleetSeed)
 	ends := make([]time.Duration, n)
 	starts := make([]time.Duration, n)
-	waits := make([]func(context.Context) error, n)
-	for i := range n {
-		starts[i] = clk.Now().Sub(benchFleetT0)
-		w, err := start(i)
-		if err != nil {
-			b.Fatalf("copy %d: %v", i, err)
-		}
-		waits[i] = w
-		ends[i] = starts[i] + durations.Next()
-	}
-	tr.mu.Lock()
-	tr.polls = tr.polls[:0]
-	tr.mu.Unlock()
-
+	returned := make([]time.Duration, n)
+	errs := make([]error, n)
 	runtime.GC()
 	var before, during runtime.MemStats
 	runtime.ReadMemStats(&before)
 	cpu0u, cpu0s := benchCPUTime()
 	t0 := clk.Now().Sub(benchFleetT0)
-	returned := make([]time.Duration, n)
-	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
+		starts[i] = clk.Now().Sub(benchFleetT0)
+		wait, err := start(i)
+		if err != nil {
+			b.Fatalf("copy %d: %v", i, err)
+		}
+		ends[i] = starts[i] + durations.Next()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = waits[i](context.Background())
+			errs[i] = wait(context.Background())
 			returned[i] = clk.Now().Sub(benchFleetT0)
 		}()
 	}
-	// All Waits are running once their goroutines have started.
-	for runtime.NumGoroutine() < n {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(10 * time.Millisecond)
-	runtime.ReadMemStats(&during)
+	runtime.ReadMemStats(&during) // every Wait running
 	wg.Wait()
 	cpu1u, cpu1s := benchCPUTime()
 	t1 := clk.Now().Sub(benchFleetT0)

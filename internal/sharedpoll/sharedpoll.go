@@ -160,9 +160,8 @@ func (b *Batcher[T]) run(name string, g *group[T]) {
 		queue := g.queue
 		g.queue = nil
 		if len(queue) == 0 {
-			// The group (a few bytes per parent) keeps the time of its
-			// last round, so the next poll still keeps the gap.
 			g.running = false
+			b.dropIdleLocked(name, g)
 			b.mu.Unlock()
 			return
 		}
@@ -257,6 +256,17 @@ func (b *Batcher[T]) Watch(key, id string, check func(T) bool, wake func()) (sto
 		} else {
 			g.watches[id] = ws
 		}
+		b.dropIdleLocked(key, g)
+	}
+}
+
+// dropIdleLocked forgets group key when nothing waits or watches in it,
+// so groups do not pile up (one per backup for CBR's first polls). A
+// group with sleeping waits keeps the time of its last round, which spaces
+// the next; without them a lone wait's own schedule spaces its polls.
+func (b *Batcher[T]) dropIdleLocked(key string, g *group[T]) {
+	if !g.running && len(g.queue) == 0 && len(g.watches) == 0 && b.groups[key] == g {
+		delete(b.groups, key)
 	}
 }
 
@@ -305,6 +315,7 @@ func (b *Batcher[T]) wake(key, id string, pick func(*watch[T]) bool) {
 		} else {
 			g.watches[id] = keep
 		}
+		b.dropIdleLocked(key, g)
 	}
 	b.mu.Unlock()
 	for _, f := range fire {

@@ -171,3 +171,26 @@ func TestBatcherWatch(t *testing.T) {
 		t.Errorf("watched after stop: %v", ids)
 	}
 }
+
+// A group nothing waits on or watches is forgotten.
+func TestBatcherForgetsIdleGroups(t *testing.T) {
+	b := New(Config[int]{Fetch: func(_ context.Context, _ string, ids []string) map[string]Result[int] {
+		return map[string]Result[int]{ids[0]: {Value: 1}}
+	}})
+	for i := range 20 {
+		if _, err := b.Get(context.Background(), fmt.Sprint("backup-", i), "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := b.Watch("w", "x", nil, func() {})
+	stop()
+	for {
+		b.mu.Lock()
+		n := len(b.groups)
+		b.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(time.Millisecond) // the rounds' goroutines end after their answers
+	}
+}

@@ -127,7 +127,7 @@ func (c AWSCredentialsChain) Retrieve(ctx context.Context) (AWSCredentials, erro
 	if err := ctx.Err(); err != nil {
 		return AWSCredentials{}, err
 	}
-	return AWSCredentials{}, credcache.Errorf(backupcopy.PermissionDenied, "auth: no AWS credentials found (%s)", strings.Join(reasons, "; "))
+	return AWSCredentials{}, credcache.Errorf(backupcopy.PermissionDenied, "auth: no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a profile of the shared credentials file with AWS_PROFILE (tried: %s)", strings.Join(reasons, "; "))
 }
 
 // String lists the providers without their secrets.

@@ -117,7 +117,7 @@ func TestAWSCredentialsChain(t *testing.T) {
 		_, err := chain.Retrieve(context.Background())
 		require.Error(t, err)
 		msg := err.Error()
-		assert.Contains(t, msg, "no AWS credentials found")
+		assert.Contains(t, msg, "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
 		assert.Contains(t, msg, "EnvAWSCredentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
 		assert.Contains(t, msg, `SharedAWSCredentials{Profile: "ops"}: profile "ops" not found`)
 		assert.Contains(t, msg, "*auth.fakeAWSProvider: custom failure")

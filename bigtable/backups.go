@@ -31,7 +31,7 @@ func (c *Client) getBackup(ctx context.Context, name string) (*Backup, error) {
 		Path:   backupPath("name", name),
 		Mode:   rest.Idempotent,
 	})
-	return b, withOp("GetBackup", err)
+	return b, err
 }
 
 type listBackupsResponse struct {
@@ -68,7 +68,7 @@ func (c *Client) ListBackups(ctx context.Context, parent string) iter.Seq2[*Back
 					Mode:   rest.Idempotent,
 				})
 				if err != nil {
-					return nil, "", withOp("ListBackups", err)
+					return nil, "", err
 				}
 				return slices.DeleteFunc(out.Backups, func(b *Backup) bool { return b == nil }), out.NextPageToken, nil
 			})
@@ -100,7 +100,7 @@ func (c *Client) DeleteBackup(ctx context.Context, name string) error {
 	if err != nil && resp != nil && resp.Ambiguous && resp.Attempts > 1 && gapi.Code(err) == codes.NotFound {
 		return nil
 	}
-	return withOp("DeleteBackup", err)
+	return err
 }
 
 // backupNameOK reports whether name has the backup pattern (a resume token

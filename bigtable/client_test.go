@@ -738,3 +738,23 @@ func TestCopyBackupRecoveryLookupFails(t *testing.T) {
 	assert.Equal(t, 409, ae.HTTPCode())
 	assert.Equal(t, 2, posts)
 }
+
+// Every API error names the call it answers, in its Operation and its text.
+func TestAPIErrorsNameTheCall(t *testing.T) {
+	f := newFake(t)
+	c := newClient(t, f.URL())
+	ctx := context.Background()
+	missing := "projects/p/instances/i/clusters/c1/backups/missing"
+	_, getErr := c.GetBackup(ctx, missing)
+	var listErr error
+	for _, err := range c.ListBackups(ctx, "projects/p/instances/i/clusters/nowhere") {
+		listErr = err
+	}
+	_, copyErr := c.CopyBackup(ctx, &bigtable.CopyBackupRequest{Parent: dstCl, BackupID: "b", SourceBackup: missing, ExpireTime: time.Now().Add(48 * time.Hour)})
+	for op, err := range map[string]error{"GetBackup": getErr, "ListBackups": listErr, "DeleteBackup": c.DeleteBackup(ctx, missing), "CopyBackup": copyErr} {
+		var be *bigtable.Error
+		require.ErrorAs(t, err, &be, op)
+		assert.Equal(t, op, be.Operation)
+		assert.True(t, strings.HasPrefix(err.Error(), "bigtable: "+op+": "), "%s: %v", op, err)
+	}
+}

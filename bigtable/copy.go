@@ -49,7 +49,6 @@ type copyBackupBody struct {
 // is gone, a handle that follows the backup itself and whose Name is the
 // backup's name) instead of the error.
 func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyBackupOperation, error) {
-	const opName = "CopyBackup"
 	if err := c.check(); err != nil {
 		return nil, err
 	}
@@ -68,7 +67,6 @@ func (c *Client) CopyBackup(ctx context.Context, req *CopyBackupRequest) (*CopyB
 		Out:    op,
 	})
 	if err != nil {
-		err = withOp(opName, err)
 		if resp != nil && resp.Ambiguous && gapi.Code(err) == codes.AlreadyExists {
 			return c.recoverCopy(ctx, req, expire, err)
 		}

@@ -49,7 +49,6 @@ type createBackupBody struct {
 // CopyBackup (the existing backup must have this request's source table and
 // expire time).
 func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*CreateBackupOperation, error) {
-	const opName = "CreateBackup"
 	if err := c.check(); err != nil {
 		return nil, err
 	}
@@ -73,7 +72,6 @@ func (c *Client) CreateBackup(ctx context.Context, req *CreateBackupRequest) (*C
 		Out:    op,
 	})
 	if err != nil {
-		err = withOp(opName, err)
 		if resp != nil && resp.Ambiguous && gapi.Code(err) == codes.AlreadyExists {
 			return c.recoverCreate(ctx, req, expire, err)
 		}

@@ -2,7 +2,6 @@ package bigtable
 
 import (
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/googleapis/gax-go/v2/apierror"
@@ -98,13 +97,3 @@ func (e *Error) Is(target error) bool {
 }
 
 const service = "bigtable"
-
-// withOp names the call in an error whose decoder did not know it (a
-// finished operation's error).
-func withOp(op string, err error) error {
-	var e *Error
-	if errors.As(err, &e) && e.Operation == "" {
-		e.Operation = op
-	}
-	return err
-}

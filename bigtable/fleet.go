@@ -10,7 +10,6 @@ import (
 	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/fleet"
 	"github.com/backupcopy/backupcopy/internal/gapi"
-	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/lro"
 )
 
@@ -59,36 +58,21 @@ func (f *FleetCopy) target() string { return f.Request.Parent + "/backups/" + f.
 // Digest covers the request and ExpireAfter.
 func (f *FleetCopy) Digest() string {
 	r := &f.Request
-	return fleet.Digest("bigtable.copy", r.Parent, r.BackupID, r.SourceBackup, timeKey(r.ExpireTime), f.ExpireAfter.String())
-}
-
-func timeKey(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return fleet.Digest("bigtable.copy", r.Parent, r.BackupID, r.SourceBackup, gapi.TimeKey(r.ExpireTime), f.ExpireAfter.String())
 }
 
 // request returns the request with its expire time for a copy first
 // started at since (now if zero).
 func (f *FleetCopy) request(since time.Time) CopyBackupRequest {
 	r := f.Request
-	if r.ExpireTime.IsZero() && f.ExpireAfter > 0 {
-		if since.IsZero() {
-			since = f.Client.clock.Now()
-		}
-		r.ExpireTime = since.Add(f.ExpireAfter).UTC().Truncate(time.Microsecond)
-	}
+	r.ExpireTime = gapi.FleetExpire(r.ExpireTime, f.ExpireAfter, since, f.Client.clock.Now)
 	return r
 }
 
 // Validate checks the request as CopyBackup does, without I/O.
 func (f *FleetCopy) Validate() error {
-	if f.Client == nil {
-		return rest.Invalid("FleetCopy.Client", "is required", "")
-	}
-	if !f.Request.ExpireTime.IsZero() && f.ExpireAfter != 0 {
-		return rest.Invalid("FleetCopy.ExpireAfter", "must be zero when Request.ExpireTime is set", f.ExpireAfter.String())
+	if err := gapi.FleetCheck("FleetCopy", f.Client != nil, f.Request.ExpireTime, f.ExpireAfter); err != nil {
+		return err
 	}
 	r := f.request(time.Time{})
 	return r.validate(f.Client.clock.Now())
@@ -108,9 +92,8 @@ func (f *FleetCopy) Preflight(ctx context.Context) error {
 	if src.SourceBackup != "" {
 		problems = append(problems, fleet.Errorf(backupcopy.InvalidInput, "bigtable: source backup %s is itself a copy (of %s), and copying a copied backup is not allowed", src.Name, src.SourceBackup))
 	}
-	if _, err := f.Client.GetBackup(ctx, f.target()); err == nil {
-		problems = append(problems, fleet.Errorf(backupcopy.Conflict, "bigtable: backup %s already exists", f.target()))
-	} else if gapi.Code(err) != codes.NotFound {
+	_, err = f.Client.GetBackup(ctx, f.target())
+	if err := gapi.TargetFree(service, f.target(), err); err != nil {
 		problems = append(problems, err)
 	}
 	return errors.Join(problems...)
@@ -119,17 +102,14 @@ func (f *FleetCopy) Preflight(ctx context.Context) error {
 // Start calls CopyBackup. An ALREADY_EXISTS answer is checked with Find:
 // the backup an earlier attempt made is followed, any other is a conflict.
 func (f *FleetCopy) Start(ctx context.Context, a fleet.Attempt) (string, error) {
-	req := f.request(a.Since)
-	op, err := f.Client.CopyBackup(ctx, &req)
-	if err == nil {
-		return op.Name(), nil
-	}
-	if gapi.Code(err) == codes.AlreadyExists {
-		if name, ferr := f.Find(ctx, a); ferr == nil && name != "" {
-			return name, nil
+	return gapi.FleetStart(func() (string, error) {
+		req := f.request(a.Since)
+		op, err := f.Client.CopyBackup(ctx, &req)
+		if err != nil {
+			return "", err
 		}
-	}
-	return "", err
+		return op.Name(), nil
+	}, func() (string, error) { return f.Find(ctx, a) })
 }
 
 // Find reads the new backup's name (GetBackup): if it exists with this
@@ -157,14 +137,13 @@ func (f *FleetCopy) Find(ctx context.Context, a fleet.Attempt) (string, error) {
 // known (Bigtable forgets finished operations after a while, and a run may
 // resume late), it follows the backup the request names instead.
 func (f *FleetCopy) Wait(ctx context.Context, name string, opts ...lro.WaitOption) (string, error) {
-	b, err := f.Client.CopyBackupOperation(name).Wait(ctx, opts...)
-	if err != nil && name != f.target() && gapi.Code(err) == codes.NotFound && ctx.Err() == nil {
-		b, err = f.Client.CopyBackupOperation(f.target()).Wait(ctx, opts...)
-	}
-	if err != nil {
-		return "", err
-	}
-	return b.Name, nil
+	return gapi.FleetWait(ctx, name, f.target(), func(name string) (string, error) {
+		b, err := f.Client.CopyBackupOperation(name).Wait(ctx, opts...)
+		if err != nil {
+			return "", err
+		}
+		return b.Name, nil
+	})
 }
 
 var _ fleet.Adapter = (*FleetCopy)(nil)

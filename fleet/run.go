@@ -530,7 +530,7 @@ func (r *runner) handle(ctx context.Context, m msg) {
 		it.tries++
 		if it.tries >= r.opts.maxAttempts() {
 			r.pending--
-			it.err = fmt.Errorf("gave up after %d failed attempts: %w", it.tries, m.err)
+			it.err = fmt.Errorf("gave up after %s: %w", plural(it.tries, "failed attempt"), m.err)
 			from := it.rec.State
 			// The store keeps the copy Starting: a later run looks for it
 			// before sending anything.
@@ -760,4 +760,12 @@ func (r *runner) startFailed(ctx context.Context, it *item, rec *Record, err err
 		}
 		send(msgRetry, false)
 	}
+}
+
+// plural returns "1 thing" or "n things".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

@@ -20,6 +20,21 @@
 // backup_id); expire_after is a Go duration counted from when the copy
 // starts, expire_time an RFC 3339 time.
 //
+// # Fields
+//
+// A copy's fields, per cloud (required ones first; the flags of
+// `backupcopy copy CLOUD` are the same names with '-' for '_'):
+//
+//	bigtable: source, parent, backup_id, expire_after or expire_time
+//	spanner:  source, parent, backup_id, expire_after or expire_time, encryption_type, kms_key_name, kms_key_names
+//	cbr:      source, destination_project_id, destination_region, destination_vault_id, name, description, enable_acceleration
+//	fsx:      source, source_region, kms_key_id, client_request_token, copy_tags, tags
+//
+// fsx tags is a list of {key, value}. Under clouds:, bigtable and spanner take
+// endpoint; cbr takes region (of the sources), project_id and endpoint; fsx
+// takes region (the destination) and endpoint; `backupcopy apply` takes what
+// a plan leaves out from the environment, as `backupcopy copy` does.
+//
 // Parse refuses, with an error that names the copy and the field: unknown
 // fields (a misspelt field is never dropped silently), an unknown cloud, a
 // copy naming no cloud or two, a missing required field, a value of the

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/bigtable"
 	"github.com/backupcopy/backupcopy/cbr"
 	"github.com/backupcopy/backupcopy/fsx"
@@ -175,4 +176,16 @@ func TestFleet(t *testing.T) {
 	assert.True(t, b.Request.ExpireTime.IsZero())
 	assert.Equal(t, []string{"us-east-1"}, asked, "a source client for the cross-region FSx copy")
 	assert.NotNil(t, fp.Copies[2].Adapter.(*fsx.FleetCopy).SourceClient)
+}
+
+// A copy whose cloud has no client, or whose request is not the one its
+// cloud names, is bad input that names the copy.
+func TestAdapterErrors(t *testing.T) {
+	req := &fsx.CopyBackupRequest{SourceBackupID: "backup-0123456789abcdef0"}
+	_, err := Clients{}.Adapter(Copy{Key: "nightly", Cloud: FSx, FSx: req})
+	assert.EqualError(t, err, `planfile: copy "nightly": no fsx client: set Clients.FSx`)
+	assert.Equal(t, backupcopy.InvalidInput, backupcopy.KindOf(err))
+	_, err = Clients{}.Adapter(Copy{Key: "nightly", Cloud: CBR, FSx: req})
+	assert.ErrorContains(t, err, `cloud "cbr" does not match the request set`)
+	assert.Equal(t, backupcopy.InvalidInput, backupcopy.KindOf(err))
 }

@@ -94,8 +94,7 @@ func (c *Client) do(ctx context.Context, req *rest.Request) (*rest.Response, err
 
 // send is do for operation handles, which keep working after Close.
 func (c *Client) send(ctx context.Context, req *rest.Request) (*rest.Response, error) {
-	resp, err := c.rest.Do(ctx, req)
-	return resp, withOp(req.Op, err)
+	return c.rest.Do(ctx, req)
 }
 
 func (c *Client) now() time.Time { return c.clock.Now() }

@@ -2,7 +2,6 @@ package spanner
 
 import (
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/googleapis/gax-go/v2/apierror"
@@ -95,14 +94,4 @@ func (e *Error) ErrorKind() backupcopy.Kind {
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	return ok && t.Operation == "" && t.Message == "" && t.Code == e.Code
-}
-
-// withOp names the call in an error whose decoder did not know it (a
-// finished operation's error).
-func withOp(op string, err error) error {
-	var e *Error
-	if errors.As(err, &e) && e.Operation == "" {
-		e.Operation = op
-	}
-	return err
 }

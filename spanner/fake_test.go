@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -363,4 +364,25 @@ func TestFakeResumeWrongKind(t *testing.T) {
 	_, err := e.c.CopyBackupOperation(op.Name()).Poll(context.Background())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not a CopyBackup operation")
+}
+
+// Every API error names the call it answers, in its Operation and its text.
+func TestAPIErrorsNameTheCall(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	missing := inst + "/backups/missing"
+	_, getErr := e.c.GetBackup(ctx, missing)
+	var listErr error
+	for _, err := range e.c.ListBackups(ctx, "projects/my-proj/instances/nowhere") {
+		listErr = err
+	}
+	_, copyErr := e.c.CopyBackup(ctx, &spanner.CopyBackupRequest{Parent: inst2, BackupID: "b-copy", SourceBackup: missing, ExpireTime: e.clk.Now().Add(48 * time.Hour)})
+	_, createErr := e.c.CreateBackup(ctx, &spanner.CreateBackupRequest{Parent: inst, BackupID: "b-new", Database: inst + "/databases/missing", ExpireTime: e.clk.Now().Add(48 * time.Hour)})
+	for op, err := range map[string]error{"GetBackup": getErr, "ListBackups": listErr, "DeleteBackup": e.c.DeleteBackup(ctx, missing),
+		"CopyBackup": copyErr, "CreateBackup": createErr} {
+		var se *spanner.Error
+		require.ErrorAs(t, err, &se, op)
+		assert.Equal(t, op, se.Operation)
+		assert.True(t, strings.HasPrefix(err.Error(), "spanner: "+op+": "), "%s: %v", op, err)
+	}
 }

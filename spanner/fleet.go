@@ -10,7 +10,6 @@ import (
 	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/fleet"
 	"github.com/backupcopy/backupcopy/internal/gapi"
-	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/lro"
 )
 
@@ -58,35 +57,6 @@ type FleetCreate struct {
 	ExpireAfter time.Duration
 }
 
-func timeKey(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339Nano)
-}
-
-// expireAt resolves a relative expire time for a copy first started at
-// since (now if zero).
-func expireAt(c *Client, set time.Time, after time.Duration, since time.Time) time.Time {
-	if !set.IsZero() || after <= 0 {
-		return set
-	}
-	if since.IsZero() {
-		since = c.now()
-	}
-	return since.Add(after).UTC().Truncate(time.Microsecond)
-}
-
-func checkFleet(c *Client, set time.Time, after time.Duration) error {
-	if c == nil {
-		return rest.Invalid("Fleet.Client", "is required", "")
-	}
-	if !set.IsZero() && after != 0 {
-		return rest.Invalid("ExpireAfter", "must be zero when Request.ExpireTime is set", after.String())
-	}
-	return nil
-}
-
 // Cloud returns "spanner".
 func (f *FleetCopy) Cloud() string { return "spanner" }
 
@@ -106,7 +76,7 @@ func (f *FleetCopy) Route() fleet.Route {
 // Digest covers the request and ExpireAfter.
 func (f *FleetCopy) Digest() string {
 	r := &f.Request
-	parts := []string{"spanner.copy", r.Parent, r.BackupID, r.SourceBackup, timeKey(r.ExpireTime), f.ExpireAfter.String()}
+	parts := []string{"spanner.copy", r.Parent, r.BackupID, r.SourceBackup, gapi.TimeKey(r.ExpireTime), f.ExpireAfter.String()}
 	if e := r.Encryption; e != nil {
 		parts = append(parts, string(e.Type), e.KMSKeyName)
 		parts = append(parts, e.KMSKeyNames...)
@@ -116,13 +86,13 @@ func (f *FleetCopy) Digest() string {
 
 func (f *FleetCopy) request(since time.Time) CopyBackupRequest {
 	r := f.Request
-	r.ExpireTime = expireAt(f.Client, r.ExpireTime, f.ExpireAfter, since)
+	r.ExpireTime = gapi.FleetExpire(r.ExpireTime, f.ExpireAfter, since, f.Client.now)
 	return r
 }
 
 // Validate checks the request as CopyBackup does, without I/O.
 func (f *FleetCopy) Validate() error {
-	if err := checkFleet(f.Client, f.Request.ExpireTime, f.ExpireAfter); err != nil {
+	if err := gapi.FleetCheck("FleetCopy", f.Client != nil, f.Request.ExpireTime, f.ExpireAfter); err != nil {
 		return err
 	}
 	r := f.request(time.Time{})
@@ -154,30 +124,22 @@ func (f *FleetCopy) Preflight(ctx context.Context) error {
 	return errors.Join(problems...)
 }
 
+// targetFree checks that the new backup's name is free (GetBackup).
 func targetFree(ctx context.Context, c *Client, name string) error {
 	_, err := c.GetBackup(ctx, name)
-	switch {
-	case err == nil:
-		return fleet.Errorf(backupcopy.Conflict, "spanner: backup %s already exists", name)
-	case gapi.Code(err) == codes.NotFound:
-		return nil
-	}
-	return err
+	return gapi.TargetFree(service, name, err)
 }
 
 // Start calls CopyBackup. An ALREADY_EXISTS answer is checked with Find.
 func (f *FleetCopy) Start(ctx context.Context, a fleet.Attempt) (string, error) {
-	req := f.request(a.Since)
-	op, err := f.Client.CopyBackup(ctx, &req)
-	if err == nil {
-		return op.Name(), nil
-	}
-	if gapi.Code(err) == codes.AlreadyExists {
-		if name, ferr := f.Find(ctx, a); ferr == nil && name != "" {
-			return name, nil
+	return gapi.FleetStart(func() (string, error) {
+		req := f.request(a.Since)
+		op, err := f.Client.CopyBackup(ctx, &req)
+		if err != nil {
+			return "", err
 		}
-	}
-	return "", err
+		return op.Name(), nil
+	}, func() (string, error) { return f.Find(ctx, a) })
 }
 
 // Find reads the new backup's name: if there is no such backup it returns
@@ -188,9 +150,9 @@ func (f *FleetCopy) Start(ctx context.Context, a fleet.Attempt) (string, error) 
 func (f *FleetCopy) Find(ctx context.Context, a fleet.Attempt) (string, error) {
 	req := f.request(a.Since)
 	name := backupName(req.Parent, req.BackupID)
-	if err := targetFree(ctx, f.Client, name); err == nil {
+	if _, err := f.Client.GetBackup(ctx, name); gapi.Code(err) == codes.NotFound {
 		return "", nil
-	} else if !isFleetError(err) {
+	} else if err != nil {
 		return "", err
 	}
 	op, err := f.Client.recoverCopy(ctx, &req, notThisCopy(name))
@@ -205,23 +167,17 @@ func (f *FleetCopy) Find(ctx context.Context, a fleet.Attempt) (string, error) {
 // known (a run resumed long after), it follows the backup the request names
 // instead.
 func (f *FleetCopy) Wait(ctx context.Context, name string, opts ...lro.WaitOption) (string, error) {
-	b, err := f.Client.CopyBackupOperation(name).Wait(ctx, opts...)
-	if target := f.Route().Target; err != nil && name != target && gapi.Code(err) == codes.NotFound && ctx.Err() == nil {
-		b, err = f.Client.CopyBackupOperation(target).Wait(ctx, opts...)
-	}
-	if err != nil {
-		return "", err
-	}
-	return b.Name, nil
+	return gapi.FleetWait(ctx, name, f.Route().Target, func(name string) (string, error) {
+		b, err := f.Client.CopyBackupOperation(name).Wait(ctx, opts...)
+		if err != nil {
+			return "", err
+		}
+		return b.Name, nil
+	})
 }
 
 func notThisCopy(name string) error {
 	return fleet.Errorf(backupcopy.Conflict, "spanner: backup %s exists but is not this copy (its source or expire time differ)", name)
-}
-
-func isFleetError(err error) bool {
-	var ke *fleet.KindError
-	return errors.As(err, &ke)
 }
 
 // Cloud returns "spanner".
@@ -243,7 +199,7 @@ func (f *FleetCreate) Route() fleet.Route {
 // Digest covers the request and ExpireAfter.
 func (f *FleetCreate) Digest() string {
 	r := &f.Request
-	parts := []string{"spanner.create", r.Parent, r.BackupID, r.Database, timeKey(r.ExpireTime), timeKey(r.VersionTime), f.ExpireAfter.String()}
+	parts := []string{"spanner.create", r.Parent, r.BackupID, r.Database, gapi.TimeKey(r.ExpireTime), gapi.TimeKey(r.VersionTime), f.ExpireAfter.String()}
 	if e := r.Encryption; e != nil {
 		parts = append(parts, string(e.Type), e.KMSKeyName)
 		parts = append(parts, e.KMSKeyNames...)
@@ -253,13 +209,13 @@ func (f *FleetCreate) Digest() string {
 
 func (f *FleetCreate) request(since time.Time) CreateBackupRequest {
 	r := f.Request
-	r.ExpireTime = expireAt(f.Client, r.ExpireTime, f.ExpireAfter, since)
+	r.ExpireTime = gapi.FleetExpire(r.ExpireTime, f.ExpireAfter, since, f.Client.now)
 	return r
 }
 
 // Validate checks the request as CreateBackup does, without I/O.
 func (f *FleetCreate) Validate() error {
-	if err := checkFleet(f.Client, f.Request.ExpireTime, f.ExpireAfter); err != nil {
+	if err := gapi.FleetCheck("FleetCreate", f.Client != nil, f.Request.ExpireTime, f.ExpireAfter); err != nil {
 		return err
 	}
 	r := f.request(time.Time{})
@@ -273,26 +229,23 @@ func (f *FleetCreate) Preflight(ctx context.Context) error {
 
 // Start calls CreateBackup. An ALREADY_EXISTS answer is checked with Find.
 func (f *FleetCreate) Start(ctx context.Context, a fleet.Attempt) (string, error) {
-	req := f.request(a.Since)
-	op, err := f.Client.CreateBackup(ctx, &req)
-	if err == nil {
-		return op.Name(), nil
-	}
-	if gapi.Code(err) == codes.AlreadyExists {
-		if name, ferr := f.Find(ctx, a); ferr == nil && name != "" {
-			return name, nil
+	return gapi.FleetStart(func() (string, error) {
+		req := f.request(a.Since)
+		op, err := f.Client.CreateBackup(ctx, &req)
+		if err != nil {
+			return "", err
 		}
-	}
-	return "", err
+		return op.Name(), nil
+	}, func() (string, error) { return f.Find(ctx, a) })
 }
 
 // Find is as FleetCopy.Find, matching the database instead of the source.
 func (f *FleetCreate) Find(ctx context.Context, a fleet.Attempt) (string, error) {
 	req := f.request(a.Since)
 	name := backupName(req.Parent, req.BackupID)
-	if err := targetFree(ctx, f.Client, name); err == nil {
+	if _, err := f.Client.GetBackup(ctx, name); gapi.Code(err) == codes.NotFound {
 		return "", nil
-	} else if !isFleetError(err) {
+	} else if err != nil {
 		return "", err
 	}
 	op, err := f.Client.recoverCreate(ctx, &req, fleet.Errorf(backupcopy.Conflict, "spanner: backup %s exists but is not this backup (its database or expire time differ)", name))
@@ -306,14 +259,13 @@ func (f *FleetCreate) Find(ctx context.Context, a fleet.Attempt) (string, error)
 // READY and returns its name; as FleetCopy.Wait, it follows the backup if
 // the operation is no longer known.
 func (f *FleetCreate) Wait(ctx context.Context, name string, opts ...lro.WaitOption) (string, error) {
-	b, err := f.Client.CreateBackupOperation(name).Wait(ctx, opts...)
-	if target := f.Route().Target; err != nil && name != target && gapi.Code(err) == codes.NotFound && ctx.Err() == nil {
-		b, err = f.Client.CreateBackupOperation(target).Wait(ctx, opts...)
-	}
-	if err != nil {
-		return "", err
-	}
-	return b.Name, nil
+	return gapi.FleetWait(ctx, name, f.Route().Target, func(name string) (string, error) {
+		b, err := f.Client.CreateBackupOperation(name).Wait(ctx, opts...)
+		if err != nil {
+			return "", err
+		}
+		return b.Name, nil
+	})
 }
 
 var (

@@ -6,15 +6,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/backupcopy/backupcopy/fleet"
 	"github.com/backupcopy/backupcopy/fleet/journal"
-	"github.com/backupcopy/backupcopy/fsx"
 	"github.com/backupcopy/backupcopy/lro"
 	"github.com/backupcopy/backupcopy/planfile"
 )
@@ -70,78 +71,46 @@ func newRunStatus(info fleet.RunInfo, copies []copyStatus) runStatus {
 	return st
 }
 
-// writeRunTable prints a run's copies, one per line, within 100 columns.
+// writeRunTable prints a run's copies, one per line, in columns sized to
+// their content. Nothing is cut: a key, a backup name or an error shortened
+// with "..." could not be copied into the next command, and an error would
+// lose its code or request id.
 func writeRunTable(w io.Writer, st runStatus) {
-	fmt.Fprintf(w, "%-24s %-8s %-7s %s\n", "KEY", "CLOUD", "STATE", "BACKUP / ERROR")
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tCLOUD\tSTATE\tBACKUP / ERROR")
 	for _, c := range st.Copies {
 		detail := c.Result
 		if c.Error != "" {
 			detail = c.Error
 		}
-		fmt.Fprintf(w, "%-24s %-8s %-7s %s\n", shorten(c.Key, 24), c.Cloud, c.State, shorten(detail, 100-24-8-7-3))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Key, c.Cloud, c.State, detail)
 	}
+	tw.Flush()
 	var parts []string
 	for _, s := range []string{"done", "failed", "running", "queued"} {
 		parts = append(parts, fmt.Sprintf("%d %s", st.Counts[s], s))
 	}
-	fmt.Fprintf(w, "%d copies: %s\n", len(st.Copies), strings.Join(parts, ", "))
+	noun := "copies"
+	if len(st.Copies) == 1 {
+		noun = "copy"
+	}
+	fmt.Fprintf(w, "%d %s: %s\n", len(st.Copies), noun, strings.Join(parts, ", "))
 }
 
 // fleetClients makes the clients the plan's clouds need.
-func (a *app) fleetClients(ctx context.Context, p *planfile.Plan) (planfile.Clients, func(), error) {
-	var c planfile.Clients
-	var closers []func() error
-	closeAll := func() {
-		for _, f := range closers {
-			f()
-		}
-	}
-	s := settings{Settings: p.Settings, counter: newSendCounter()}
-	used := map[string]bool{}
+func (a *app) fleetClients(ctx context.Context, p *planfile.Plan) (planfile.Clients, error) {
+	var used []string
 	for _, cp := range p.Copies {
-		used[cp.Cloud] = true
-	}
-	var err error
-	if used[planfile.Bigtable] {
-		if c.Bigtable, err = a.bigtableClient(ctx, s); err != nil {
-			return c, closeAll, err
-		}
-		closers = append(closers, c.Bigtable.Close)
-	}
-	if used[planfile.Spanner] {
-		if c.Spanner, err = a.spannerClient(ctx, s); err != nil {
-			return c, closeAll, err
-		}
-		closers = append(closers, c.Spanner.Close)
-	}
-	if used[planfile.CBR] {
-		if c.CBR, err = a.cbrClient(ctx, s); err != nil {
-			return c, closeAll, err
-		}
-		closers = append(closers, c.CBR.Close)
-	}
-	if used[planfile.FSx] {
-		if c.FSx, err = a.fsxClient(ctx, s); err != nil {
-			return c, closeAll, err
-		}
-		closers = append(closers, c.FSx.Close)
-		sources := map[string]*fsx.Client{}
-		c.FSxSource = func(region string) (*fsx.Client, error) {
-			if cl, ok := sources[region]; ok {
-				return cl, nil
-			}
-			ss := s
-			ss.FSx.Region = region
-			cl, err := a.fsxClient(ctx, ss)
-			if err != nil {
-				return nil, err
-			}
-			sources[region] = cl
-			closers = append(closers, cl.Close)
-			return cl, nil
+		if !slices.Contains(used, cp.Cloud) {
+			used = append(used, cp.Cloud)
 		}
 	}
-	return c, closeAll, nil
+	c, err := p.Settings.Clients(ctx, clientOptions(newSendCounter()), used...)
+	if err != nil {
+		c.Close()
+		return c, configErr(err, true)
+	}
+	return c, nil
 }
 
 func (a *app) applyCommand() *cobra.Command {
@@ -150,9 +119,22 @@ func (a *app) applyCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "apply -f PLAN --state FILE",
 		Short: "Run a plan of copies as one fleet; rerun the same command to resume",
-		Long: `Run a plan of copies (YAML or JSON, see the planfile package) as one fleet: within each
-API's limits, with progress, and recorded in the state file so that rerunning the same command
-after any interruption (Ctrl-C, kill -9, a reboot) resumes, every copy made exactly once.
+		Long: `Run a plan of copies (YAML or JSON) as one fleet: within each API's limits, with
+progress, and recorded in the state file so that rerunning the same command after any
+interruption (Ctrl-C, kill -9, a reboot) resumes, every copy made exactly once.
+
+A plan lists copies under copies:, each one cloud (bigtable, spanner, cbr or fsx) with the
+fields of 'backupcopy copy CLOUD' in snake_case (--backup-id is backup_id) and an optional
+key (default: derived from the copy); clouds: holds client settings (fsx: {region},
+cbr: {region, project_id}, endpoint for any). Unknown fields are refused by name:
+
+  clouds:
+    fsx: {region: eu-west-1}
+  copies:
+    - key: orders-dr
+      spanner: {source: projects/p/instances/prod/backups/orders, parent: projects/p/instances/dr,
+                backup_id: orders-dr, expire_after: 168h}
+    - fsx: {source: backup-0123456789abcdef0, source_region: us-east-1}
 
 Exit status: 0 when every copy finished well, 1 when any failed, 2 on bad usage or a bad plan
 (nothing started: duplicate keys, an unknown cloud, an invalid request, the same source copied
@@ -173,11 +155,11 @@ twice to the same destination, a source that is not ready), 130 interrupted.`,
 				return usagef("apply: %s", err)
 			}
 			ctx := cmd.Context()
-			clients, closeAll, err := a.fleetClients(ctx, p)
-			defer closeAll()
+			clients, err := a.fleetClients(ctx, p)
 			if err != nil {
 				return err
 			}
+			defer clients.Close()
 			fp, err := p.Fleet(planName, clients)
 			if err != nil {
 				return usagef("apply: %s", err)
@@ -254,7 +236,7 @@ func (a *app) fleetView(ctx context.Context) (onEvent func(fleet.Event), end fun
 		switch e.Type {
 		case fleet.EventStarted:
 			if t == nil {
-				t = pr.add(e.Cloud + " " + e.Key)
+				t = pr.add(e.Cloud, e.Key)
 				tasks[e.Key] = t
 			}
 			if !pr.tty {
@@ -278,13 +260,15 @@ func (a *app) fleetView(ctx context.Context) (onEvent func(fleet.Event), end fun
 			}
 		case fleet.EventDone, fleet.EventFailed:
 			if t == nil {
-				t = pr.add(e.Cloud + " " + e.Key)
+				t = pr.add(e.Cloud, e.Key)
 			}
-			t.end(map[fleet.EventType]string{fleet.EventDone: "done", fleet.EventFailed: "failed"}[e.Type])
 			delete(tasks, e.Key)
 			if e.Type == fleet.EventFailed && !pr.tty {
+				t.end("") // one line says it failed, with why
 				a.logf("%s %s failed: %s", e.Cloud, e.Key, oneLine(fmt.Sprint(e.Err)))
+				break
 			}
+			t.end(map[fleet.EventType]string{fleet.EventDone: "done", fleet.EventFailed: "failed"}[e.Type])
 		}
 	}, end
 }
@@ -299,7 +283,11 @@ func (a *app) statusCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status --state FILE",
 		Short: "Show where each copy of a run stands",
-		Args:  cobra.NoArgs,
+		Long: `Show where each copy of a run stands (queued, running, done or failed), from the
+state file 'backupcopy apply' was given, without changing it; a run may be going on.`,
+		Example: `  backupcopy status --state nightly.state
+  backupcopy status --state nightly.state -o json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(out); err != nil {
 				return err

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -66,8 +67,8 @@ func TestApplyAndStatus(t *testing.T) {
 	assert.Equal(t, 5, st2.Counts["done"])
 	stdout, _, code = e.run(t, "status", "--state", state)
 	require.Equal(t, 0, code)
-	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
-		assert.LessOrEqual(t, len([]rune(line)), 100, "fits 100 columns: %q", line)
+	for _, c := range st2.Copies {
+		assert.Regexp(t, `(?m)^`+regexp.QuoteMeta(c.Key)+` +`+c.Cloud+` +done +`+regexp.QuoteMeta(c.Result)+`$`, stdout, "whole key and backup name")
 	}
 	assert.Contains(t, stdout, "5 copies: 5 done, 0 failed, 0 running, 0 queued")
 	_, stderr, code = e.run(t, "apply", "-f", plan, "--state", state)
@@ -87,6 +88,20 @@ func TestApplyFailedCopyExitsOne(t *testing.T) {
 	assert.Equal(t, 1, code, stderr)
 	assert.Contains(t, stdout, "failed")
 	assert.Contains(t, stdout, "1 done, 1 failed")
+	// On stderr (not a terminal) one line says the copy failed and why, its
+	// key whole; the last line sums the run up.
+	var st runStatus
+	stdout, _, _ = e.run(t, "status", "--state", state, "-o", "json")
+	require.NoError(t, json.Unmarshal([]byte(stdout), &st))
+	var key string
+	for _, c := range st.Copies {
+		if c.Cloud == "cbr" {
+			key = c.Key
+		}
+	}
+	require.NotEmpty(t, key)
+	assert.Equal(t, 1, strings.Count(stderr, " "+key+" failed"), stderr)
+	assert.Regexp(t, `(?m)^\S+ cbr `+key+` failed: .*\S`, stderr)
 }
 
 func TestApplyBadPlansStartNothing(t *testing.T) {
@@ -166,4 +181,23 @@ func TestApplyInterruptedResumesExactlyOnce(t *testing.T) {
 	copies := strings.Count(e.log.String(), "backups:copy -> 200") + strings.Count(e.log.String(), "/replicate -> 200") +
 		strings.Count(e.log.String(), "v20180301.CopyBackup -> 200")
 	assert.Equal(t, 5, copies, "every copy made exactly once:\n%s", e.log.String())
+}
+
+// A plan's client settings come from its clouds section or the variables,
+// so a missing one is named the way a plan user can set it: not with a flag
+// that apply does not have.
+func TestApplyMissingSettingNamesThePlanField(t *testing.T) {
+	e := startEmulator(t, "--sources", "1")
+	plan, state := writePlan(t, fmt.Sprintf("copies:\n  - cbr: {source: %s, destination_project_id: p, destination_region: cn-east-3, destination_vault_id: 00000002-0000-4000-9000-000000000000}\n",
+		e.sources("cbr")[0]))
+	saved := e.info.Env["HUAWEICLOUD_SDK_PROJECT_ID"]
+	delete(e.info.Env, "HUAWEICLOUD_SDK_PROJECT_ID")
+	defer func() { e.info.Env["HUAWEICLOUD_SDK_PROJECT_ID"] = saved }()
+	before := e.requests()
+	_, stderr, code := e.run(t, "apply", "-f", plan, "--state", state)
+	assert.Equal(t, 2, code, stderr)
+	assert.Contains(t, stderr, "clouds.cbr.project_id")
+	assert.NotContains(t, stderr, "--project-id")
+	assert.NotContains(t, stderr, "NewClient")
+	assert.Equal(t, before, e.requests(), "nothing sent")
 }

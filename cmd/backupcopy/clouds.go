@@ -4,27 +4,16 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 
-	"github.com/backupcopy/backupcopy/auth"
 	"github.com/backupcopy/backupcopy/bigtable"
 	"github.com/backupcopy/backupcopy/cbr"
 	"github.com/backupcopy/backupcopy/fsx"
-	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/lro"
 	"github.com/backupcopy/backupcopy/planfile"
 	"github.com/backupcopy/backupcopy/spanner"
-)
-
-// Environment variables the tool reads besides the libraries' own.
-const (
-	envBigtableEndpoint = "BACKUPCOPY_BIGTABLE_ENDPOINT"
-	envSpannerEndpoint  = "BACKUPCOPY_SPANNER_ENDPOINT"
-	envCBREndpoint      = "BACKUPCOPY_CBR_ENDPOINT"
-	envFSxEndpoint      = "BACKUPCOPY_FSX_ENDPOINT"
-	envCBRRegion        = "HUAWEICLOUD_SDK_REGION"
 )
 
 const userAgent = "backupcopy-cli/" + version
@@ -69,31 +58,22 @@ type handle interface {
 	wait(ctx context.Context, progress func(lro.Progress)) (result, error)
 }
 
-// settings are the client settings a command line or a plan gives.
-type settings struct {
-	planfile.Settings
-	counter *sendCounter
+// clientOptions are the options of every client the tool makes: the
+// counter of sent requests, and the tool's user agent.
+func clientOptions(counter *sendCounter) planfile.ClientOptions {
+	return planfile.ClientOptions{HTTPClient: &http.Client{Transport: counter}, UserAgent: userAgent}
 }
 
-func (a *app) endpoint(flagValue, env string) string {
-	if flagValue != "" {
-		return flagValue
+// configErr turns an error of planfile's Settings.Clients into a usage
+// error: nothing was sent, and the fix is the caller's. Library option names
+// become what the caller can set: the command's flags, or, for a plan
+// (fromPlan), the plan's clouds section; both also take the variables.
+func configErr(err error, fromPlan bool) error {
+	var ce *planfile.ClientError
+	if !errors.As(err, &ce) {
+		return usagef("%s", oneLine(err.Error()))
 	}
-	return a.getenv(env)
-}
-
-// googleAuth says how to authenticate to a Google endpoint: none for a
-// loopback http:// one (an emulator), else Application Default Credentials.
-func googleNoAuth(endpoint string) bool {
-	u, err := url.Parse(endpoint)
-	return err == nil && u.Scheme == "http" && rest.IsLoopback(u.Hostname())
-}
-
-// configErr turns a client construction error into a usage error: nothing
-// was sent, and the fix is the caller's. Library option names become the
-// tool's flags and variables.
-func configErr(cloud string, err error) error {
-	msg := oneLine(err.Error())
+	cloud, msg := ce.Cloud, oneLine(ce.Error())
 	switch {
 	case (cloud == planfile.Bigtable || cloud == planfile.Spanner) && strings.Contains(msg, "Application Default Credentials"):
 		msg = cloud + ": no usable Application Default Credentials: run `gcloud auth application-default login` or set " +
@@ -102,86 +82,18 @@ func configErr(cloud string, err error) error {
 	case cloud == planfile.CBR && strings.Contains(msg, "no credentials"):
 		msg = "cbr: no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK"
 	}
-	msg = strings.NewReplacer("use WithProjectID or set", "use --project-id or set", "use WithRegion", "use --region",
-		"WithEndpoint", "--endpoint").Replace(msg)
+	msg = strings.Replace(msg, cloud+": NewClient: ", cloud+": ", 1)
+	if fromPlan {
+		section := "clouds." + cloud
+		msg = strings.NewReplacer("use WithProjectID or set", "set "+section+".project_id in the plan or set",
+			"use WithRegion", "set "+section+".region in the plan",
+			"WithEndpoint", section+".endpoint in the plan").Replace(msg)
+	} else {
+		msg = strings.NewReplacer("use WithProjectID or set", "use --project-id or set", "use WithRegion", "use --region",
+			"WithEndpoint", "--endpoint",
+			"set clouds.cbr.region or "+planfile.EnvCBRRegion, "use --region or set "+planfile.EnvCBRRegion+" (or clouds.cbr.region in a plan)").Replace(msg)
+	}
 	return usagef("%s", msg)
-}
-
-func (a *app) bigtableClient(ctx context.Context, s settings) (*bigtable.Client, error) {
-	ep := a.endpoint(s.Bigtable.Endpoint, envBigtableEndpoint)
-	opts := []bigtable.Option{bigtable.WithHTTPClient(&http.Client{Transport: s.counter}), bigtable.WithUserAgent(userAgent)}
-	if ep != "" {
-		opts = append(opts, bigtable.WithEndpoint(ep))
-		if googleNoAuth(ep) {
-			opts = append(opts, bigtable.WithoutAuthentication())
-		}
-	}
-	c, err := bigtable.NewClient(ctx, opts...)
-	if err != nil {
-		return nil, configErr(planfile.Bigtable, err)
-	}
-	return c, nil
-}
-
-func (a *app) spannerClient(ctx context.Context, s settings) (*spanner.Client, error) {
-	ep := a.endpoint(s.Spanner.Endpoint, envSpannerEndpoint)
-	opts := []spanner.Option{spanner.WithHTTPClient(&http.Client{Transport: s.counter}), spanner.WithUserAgent(userAgent)}
-	if ep != "" {
-		opts = append(opts, spanner.WithEndpoint(ep))
-		if googleNoAuth(ep) {
-			opts = append(opts, spanner.WithoutAuthentication())
-		}
-	}
-	c, err := spanner.NewClient(ctx, opts...)
-	if err != nil {
-		return nil, configErr(planfile.Spanner, err)
-	}
-	return c, nil
-}
-
-func (a *app) cbrClient(ctx context.Context, s settings) (*cbr.Client, error) {
-	opts := []cbr.Option{cbr.WithHTTPClient(&http.Client{Transport: s.counter}), cbr.WithUserAgent(userAgent)}
-	region := s.CBR.Region
-	if region == "" {
-		region = a.getenv(envCBRRegion)
-	}
-	if region == "" {
-		return nil, usagef("cbr: no source region: use --region or set %s (or clouds.cbr.region in a plan)", envCBRRegion)
-	}
-	opts = append(opts, cbr.WithRegion(region))
-	if s.CBR.ProjectID != "" {
-		opts = append(opts, cbr.WithProjectID(s.CBR.ProjectID))
-	}
-	if ep := a.endpoint(s.CBR.Endpoint, envCBREndpoint); ep != "" {
-		opts = append(opts, cbr.WithEndpoint(ep))
-	}
-	c, err := cbr.NewClient(ctx, opts...)
-	if err != nil {
-		return nil, configErr(planfile.CBR, err)
-	}
-	return c, nil
-}
-
-func (a *app) fsxClient(ctx context.Context, s settings) (*fsx.Client, error) {
-	opts := []fsx.Option{fsx.WithHTTPClient(&http.Client{Transport: s.counter}), fsx.WithUserAgent(userAgent)}
-	if s.FSx.Region != "" {
-		opts = append(opts, fsx.WithRegion(s.FSx.Region))
-	}
-	if ep := a.endpoint(s.FSx.Endpoint, envFSxEndpoint); ep != "" {
-		opts = append(opts, fsx.WithEndpoint(ep))
-	}
-	// Credentials are resolved now, so that missing ones are a usage error
-	// before anything is sent.
-	creds := auth.DefaultAWSCredentials()
-	if _, err := creds.Retrieve(ctx); err != nil {
-		return nil, usagef("fsx: %s", strings.TrimPrefix(oneLine(err.Error()), "auth: "))
-	}
-	opts = append(opts, fsx.WithCredentials(creds))
-	c, err := fsx.NewClient(ctx, opts...)
-	if err != nil {
-		return nil, configErr(planfile.FSx, err)
-	}
-	return c, nil
 }
 
 // client is a connected client of one cloud.
@@ -196,15 +108,18 @@ type client struct {
 
 // connect makes the client of cloud from the settings and the environment.
 func (a *app) connect(ctx context.Context, cloud string, ps planfile.Settings) (*client, error) {
-	s := settings{Settings: ps, counter: newSendCounter()}
-	cl := &client{cloud: cloud, counter: s.counter}
+	if !slices.Contains(planfile.Clouds(), cloud) {
+		return nil, usagef("unknown cloud %q: use one of %s", cloud, strings.Join(planfile.Clouds(), ", "))
+	}
+	counter := newSendCounter()
+	cs, err := ps.Clients(ctx, clientOptions(counter), cloud)
+	if err != nil {
+		return nil, configErr(err, false)
+	}
+	cl := &client{cloud: cloud, counter: counter, close: cs.Close}
 	switch cloud {
 	case planfile.Bigtable:
-		c, err := a.bigtableClient(ctx, s)
-		if err != nil {
-			return nil, err
-		}
-		cl.close = c.Close
+		c := cs.Bigtable
 		cl.start = func(ctx context.Context, cp planfile.Copy) (handle, error) {
 			op, err := c.CopyBackup(ctx, cp.Bigtable)
 			if err != nil {
@@ -214,11 +129,7 @@ func (a *app) connect(ctx context.Context, cloud string, ps planfile.Settings) (
 		}
 		cl.resume = func(name string) handle { return bigtableHandle{c.CopyBackupOperation(name)} }
 	case planfile.Spanner:
-		c, err := a.spannerClient(ctx, s)
-		if err != nil {
-			return nil, err
-		}
-		cl.close = c.Close
+		c := cs.Spanner
 		cl.start = func(ctx context.Context, cp planfile.Copy) (handle, error) {
 			op, err := c.CopyBackup(ctx, cp.Spanner)
 			if err != nil {
@@ -228,11 +139,7 @@ func (a *app) connect(ctx context.Context, cloud string, ps planfile.Settings) (
 		}
 		cl.resume = func(name string) handle { return spannerHandle{c.CopyBackupOperation(name)} }
 	case planfile.CBR:
-		c, err := a.cbrClient(ctx, s)
-		if err != nil {
-			return nil, err
-		}
-		cl.close = c.Close
+		c := cs.CBR
 		cl.start = func(ctx context.Context, cp planfile.Copy) (handle, error) {
 			op, err := c.CopyBackup(ctx, cp.CBR)
 			if err != nil {
@@ -242,11 +149,7 @@ func (a *app) connect(ctx context.Context, cloud string, ps planfile.Settings) (
 		}
 		cl.resume = func(name string) handle { return cbrHandle{c.CopyBackupOperation(name)} }
 	case planfile.FSx:
-		c, err := a.fsxClient(ctx, s)
-		if err != nil {
-			return nil, err
-		}
-		cl.close = c.Close
+		c := cs.FSx
 		cl.start = func(ctx context.Context, cp planfile.Copy) (handle, error) {
 			op, err := c.CopyBackup(ctx, cp.FSx)
 			if err != nil {
@@ -255,8 +158,6 @@ func (a *app) connect(ctx context.Context, cloud string, ps planfile.Settings) (
 			return fsxHandle{op}, nil
 		}
 		cl.resume = func(name string) handle { return fsxHandle{c.CopyBackupOperation(name)} }
-	default:
-		return nil, usagef("unknown cloud %q: use one of %s", cloud, strings.Join(planfile.Clouds(), ", "))
 	}
 	return cl, nil
 }

@@ -29,15 +29,15 @@ var copyFields = map[string][]copyFlag{
 		{field: "source", usage: "source backup, projects/P/instances/I/clusters/C/backups/B", required: true},
 		{field: "parent", usage: "destination cluster, projects/P/instances/I/clusters/C", required: true},
 		{field: "backup_id", usage: "the new backup's id", required: true},
-		{field: "expire_after", usage: "expire this long after the copy starts (a Go duration, e.g. 168h)"},
-		{field: "expire_time", usage: "expire at this RFC 3339 time (instead of --expire-after)"},
+		{field: "expire_after", usage: "expire this long after the copy starts, a Go duration such as 168h (this or --expire-time is required)"},
+		{field: "expire_time", usage: "expire at this RFC 3339 time, such as 2030-01-31T00:00:00Z (instead of --expire-after)"},
 	},
 	planfile.Spanner: {
 		{field: "source", usage: "source backup, projects/P/instances/I/backups/B", required: true},
 		{field: "parent", usage: "destination instance, projects/P/instances/I", required: true},
 		{field: "backup_id", usage: "the new backup's id", required: true},
-		{field: "expire_after", usage: "expire this long after the copy starts (a Go duration, e.g. 168h)"},
-		{field: "expire_time", usage: "expire at this RFC 3339 time (instead of --expire-after)"},
+		{field: "expire_after", usage: "expire this long after the copy starts, a Go duration such as 168h (this or --expire-time is required)"},
+		{field: "expire_time", usage: "expire at this RFC 3339 time, such as 2030-01-31T00:00:00Z (instead of --expire-after)"},
 		{field: "encryption_type", usage: "USE_CONFIG_DEFAULT_OR_BACKUP_ENCRYPTION, GOOGLE_DEFAULT_ENCRYPTION or CUSTOMER_MANAGED_ENCRYPTION"},
 		{field: "kms_key_name", usage: "Cloud KMS key for CUSTOMER_MANAGED_ENCRYPTION"},
 		{field: "kms_key_names", usage: "Cloud KMS keys (repeat) for a multi-region instance", kind: "strings"},
@@ -116,6 +116,49 @@ func (a *app) copyCommand() *cobra.Command {
 	return cmd
 }
 
+// copyHelp is each copy command's help: what it calls, where its
+// credentials come from, and an example.
+var copyHelp = map[string]struct{ long, example string }{
+	planfile.Bigtable: {
+		long: `Copy a Bigtable backup into another cluster (Bigtable Admin backups:copy).
+
+Credentials: Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, or
+'gcloud auth application-default login'). A loopback http:// endpoint
+(--endpoint or BACKUPCOPY_BIGTABLE_ENDPOINT, such as the emulator's) needs none.`,
+		example: `  backupcopy copy bigtable --source projects/p/instances/prod/clusters/prod-c1/backups/nightly \
+    --parent projects/p/instances/dr/clusters/dr-c1 --backup-id nightly-dr \
+    --expire-after 168h --wait`,
+	},
+	planfile.Spanner: {
+		long: `Copy a Spanner backup into another instance (Database Admin backups:copy).
+
+Credentials: Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, or
+'gcloud auth application-default login'). A loopback http:// endpoint
+(--endpoint or BACKUPCOPY_SPANNER_ENDPOINT, such as the emulator's) needs none.`,
+		example: `  backupcopy copy spanner --source projects/p/instances/prod/backups/nightly \
+    --parent projects/p/instances/dr --backup-id nightly-dr --expire-after 168h --wait`,
+	},
+	planfile.CBR: {
+		long: `Replicate a Huawei Cloud CBR backup into a vault of another region.
+
+Credentials: HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (and
+HUAWEICLOUD_SDK_SECURITY_TOKEN for temporary keys); the source project from
+--project-id or HUAWEICLOUD_SDK_PROJECT_ID, its region from --region or
+HUAWEICLOUD_SDK_REGION.`,
+		example: `  backupcopy copy cbr --region cn-north-4 --source 6df2b54c-dd62-4059-a07c-1b8f24f2725d \
+    --destination-project-id 0b9a... --destination-region cn-east-3 --destination-vault-id 0ca3... --wait`,
+	},
+	planfile.FSx: {
+		long: `Copy an Amazon FSx backup, within a region or from another one (CopyBackup).
+The operation name printed is the new backup's id.
+
+Credentials: the AWS chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then
+the shared files and AWS_PROFILE); the destination region from --region,
+AWS_REGION, AWS_DEFAULT_REGION or the profile.`,
+		example: `  backupcopy copy fsx --region eu-west-1 --source backup-0123456789abcdef0 --source-region us-east-1 --wait`,
+	},
+}
+
 func (a *app) copyCloudCommand(cloud string) *cobra.Command {
 	var (
 		out    string
@@ -128,7 +171,13 @@ func (a *app) copyCloudCommand(cloud string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   cloud + " [flags]",
 		Short: map[string]string{planfile.Bigtable: "Copy a Bigtable backup", planfile.Spanner: "Copy a Spanner backup", planfile.CBR: "Replicate a CBR backup", planfile.FSx: "Copy an FSx backup"}[cloud],
-		Args:  cobra.NoArgs,
+		Long: copyHelp[cloud].long + `
+
+It prints the copy's operation name on stdout at once (the token that
+'backupcopy wait ` + cloud + ` NAME' follows, here or elsewhere); with --wait it follows
+the copy, with progress on stderr, and prints the result.`,
+		Example: copyHelp[cloud].example,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(out); err != nil {
 				return err
@@ -249,7 +298,7 @@ func (a *app) runCopy(ctx context.Context, cloud string, s planfile.Settings, c 
 func (a *app) follow(ctx context.Context, cl *client, h handle, out, resume string) error {
 	cloud := cl.cloud
 	pr := a.newProgress(ctx)
-	t := pr.add(label(cloud, h.Name()))
+	t := pr.add(cloud, labelName(cloud, h.Name()))
 	r, err := h.wait(ctx, t.update)
 	if err != nil && r.State != "running" && !cl.counter.sent() {
 		// A bad name: refused before any request.
@@ -285,7 +334,12 @@ func (a *app) waitCommand() *cobra.Command {
 		Short: "Follow a copy started earlier (here or elsewhere) to its end",
 		Long: `Follow a copy to its end, by the operation name 'backupcopy copy' printed:
 a Google operation name, the CBR token, or the new FSx BackupId.`,
-		Args: cobra.ExactArgs(2),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usagef("wait: give the cloud and the operation name 'backupcopy copy' printed: backupcopy wait {%s} NAME", strings.Join(planfile.Clouds(), "|"))
+			}
+			return nil
+		},
 		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 			if len(args) == 0 {
 				return planfile.Clouds(), cobra.ShellCompDirectiveNoFileComp

@@ -123,10 +123,10 @@ func (e *emulator) seed(n int) (sources, destinations map[string]any) {
 // env is the variables that point the CLI and the official SDKs at base.
 func emulatorEnv(base string) map[string]string {
 	return map[string]string{
-		envBigtableEndpoint:          base,
-		envSpannerEndpoint:           base,
-		envCBREndpoint:               base,
-		envFSxEndpoint:               base,
+		planfile.EnvBigtableEndpoint: base,
+		planfile.EnvSpannerEndpoint:  base,
+		planfile.EnvCBREndpoint:      base,
+		planfile.EnvFSxEndpoint:      base,
 		"AWS_ENDPOINT_URL_FSX":       base,
 		"AWS_ACCESS_KEY_ID":          fsxtest.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY":      fsxtest.SecretAccessKey,
@@ -134,7 +134,7 @@ func emulatorEnv(base string) map[string]string {
 		"HUAWEICLOUD_SDK_AK":         cbrtest.AccessKey,
 		"HUAWEICLOUD_SDK_SK":         cbrtest.SecretKey,
 		"HUAWEICLOUD_SDK_PROJECT_ID": cbrtest.ProjectID,
-		envCBRRegion:                 cbrtest.Region,
+		planfile.EnvCBRRegion:        cbrtest.Region,
 	}
 }
 
@@ -360,8 +360,10 @@ func (a *app) emulatorCommand() *cobra.Command {
 		faults   []string
 	)
 	cmd := &cobra.Command{
-		Use:   "emulator [--listen HOST:PORT] [--sources N] [--duration D] [-o env|json] [-v]",
-		Short: "Serve a local emulator of the four backup APIs on one loopback address",
+		Use: "emulator [--listen HOST:PORT] [--sources N] [--duration D] [-o env|json] [-v] [--fault F]",
+		// Use lists the flags already: no "[flags]" after it.
+		DisableFlagsInUseLine: true,
+		Short:                 "Serve a local emulator of the four backup APIs on one loopback address",
 		Long: `Serve the Bigtable, Spanner, CBR and FSx backup APIs from one process on one loopback
 address (Bigtable /v2/, Spanner /v1/, CBR /v3/, FSx by X-Amz-Target), with N ready source
 backups per cloud and destinations to copy into, until SIGINT or SIGTERM.
@@ -454,6 +456,6 @@ http://ADDRESS` + faultsPath + ` (DELETE clears them all).`,
 	fl.DurationVar(&duration, "duration", 2*time.Second, "how long each copy takes")
 	fl.StringVarP(&out, "output", "o", "env", "what to print before serving: env (export lines) or json")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "log every request on stderr")
-	fl.StringArrayVar(&faults, "fault", nil, "inject a fault: cloud=C,operation=OP,kind=K[,times=N|,for=D][,delay=D][,retry_after=D] (repeat)")
+	fl.StringArrayVar(&faults, "fault", nil, "inject a fault: cloud=C,operation=OP,kind=K[,times=N|,for=D][,delay=D][,retry_after=D][,after_processing=true] (repeat)")
 	return cmd
 }

@@ -72,17 +72,16 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.msg }
 
-// app holds what commands share: the streams and the environment.
+// app holds what commands share: the streams and whether stderr is a terminal.
 type app struct {
 	stdout, stderr io.Writer
-	getenv         func(string) string
 	// stderrTTY says whether standard error is a terminal (live bars).
 	stderrTTY bool
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	a := &app{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, stderrTTY: isTerminal(os.Stderr)}
+	a := &app{stdout: os.Stdout, stderr: os.Stderr, stderrTTY: isTerminal(os.Stderr)}
 	code := a.run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -94,7 +93,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 	root.SetArgs(args)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
@@ -114,7 +113,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 		fmt.Fprintln(a.stderr, "backupcopy:", oneLine(ue.msg))
 		return exitUsage
 	case isFlagError(err):
-		fmt.Fprintln(a.stderr, "backupcopy:", oneLine(err.Error())+" (see --help)")
+		fmt.Fprintln(a.stderr, "backupcopy:", flagMessage(cmd, err))
 		return exitUsage
 	}
 	fmt.Fprintln(a.stderr, "backupcopy:", oneLine(err.Error()))
@@ -138,6 +137,26 @@ func isFlagError(err error) bool {
 	return false
 }
 
+// flagMessage says what is wrong with the command line of cmd, naming the
+// command and where its help is: "copy fsx: unknown flag: --sorce (see
+// backupcopy copy fsx -h)".
+func flagMessage(cmd *cobra.Command, err error) string {
+	msg := oneLine(err.Error())
+	if cmd == nil {
+		return msg + " (see backupcopy -h)"
+	}
+	// cobra.NoArgs says `unknown command "x" for "backupcopy status"` of
+	// a command that has no subcommands: x is an argument too many.
+	if arg, ok := strings.CutPrefix(msg, "unknown command "); ok && cmd.HasParent() && !cmd.HasSubCommands() {
+		arg, _, _ = strings.Cut(arg, " for ")
+		msg = "unexpected argument " + arg
+	}
+	if !strings.HasPrefix(msg, "unknown command ") && cmd.HasParent() {
+		msg = strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ") + ": " + msg
+	}
+	return msg + " (see " + cmd.CommandPath() + " -h)"
+}
+
 // flagErr wraps errors from the flag parser (SetFlagErrorFunc).
 type flagErr struct{ err error }
 
@@ -159,11 +178,33 @@ func (a *app) rootCommand() *cobra.Command {
 waits for them and resumes them, and serves a local emulator of the four backup APIs.
 
 Exit status: 0 success, 1 an API error or a failed copy, 2 bad usage (nothing sent),
-130 interrupted (the command that resumes is printed).`,
+130 interrupted (the command that resumes is printed).
+
+Credentials come from each cloud's usual sources: Application Default Credentials
+(Bigtable, Spanner), the AWS chain (FSx), HUAWEICLOUD_SDK_AK, _SK, _PROJECT_ID and
+_REGION (CBR). BACKUPCOPY_BIGTABLE_ENDPOINT, _SPANNER_, _CBR_ and _FSX_ENDPOINT (or
+--endpoint) point a cloud elsewhere. To try it offline, against the emulator:
+
+  backupcopy emulator > emulator.env &
+  sleep 1; . ./emulator.env     # its export lines
+  backupcopy copy fsx --source backup-00000000000000001 --wait`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagErr{err} })
 	root.AddCommand(a.copyCommand(), a.waitCommand(), a.applyCommand(), a.statusCommand(), a.emulatorCommand(), a.versionCommand())
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			// Without this, `completion foo` prints help and exits 0.
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				if len(args) == 0 {
+					return cmd.Help()
+				}
+				return usagef("completion: unknown shell %q: use bash, zsh, fish or powershell", args[0])
+			}
+		}
+	}
 	return root
 }

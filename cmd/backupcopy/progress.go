@@ -32,15 +32,15 @@ func shorten(s string, n int) string {
 	return "..." + string(r[len(r)-(n-3):])
 }
 
-// label names a copy in progress: the cloud and, for Google, the backup the
-// operation makes (operations/NAME/operations/ID or NAME/operations/ID),
-// else the resume token.
-func label(cloud, name string) string {
+// labelName names a copy in progress, after its cloud: for Google the
+// backup the operation makes (operations/NAME/operations/ID or
+// NAME/operations/ID), else the resume token; cut to fit a bar line.
+func labelName(cloud, name string) string {
 	target := strings.TrimPrefix(name, "operations/")
 	if i := strings.Index(target, "/operations/"); i > 0 {
 		target = target[:i]
 	}
-	return cloud + " " + shorten(target, labelWidth-len(cloud)-1)
+	return shorten(target, labelWidth-len(cloud)-1)
 }
 
 // progress shows how copies advance on standard error: live bars redrawn in
@@ -71,10 +71,13 @@ type task struct {
 	start time.Time
 }
 
-// add starts showing a copy called label.
-func (pr *progress) add(label string) *task {
-	t := &task{pr: pr, label: shorten(label, labelWidth), last: -2, start: time.Now()}
+// add starts showing a copy of cloud called name.
+func (pr *progress) add(cloud, name string) *task {
+	t := &task{pr: pr, label: cloud + " " + name, last: -2, start: time.Now()}
 	if pr.tty {
+		// A bar's label is cut to fit the line, keeping the cloud and the
+		// end of the name; a plain line keeps it whole.
+		t.label = cloud + " " + shorten(name, labelWidth-len(cloud)-1)
 		t.bar = pr.p.AddBar(100,
 			mpb.PrependDecorators(decor.Name(t.label, decor.WC{C: decor.DindentRight | decor.DextraSpace, W: labelWidth + 1})),
 			mpb.AppendDecorators(

@@ -46,7 +46,10 @@ func TestREADMESession(t *testing.T) {
 	assert.Contains(t, s, `"cloud":"spanner"`)
 	assert.Contains(t, s, `"state":"done"`)
 	assert.Contains(t, s, "to resume, run: backupcopy wait fsx backup-")
-	assert.Contains(t, s, "exit 124 (interrupted")
+	// timeout --preserve-status passes on the tool's own status: 130 for
+	// SIGINT, as for Ctrl-C (timeout's own 124 would say nothing of it).
+	assert.Contains(t, s, "exit 130 (interrupted; it printed the command that resumes)")
+	assert.Contains(t, s, "exit 130 (interrupted; run the same command to resume)")
 	assert.Contains(t, s, "to resume, run: backupcopy apply -f ")
 	assert.Contains(t, s, "4 copies: 4 done, 0 failed, 0 running, 0 queued")
 	assert.Contains(t, s, `"counts":{"done":4,"failed":0,"queued":0,"running":0}`)

@@ -114,6 +114,7 @@ func (b *board) start() {
 	if !b.redraw {
 		return
 	}
+	b.drawn = 0 // lines printed since the last draw: draw the table anew below them
 	b.stopped, b.ended = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(b.ended)
@@ -138,26 +139,68 @@ func (b *board) stop() {
 	}
 }
 
+// boardWidth is the widest line the live table draws: it is redrawn by
+// moving the cursor up one line per line drawn, which only works while no
+// line wraps, so it fits an 80-column terminal.
+const boardWidth = 79
+
+// groupWidth bounds a group's name in the live table.
+const groupWidth = 28
+
 // draw redraws the table in place.
 func (b *board) draw() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var sb strings.Builder
 	tw := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "GROUP\tLIMIT\tQUEUED\tRUNNING\tDONE\tFAILED\tRETRIED\tPROGRESS")
+	fmt.Fprintln(tw, "GROUP\tLIMIT\tQUEUE\tRUN\tDONE\tFAIL\tRETRY\tPROGRESS")
 	for _, name := range slices.Sorted(maps.Keys(b.groups)) {
 		g := b.groups[name]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", g.name, g.limit, g.queued, g.running, g.done, g.failed, g.retried, b.bar(name))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", shortGroup(g.name, groupWidth), g.limit, g.queued, g.running, g.done, g.failed, g.retried, b.bar(name))
 	}
 	t := b.totals
 	fmt.Fprintf(tw, "all\t\t%d\t%d\t%d\t%d\t\t\n", t.Queued, t.Running+t.Starting, t.Done, t.Failed)
 	tw.Flush()
-	text := sb.String()
+	lines := strings.SplitAfter(strings.TrimSuffix(sb.String(), "\n"), "\n")
 	if b.drawn > 0 {
-		fmt.Fprintf(b.out, "\x1b[%dA", b.drawn) // back to the table's first line
+		// Back to the table's first line, at its first column (a ^C the
+		// terminal echoed moved the cursor).
+		fmt.Fprintf(b.out, "\r\x1b[%dA", b.drawn)
 	}
-	fmt.Fprint(b.out, strings.ReplaceAll(text, "\n", "\x1b[K\n"))
-	b.drawn = strings.Count(text, "\n")
+	for _, l := range lines {
+		l = strings.TrimRight(l, " \n")
+		if len(l) > boardWidth {
+			l = l[:boardWidth-1] + "+" // more copies than the line holds
+		}
+		fmt.Fprint(b.out, l+"\x1b[K\n")
+	}
+	b.drawn = len(lines)
+}
+
+// shortGroup fits a group's name (its kind, then a resource path) in n
+// bytes: the kind and as many of the path's last elements as fit, the rest
+// shown as "...".
+func shortGroup(name string, n int) string {
+	if len(name) <= n {
+		return name
+	}
+	kind, path, ok := strings.Cut(name, "/")
+	if !ok {
+		return name[:n-3] + "..."
+	}
+	parts := strings.Split(path, "/")
+	tail := parts[len(parts)-1]
+	for i := len(parts) - 2; i >= 0; i-- {
+		if len(kind)+len("/.../")+len(parts[i])+1+len(tail) > n {
+			break
+		}
+		tail = parts[i] + "/" + tail
+	}
+	s := kind + "/.../" + tail
+	if len(s) > n {
+		s = s[:n-3] + "..."
+	}
+	return s
 }
 
 // bar is one character per copy of the group: . queued, digit tens of

@@ -87,6 +87,20 @@ func parseFlags(args []string, errOut io.Writer) (*config, error) {
 	var c config
 	fs := flag.NewFlagSet("fleet-copy", flag.ContinueOnError)
 	fs.SetOutput(errOut)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `Usage: fleet-copy [-interrupt-after N] [-state FILE] [-plain]
+       fleet-copy -live [-state FILE] -fsx-region R -fsx-sources ID,... (and/or the other clouds' flags)
+
+Copies 40 backups on four clouds as one fleet run, offline against in-process fakes,
+with a live table per limit group. Press Ctrl-C (or give -interrupt-after) and it
+resumes from its state file; a second Ctrl-C quits. With -live it copies the sources
+the flags name on the real clouds; after Ctrl-C the same command resumes.
+Exit status: 0 every copy done, 1 otherwise, 2 bad flags or a bad plan.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
 	fs.BoolVar(&c.live, "live", false, "copy on the real clouds, with each cloud's default credentials (default: in-process fakes, offline)")
 	fs.StringVar(&c.state, "state", "", "state file (default offline: a new file in "+os.TempDir()+", removed at the end; live: "+liveState()+")")
 	fs.DurationVar(&c.fakeDuration, "fake-duration", 2*time.Second, "how long each fake takes to finish a copy")
@@ -148,9 +162,12 @@ func run(ctx context.Context, args []string, interrupts <-chan os.Signal, out, e
 	fmt.Fprintf(out, "offline: %d copies on four clouds against in-process fakes; state file %s\n", len(plan.Copies), state)
 
 	var res *fleet.Result
+	// One board for both passes: the resumed pass shows every group with
+	// the copies the first pass finished, not only those it still follows.
+	b := newBoard(out, !cfg.plain && isTerminal(out))
 	for pass := 1; ; pass++ {
 		var stopped bool
-		res, stopped, err = runOnce(ctx, plan, state, cfg, pass, interrupts, out)
+		res, stopped, err = runOnce(ctx, plan, state, cfg, pass, interrupts, b)
 		if err != nil && !stopped {
 			fmt.Fprintln(errOut, "fleet-copy:", err)
 			return 1
@@ -187,9 +204,9 @@ func run(ctx context.Context, args []string, interrupts <-chan os.Signal, out, e
 }
 
 // runOnce runs the plan with the state file until it ends, Ctrl-C arrives,
-// or (first pass) -interrupt-after copies have started. stopped reports an
-// interruption.
-func runOnce(ctx context.Context, plan fleet.Plan, state string, cfg *config, pass int, interrupts <-chan os.Signal, out io.Writer) (*fleet.Result, bool, error) {
+// or (first pass) -interrupt-after copies have started, showing it on b.
+// stopped reports an interruption.
+func runOnce(ctx context.Context, plan fleet.Plan, state string, cfg *config, pass int, interrupts <-chan os.Signal, b *board) (*fleet.Result, bool, error) {
 	st, err := journal.Open(state)
 	if err != nil {
 		return nil, false, err
@@ -207,7 +224,6 @@ func runOnce(ctx context.Context, plan fleet.Plan, state string, cfg *config, pa
 		}
 	}()
 
-	b := newBoard(out, !cfg.plain && isTerminal(out))
 	started := 0
 	opts := fleet.Options{
 		Store:       st,
@@ -277,7 +293,7 @@ func runLive(ctx context.Context, cfg *config, interrupts <-chan os.Signal, out,
 		state = liveState()
 	}
 	fmt.Fprintf(out, "live: %d copies; state file %s\n", len(plan.Copies), state)
-	res, stopped, err := runOnce(ctx, plan, state, cfg, 0, interrupts, out)
+	res, stopped, err := runOnce(ctx, plan, state, cfg, 0, interrupts, newBoard(out, !cfg.plain && isTerminal(out)))
 	if stopped {
 		fmt.Fprintln(out, resumeHint(state))
 		return 1

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/backupcopy/backupcopy/fleet"
 )
 
 func runExample(t *testing.T, interrupts chan os.Signal, args ...string) (int, string, string) {
@@ -63,11 +66,52 @@ func TestCtrlC(t *testing.T) {
 }
 
 func TestFlags(t *testing.T) {
-	code, _, _ := runExample(t, nil, "-h")
+	code, _, errOut := runExample(t, nil, "-h")
 	assert.Equal(t, 0, code)
+	assert.Contains(t, errOut, "Copies 40 backups on four clouds", "-h says what the program does")
+	assert.Contains(t, errOut, "-interrupt-after int", "and lists the flags")
 	for _, args := range [][]string{{"-fake-duration", "0"}, {"extra"}, {"-nope"}, {"-live"}} {
 		code, _, errOut := runExample(t, nil, args...)
 		assert.Equal(t, 2, code, args)
 		assert.NotEmpty(t, strings.TrimSpace(errOut), args)
 	}
+}
+
+func TestShortGroup(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"fsx/us-east-1", "fsx/us-east-1"},
+		{"bigtable/projects/demo/instances/dr/clusters/dr-c1", "bigtable/.../clusters/dr-c1"},
+		{"spanner-copy/projects/demo/instances/dr-a", "spanner-copy/.../dr-a"},
+		{"spanner-create/projects/demo/instances/orders/databases/ledger", "spanner-create/.../ledger"},
+		{"cbr/0f1e2d3c4b5a69788796a5b4c3d2e1f0/cn-east-3", "cbr/.../cn-east-3"},
+		{"a-group-name-without-any-slash-at-all", "a-group-name-without-any-..."},
+		{"spanner-create/projects/demo/instances/orders/databases/a-database-name-too-long", "spanner-create/.../a-data..."},
+	} {
+		got := shortGroup(tc.in, groupWidth)
+		assert.Equal(t, tc.want, got, tc.in)
+		assert.LessOrEqual(t, len(got), groupWidth, tc.in)
+	}
+}
+
+// On a terminal the table is redrawn in place by moving the cursor up one
+// line per line drawn: every line fits 80 columns, so none wraps, and the
+// cursor goes back up exactly as many lines as were drawn.
+func TestBoardFits80Columns(t *testing.T) {
+	var out bytes.Buffer
+	b := newBoard(&out, true)
+	groups := []string{"bigtable/projects/demo/instances/dr/clusters/dr-c1", "spanner-create/projects/demo/instances/orders/databases/ledger",
+		"cbr/0f1e2d3c4b5a69788796a5b4c3d2e1f0/cn-east-3", "fsx/us-east-1"}
+	for i := range 200 {
+		b.event(fleet.Event{Type: fleet.EventStarted, Key: fmt.Sprintf("copy-%03d", i), Group: groups[i%len(groups)], Limit: 5})
+	}
+	b.draw()
+	first := out.String()
+	b.draw()
+	second := strings.TrimPrefix(out.String(), first)
+	assert.True(t, strings.HasPrefix(second, fmt.Sprintf("\r\x1b[%dA", len(groups)+2)), "moves up over the header, %d groups and the total", len(groups))
+	for _, l := range strings.Split(strings.TrimSuffix(first, "\n"), "\n") {
+		l = strings.TrimSuffix(l, "\x1b[K")
+		assert.LessOrEqual(t, len(l), 79, "%q", l)
+	}
+	assert.Contains(t, first, "bigtable/.../clusters/dr-c1")
 }

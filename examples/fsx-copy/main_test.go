@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/backupcopy/backupcopy/examples/internal/exampletest"
 )
+
+// program is this example, for the tests all examples share.
+var program = exampletest.Program{Name: name, Run: run}
 
 // The offline run copies the seeded backup in the fake and prints its
 // progress to the end.
@@ -33,32 +36,19 @@ func TestFlags(t *testing.T) {
 	t.Setenv("AWS_REGION", "")
 	t.Setenv("AWS_DEFAULT_REGION", "")
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(home, "none"))
-	tests := []struct {
-		args []string
-		want string
-	}{
-		{[]string{"extra"}, "unexpected arguments"},
-		{[]string{"-resume", "backup-0123456789"}, "-resume needs -live"},
-		{[]string{"-live", "-source", "backup-0123456789abcdef0"}, "-live needs -region (or $AWS_REGION"},
-		{[]string{"-live", "-region", "us-west-2"}, "-live needs -source"},
-		{[]string{"-tag", "novalue"}, "want key=value"},
-	}
-	for _, tt := range tests {
-		var out, errOut bytes.Buffer
-		code := run(context.Background(), tt.args, &out, &errOut)
-		assert.Equal(t, 2, code, tt.args)
-		assert.Contains(t, errOut.String(), tt.want, tt.args)
-		assert.NotContains(t, errOut.String(), "WithRegion", "names the program's flags, not library options")
-		assert.Empty(t, out.String())
-		if tt.args[0] != "-tag" { // the flag package reports its own errors, with the help
-			assert.True(t, strings.HasPrefix(errOut.String(), name+": "), errOut.String())
-			assert.Equal(t, 1, strings.Count(errOut.String(), "\n"), "one line: %q", errOut.String())
-		}
-	}
+	program.UsageErrors(t, []exampletest.UsageError{
+		{Args: []string{"extra"}, Want: "unexpected arguments"},
+		{Args: []string{"-resume", "backup-0123456789"}, Want: "-resume needs -live"},
+		{Args: []string{"-live", "-source", "backup-0123456789abcdef0"}, Want: "-live needs -region (or $AWS_REGION"},
+		{Args: []string{"-live", "-region", "us-west-2"}, Want: "-live needs -source"},
+	}, "WithRegion")
+	program.UnknownFlag(t)
+	// A -tag the flag package refuses: its message, with the help, exit 2.
 	var out, errOut bytes.Buffer
-	assert.Equal(t, 2, run(context.Background(), []string{"-fake"}, &out, &errOut))
-	assert.Contains(t, errOut.String(), "flag provided but not defined: -fake")
+	assert.Equal(t, 2, run(context.Background(), []string{"-tag", "novalue"}, &out, &errOut))
+	assert.Contains(t, errOut.String(), "want key=value")
 	assert.Contains(t, errOut.String(), "Usage: "+name+" [flags]")
+	assert.Empty(t, out.String())
 }
 
 // -resume without -live is refused as such: no mention of a -fake flag the
@@ -72,28 +62,13 @@ func TestResumeNeedsLive(t *testing.T) {
 
 // -h prints the help in the common layout and succeeds.
 func TestHelp(t *testing.T) {
-	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"-h"}, &out, &errOut)
-	assert.Equal(t, 0, code)
-	assert.True(t, strings.HasPrefix(errOut.String(), "Usage: "+name+" [flags]\n\n"), errOut.String())
-	for _, f := range []string{"\nFlags:\n", "-live", "-resume", "-timeout", "-fake-duration", "-region", "-source"} {
-		assert.Contains(t, errOut.String(), f)
-	}
-	assert.Empty(t, out.String())
+	program.Help(t, "-live", "-resume", "-timeout", "-fake-duration", "-region", "-source")
 }
 
 // Interrupted offline, the program says the copy died with the fake instead
 // of suggesting a -resume that cannot work.
 func TestInterruptedOffline(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	time.AfterFunc(500*time.Millisecond, cancel)
-	var out, errOut bytes.Buffer
-	code := run(ctx, []string{"-fake-duration", "1m"}, &out, &errOut)
-	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut.String(), name+": interrupted before the operation finished")
-	assert.Contains(t, errOut.String(), "nothing to resume")
-	assert.NotContains(t, out.String()+errOut.String(), "-resume")
+	program.InterruptedOffline(t, "-fake-duration", "1m")
 }
 
 func TestTagFlags(t *testing.T) {

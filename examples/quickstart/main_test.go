@@ -13,7 +13,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/backupcopy/backupcopy/examples/internal/exampletest"
 )
+
+// program is this example, for the tests all examples share.
+var program = exampletest.Program{Name: name, Run: run}
 
 // The offline run finishes every operation against the fakes, resumes the
 // Bigtable copy through a fresh client, and ends with a summary table.
@@ -114,27 +119,16 @@ func TestFlags(t *testing.T) {
 	t.Setenv("AWS_REGION", "")
 	t.Setenv("AWS_DEFAULT_REGION", "")
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(home, "none"))
-	tests := []struct {
-		args []string
-		want string
-	}{
-		{[]string{"-only", "azure"}, `unknown cloud "azure"`},
-		{[]string{"-only", ","}, "name at least one cloud"},
-		{[]string{"extra"}, "unexpected arguments"},
-		{[]string{"-o", "yaml"}, `-o "yaml": choose table or json`},
-		{[]string{"-live"}, "-live: bigtable needs -bigtable-source, -bigtable-parent; spanner needs -spanner-database; cbr needs"},
-		{[]string{"-live", "-only", "fsx", "-fsx-region", "eu-west-1"}, "fsx needs -fsx-source (or leave clouds out with -only)"},
-		{[]string{"-live", "-only", "fsx"}, "fsx needs -fsx-source, -fsx-region (or $AWS_REGION)"},
-	}
-	for _, tt := range tests {
-		var out, errOut bytes.Buffer
-		code := run(context.Background(), tt.args, &out, &errOut)
-		assert.Equal(t, 2, code, tt.args)
-		assert.True(t, strings.HasPrefix(errOut.String(), name+": "), errOut.String())
-		assert.Contains(t, errOut.String(), tt.want, tt.args)
-		assert.Equal(t, 1, strings.Count(errOut.String(), "\n"), "one line: %q", errOut.String())
-		assert.Empty(t, out.String())
-	}
+	program.UsageErrors(t, []exampletest.UsageError{
+		{Args: []string{"-only", "azure"}, Want: `unknown cloud "azure"`},
+		{Args: []string{"-only", ","}, Want: "name at least one cloud"},
+		{Args: []string{"extra"}, Want: "unexpected arguments"},
+		{Args: []string{"-o", "yaml"}, Want: `-o "yaml": choose table or json`},
+		{Args: []string{"-live"}, Want: "-live: bigtable needs -bigtable-source, -bigtable-parent; spanner needs -spanner-database; cbr needs"},
+		{Args: []string{"-live", "-only", "fsx", "-fsx-region", "eu-west-1"}, Want: "fsx needs -fsx-source (or leave clouds out with -only)"},
+		{Args: []string{"-live", "-only", "fsx"}, Want: "fsx needs -fsx-source, -fsx-region (or $AWS_REGION)"},
+	})
+	program.UnknownFlag(t)
 }
 
 // A live run without credentials says in one line what to set, before any
@@ -170,12 +164,5 @@ func TestLiveMissingCredentials(t *testing.T) {
 
 // -h prints the flags, the live resource flags among them, and succeeds.
 func TestHelp(t *testing.T) {
-	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"-h"}, &out, &errOut)
-	assert.Equal(t, 0, code)
-	assert.True(t, strings.HasPrefix(errOut.String(), "Usage: "+name+" [flags]\n\n"), errOut.String())
-	for _, f := range []string{"\nFlags:\n", "-live", "-timeout", "-fake-duration", "-only", "-bigtable-source", "-spanner-database", "-cbr-source", "-fsx-source"} {
-		assert.Contains(t, errOut.String(), f)
-	}
-	assert.Empty(t, out.String())
+	program.Help(t, "-live", "-timeout", "-fake-duration", "-only", "-bigtable-source", "-spanner-database", "-cbr-source", "-fsx-source")
 }

@@ -76,9 +76,9 @@ func post(t *testing.T, url string) (int, string, error) {
 func TestFaults(t *testing.T) {
 	var acted atomic.Int32
 	s := newTest(t, &acted)
-	require.NoError(t, s.InjectFault(Fault{Operation: "a", Kind: Throttle, Times: 2, RetryAfter: time.Second}))
-	require.NoError(t, s.InjectFault(Fault{Operation: "b", Kind: ServerError, AfterProcessing: true}))
-	require.NoError(t, s.InjectFault(Fault{Operation: "c", Kind: LoseResponse}))
+	require.NoError(t, s.InjectFault(Fault{Operation: "a", Kind: Throttle, Times: 2, RetryAfter: time.Second}, testOps))
+	require.NoError(t, s.InjectFault(Fault{Operation: "b", Kind: ServerError, AfterProcessing: true}, testOps))
+	require.NoError(t, s.InjectFault(Fault{Operation: "c", Kind: LoseResponse}, testOps))
 
 	code, body, err := post(t, s.URL()+"/b")
 	require.NoError(t, err)
@@ -106,7 +106,7 @@ func TestFaults(t *testing.T) {
 
 func TestFaultForDurationAndClear(t *testing.T) {
 	s := newTest(t, nil)
-	require.NoError(t, s.InjectFault(Fault{Kind: ServerError, For: time.Hour}))
+	require.NoError(t, s.InjectFault(Fault{Kind: ServerError, For: time.Hour}, testOps))
 	for range 3 {
 		code, _, err := post(t, s.URL()+"/any")
 		require.NoError(t, err)
@@ -124,11 +124,14 @@ func TestFaultForDurationAndClear(t *testing.T) {
 
 func TestSlowFaultHonoursCancel(t *testing.T) {
 	s := newTest(t, nil)
-	require.NoError(t, s.InjectFault(Fault{Kind: Slow, Delay: time.Millisecond}))
+	require.NoError(t, s.InjectFault(Fault{Kind: Slow, Delay: time.Millisecond}, testOps))
 	code, _, err := post(t, s.URL()+"/x")
 	require.NoError(t, err)
 	assert.Equal(t, 200, code, "a slow answer is still an answer")
 }
+
+// testOps are the operation names the test server knows.
+var testOps = []string{"a", "b", "c"}
 
 func TestCheckFault(t *testing.T) {
 	for _, f := range []Fault{
@@ -139,10 +142,12 @@ func TestCheckFault(t *testing.T) {
 		{Kind: LoseResponse, AfterProcessing: true},
 		{Kind: Throttle, Times: -1},
 		{Kind: Throttle, For: -time.Second},
+		{Operation: "CopyBackups", Kind: Throttle}, // a misspelt name would never fire
 	} {
-		assert.Error(t, CheckFault(f), "%+v", f)
+		assert.Error(t, CheckFault(f, testOps), "%+v", f)
 	}
-	assert.NoError(t, CheckFault(Fault{Kind: Throttle, RetryAfter: time.Second, Times: 3}))
+	assert.NoError(t, CheckFault(Fault{Kind: Throttle, RetryAfter: time.Second, Times: 3}, testOps))
+	assert.NoError(t, CheckFault(Fault{Operation: "a", Kind: Throttle}, testOps))
 }
 
 func TestProgress(t *testing.T) {

@@ -3,6 +3,7 @@ package fakesrv
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -40,8 +41,13 @@ type activeFault struct {
 	until time.Time // zero: no time limit
 }
 
-// CheckFault returns an error naming what is wrong with f, or nil.
-func CheckFault(f Fault) error {
+// CheckFault returns an error naming what is wrong with f, or nil. known
+// lists the operation names the fake serves: a fault for another name would
+// never fire, so a test that injects it would test nothing.
+func CheckFault(f Fault, known []string) error {
+	if f.Operation != "" && !slices.Contains(known, f.Operation) {
+		return fmt.Errorf("unknown fault operation %q (want one of %s, or \"\" for every request)", f.Operation, strings.Join(known, ", "))
+	}
 	switch f.Kind {
 	case Throttle, ServerError, LoseResponse, Slow:
 	default:
@@ -68,8 +74,8 @@ func CheckFault(f Fault) error {
 // ("" every operation), or all of them for f.For from now, or, with both
 // set, until either runs out; with neither, the next one. Faults apply in
 // the order they were injected, one per request.
-func (s *Server) InjectFault(f Fault) error {
-	if err := CheckFault(f); err != nil {
+func (s *Server) InjectFault(f Fault, known []string) error {
+	if err := CheckFault(f, known); err != nil {
 		return err
 	}
 	a := &activeFault{Fault: f, left: f.Times}

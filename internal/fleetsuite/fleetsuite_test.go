@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -312,4 +313,38 @@ func TestFSxLimitLearnedFromServiceLimitExceeded(t *testing.T) {
 	if len(retried) > 6 {
 		t.Errorf("%d refused starts for 12 copies: the runner did not learn the limit", len(retried))
 	}
+}
+
+// A backup creation started outside the run holds the database (Spanner
+// allows one pending creation per database): the run's creation on it is
+// refused with FAILED_PRECONDITION, which is a limit, not a failure; the
+// copy waits and is made once the outside creation ends.
+func TestSpannerCreationPendingOutsideTheRunWaits(t *testing.T) {
+	f, c := setup(t, fleetsuite.Counts{SpannerCreate: 1}, 200*time.Millisecond)
+	db := f.Env.SpannerDatabases[0]
+	if _, err := c.Spanner.CreateBackup(context.Background(), &spanner.CreateBackupRequest{
+		Parent: "projects/demo/instances/orders", BackupID: "outside", Database: db, ExpireTime: time.Now().Add(48 * time.Hour),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var retried atomic.Int32
+	opts := quick(fleet.Options{MaxAttempts: 100, OnEvent: func(e fleet.Event) {
+		if e.Type == fleet.EventRetried {
+			if k := backupcopy.KindOf(e.Err); k != backupcopy.AtLimit {
+				t.Errorf("retried %s: kind %v (%v), want at-limit", e.Key, k, e.Err)
+			}
+			retried.Add(1)
+		}
+	}})
+	res, err := fleet.Run(context.Background(), fleetsuite.Plan(&f.Env, c), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if retried.Load() == 0 {
+		t.Fatal("the run's creation was never refused: the test tested nothing")
+	}
+	checkExactlyOnce(t, f)
 }

@@ -335,7 +335,9 @@ func (e *Error) ErrorKind() backupcopy.Kind {
 // operation's own error is CopyFailed, whatever its code: the copy ran and
 // failed (or was cancelled). RESOURCE_EXHAUSTED is Throttled (a request
 // rate or quota), or AtLimit when the message or ErrorInfo reason says too
-// many operations are pending; ABORTED with a RetryInfo delay is Transient.
+// many operations are pending; FAILED_PRECONDITION is AtLimit when it says a
+// creation is already pending (Spanner's one pending backup creation per
+// database); ABORTED with a RetryInfo delay is Transient.
 func Kind(code codes.Code, httpStatus int, finished bool, msg, reason string, retryDelay time.Duration) backupcopy.Kind {
 	if finished {
 		return backupcopy.CopyFailed
@@ -357,7 +359,15 @@ func Kind(code codes.Code, httpStatus int, finished bool, msg, reason string, re
 		return backupcopy.PermissionDenied
 	case codes.NotFound:
 		return backupcopy.NotFound
-	case codes.AlreadyExists, codes.FailedPrecondition:
+	case codes.FailedPrecondition:
+		// Spanner: "Only one pending backup creation per database is
+		// allowed": the database is busy with another creation, which will
+		// end; retry later rather than give up.
+		if pendingLimit(msg) {
+			return backupcopy.AtLimit
+		}
+		return backupcopy.Conflict
+	case codes.AlreadyExists:
 		return backupcopy.Conflict
 	case codes.Aborted:
 		if retryDelay > 0 {

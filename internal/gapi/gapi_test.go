@@ -97,6 +97,7 @@ func TestErrorKind(t *testing.T) {
 		{404, "NOT_FOUND", "m", backupcopy.NotFound},
 		{409, "ALREADY_EXISTS", "m", backupcopy.Conflict},
 		{400, "FAILED_PRECONDITION", "source not ready", backupcopy.Conflict},
+		{400, "FAILED_PRECONDITION", "Cannot create a backup of database d: backup b is already being created. Only one pending backup creation per database is allowed", backupcopy.AtLimit},
 		{409, "ABORTED", "m", backupcopy.Conflict},
 		{400, "INVALID_ARGUMENT", "m", backupcopy.InvalidInput},
 		{501, "UNIMPLEMENTED", "m", backupcopy.InvalidInput},

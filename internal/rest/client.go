@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -82,8 +83,7 @@ type Client struct {
 	cfg       Config
 	http      *http.Client
 	userAgent string
-	prefix    string       // the endpoint's escaped path ("" or "/prefix")
-	host      string       // the request Host, as http.NewRequest would set it
+	base      string       // the endpoint as a URL string, without a trailing '/'
 	skew      atomic.Int64 // server time minus local time, in ns, learnt from a ClockSkew answer
 }
 
@@ -112,12 +112,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.UserAgent != "" {
 		ua += " " + cfg.UserAgent
 	}
-	host := cfg.Endpoint.Host
-	if strings.HasSuffix(host, ":") && strings.LastIndexByte(host, ':') > strings.LastIndexByte(host, ']') {
-		host = strings.TrimSuffix(host, ":") // as http.NewRequest: "host:" is "host"
-	}
 	return &Client{cfg: cfg, http: endpoint.HTTPClient(cfg.HTTPClient), userAgent: ua,
-		prefix: cfg.Endpoint.EscapedPath(), host: host}, nil
+		base: strings.TrimSuffix(cfg.Endpoint.String(), "/")}, nil
 }
 
 // Endpoint returns the client's base URL.
@@ -196,8 +192,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		return nil, &backupcopy.CallError{Service: c.cfg.Service, Operation: req.Op, Kind: backupcopy.InvalidInput,
 			Sent: backupcopy.SentNever, Err: fmt.Errorf("%s: %s: encoding the request: %w", c.cfg.Service, req.Op, err)}
 	}
-	var u url.URL
-	c.buildURL(req, &u)
+	target := c.url(req)
 
 	var (
 		resp        *Response
@@ -216,7 +211,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 			return resp, c.callError(req, resp, attempt-1, backupcopy.Canceled, sent, ambiguousAt,
 				fmt.Errorf("%s: %s: the context ended while waiting for the client's request budget: %w", c.cfg.Service, req.Op, err))
 		}
-		a := c.attempt(ctx, req, &u, body)
+		a := c.attempt(ctx, req, target, body)
 		if a.kind == backupcopy.Throttled {
 			c.cfg.Budget.Throttled()
 		}
@@ -226,7 +221,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 			resp.Ambiguous = ambiguousAt
 		}
 		if a.err == nil {
-			c.log(ctx, req, &u, resp, attempt, nil, false, 0) // every attempt is logged, the good one too
+			c.log(ctx, req, resp, attempt, nil, false, 0) // every attempt is logged, the good one too
 			return resp, nil
 		}
 		sent = furthest(sent, a.sent)
@@ -262,7 +257,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 				a.err = fmt.Errorf("%w (not retried: the %v backoff would pass the context deadline)", a.err, delay)
 			}
 		}
-		c.log(ctx, req, &u, resp, attempt, &a, retry, delay)
+		c.log(ctx, req, resp, attempt, &a, retry, delay)
 		if !retry {
 			return resp, c.callError(req, resp, attempt, a.kind, sent, ambiguousAt, a.err)
 		}
@@ -322,9 +317,9 @@ type outcome struct {
 }
 
 // attempt makes one attempt and classifies its outcome.
-func (c *Client) attempt(ctx context.Context, req *Request, u *url.URL, body []byte) outcome {
+func (c *Client) attempt(ctx context.Context, req *Request, target string, body []byte) outcome {
 	svc, op := c.cfg.Service, req.Op
-	hreq, err := c.newHTTPRequest(ctx, req, u, body)
+	hreq, err := c.newHTTPRequest(ctx, req, target, body)
 	if err != nil {
 		return outcome{err: fmt.Errorf("%s: %s: %w", svc, op, err), kind: backupcopy.InvalidInput, sent: backupcopy.SentNever, final: true}
 	}
@@ -345,7 +340,7 @@ func (c *Client) attempt(ctx context.Context, req *Request, u *url.URL, body []b
 		kind, sent := transportKind(ctx, err)
 		return outcome{err: fmt.Errorf("%s: %s: %w", svc, op, err), kind: kind, sent: sent}
 	}
-	data, rerr := readBounded(hresp.Body, c.cfg.MaxResponseBytes, hresp.ContentLength)
+	data, rerr := readBounded(hresp.Body, c.cfg.MaxResponseBytes)
 	hresp.Body.Close()
 	resp := &Response{StatusCode: hresp.StatusCode, Header: hresp.Header, Body: data, RequestID: c.requestID(hresp.Header)}
 	if rerr != nil {
@@ -396,46 +391,26 @@ func (c *Client) attempt(ctx context.Context, req *Request, u *url.URL, body []b
 	return outcome{resp: resp}
 }
 
-func (c *Client) newHTTPRequest(ctx context.Context, req *Request, u *url.URL, body []byte) (*http.Request, error) {
+func (c *Client) newHTTPRequest(ctx context.Context, req *Request, target string, body []byte) (*http.Request, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	// The URL is already built: NewRequestWithContext gets none to parse
-	// (an empty one parses to a zero URL, which is then overwritten), and
-	// does the rest as ever (context, body, GetBody, ContentLength).
-	hreq, err := http.NewRequestWithContext(ctx, req.Method, "", rd)
+	hreq, err := http.NewRequestWithContext(ctx, req.Method, target, rd)
 	if err != nil {
 		return nil, err
 	}
-	*hreq.URL = *u
-	hreq.URL.Host = c.host
-	hreq.Host = c.host
-	// Every header value shares one array, each value slice capped at its
-	// own length so that an append by a later writer copies.
-	n := 1
-	for _, vs := range req.Header {
-		n += len(vs)
-	}
-	if body != nil {
-		n++
-	}
-	vals := make([]string, 0, n)
 	for k, vs := range req.Header {
-		start := len(vals)
-		vals = append(vals, vs...)
-		hreq.Header[k] = vals[start:len(vals):len(vals)]
+		hreq.Header[k] = slices.Clone(vs)
 	}
 	if body != nil {
 		ct := req.ContentType
 		if ct == "" {
 			ct = "application/json"
 		}
-		vals = append(vals, ct)
-		hreq.Header["Content-Type"] = vals[len(vals)-1 : len(vals) : len(vals)]
+		hreq.Header.Set("Content-Type", ct)
 	}
-	vals = append(vals, c.userAgent)
-	hreq.Header["User-Agent"] = vals[len(vals)-1 : len(vals) : len(vals)]
+	hreq.Header.Set("User-Agent", c.userAgent)
 	return hreq, nil
 }
 
@@ -460,31 +435,14 @@ func (c *Client) learnSkew(resp *Response) bool {
 // ClockSkew returns the server-minus-local clock offset learnt so far.
 func (c *Client) ClockSkew() time.Duration { return time.Duration(c.skew.Load()) }
 
-// buildURL sets *u to the request's URL: the endpoint, the escaped path
-// after the endpoint's own, and the query. Path and RawPath are what
-// url.Parse would give for the same URL written out, so that the request is
-// exactly the one a parsed URL string would make.
-func (c *Client) buildURL(req *Request, u *url.URL) {
-	*u = *c.cfg.Endpoint
-	var b strings.Builder
-	b.Grow(len(c.prefix) + req.Path.escapedLen())
-	b.WriteString(c.prefix)
-	req.Path.writeTo(&b)
-	raw := b.String()
-	u.Path, _ = url.PathUnescape(raw)
-	u.RawPath = raw
-	// As url.Parse: RawPath only when it differs from the default encoding
-	// of Path (EscapedPath first checks the raw form is a valid one).
-	if esc := u.EscapedPath(); esc != raw {
-		u.RawPath = esc
-	}
-	if (&url.URL{Path: u.Path}).EscapedPath() == u.RawPath {
-		u.RawPath = ""
-	}
-	u.RawQuery = ""
+// url returns the request's URL: the endpoint, the escaped path after the
+// endpoint's own, and the query.
+func (c *Client) url(req *Request) string {
+	u := c.base + req.Path.String()
 	if len(req.Query) > 0 {
-		u.RawQuery = encodeQuery(req.Query)
+		u += "?" + req.Query.Encode()
 	}
+	return u
 }
 
 func (c *Client) requestID(h http.Header) string {
@@ -496,7 +454,7 @@ func (c *Client) requestID(h http.Header) string {
 	return ""
 }
 
-func (c *Client) log(ctx context.Context, req *Request, u *url.URL, resp *Response, attempt int, a *outcome, retry bool, delay time.Duration) {
+func (c *Client) log(ctx context.Context, req *Request, resp *Response, attempt int, a *outcome, retry bool, delay time.Duration) {
 	l := c.cfg.Logger
 	if l == nil {
 		return
@@ -510,7 +468,7 @@ func (c *Client) log(ctx context.Context, req *Request, u *url.URL, resp *Respon
 	}
 	attrs := []slog.Attr{
 		slog.String("service", c.cfg.Service), slog.String("op", req.Op),
-		slog.String("method", req.Method), slog.String("path", u.EscapedPath()),
+		slog.String("method", req.Method), slog.String("path", c.cfg.Endpoint.EscapedPath()+req.Path.String()),
 		slog.Int("attempt", attempt),
 	}
 	if resp != nil {
@@ -546,50 +504,16 @@ func encodeBody(b any) ([]byte, error) {
 }
 
 // readBounded reads r up to limit bytes and fails with *TooLargeError beyond.
-// size is the announced length (-1: unknown); it only sizes the buffer.
-// The bytes and the error are those of io.ReadAll(io.LimitReader(r, limit+1)).
-func readBounded(r io.Reader, limit, size int64) ([]byte, error) {
-	if size < 0 || size >= maxPrealloc || size >= limit {
-		// Unknown or large: io.ReadAll grows its buffer more thriftily than
-		// appending does, which matters for a body that runs to the bound.
-		data, err := io.ReadAll(io.LimitReader(r, limit+1))
-		if err != nil {
-			return data, err
-		}
-		if int64(len(data)) > limit {
-			return nil, &TooLargeError{Limit: limit}
-		}
-		return data, nil
-	}
-	data := make([]byte, 0, size+1) // +1: the read that sees EOF needs no growth
-	left := limit + 1
-	for left > 0 {
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)] // grow
-		}
-		buf := data[len(data):cap(data)]
-		if int64(len(buf)) > left {
-			buf = buf[:left]
-		}
-		m, err := r.Read(buf)
-		data = data[:len(data)+m]
-		left -= int64(m)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return data, err
-		}
+func readBounded(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return data, err
 	}
 	if int64(len(data)) > limit {
 		return nil, &TooLargeError{Limit: limit}
 	}
 	return data, nil
 }
-
-// maxPrealloc bounds the buffer sized from a Content-Length, so that a
-// large announced length costs nothing until its bytes arrive.
-const maxPrealloc = 64 << 10
 
 func truncate(b []byte, n int) string {
 	if len(b) <= n {

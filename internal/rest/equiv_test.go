@@ -6,17 +6,14 @@ package rest
 import (
 	"github.com/backupcopy/backupcopy"
 
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
 	"testing"
-	"testing/iotest"
 	"time"
 )
 
@@ -164,9 +161,6 @@ func checkPathEquiv(t *testing.T, ops []byte, vals []string) {
 	if got, want := p.String(), o.String(); got != want {
 		t.Fatalf("ops %v vals %q: path %q, old %q", ops, vals, got, want)
 	}
-	if got, want := p.escapedLen(), len(o.String()); got != want {
-		t.Fatalf("ops %v vals %q: escapedLen %d, want %d", ops, vals, got, want)
-	}
 	for _, ep := range []string{"https://h.example", "https://h.example:8443/pre%20fix/a;b", "http://127.0.0.1:/x:y"} {
 		e, err := ParseEndpoint(ep)
 		if err != nil {
@@ -178,9 +172,7 @@ func checkPathEquiv(t *testing.T, ops []byte, vals []string) {
 		}
 		for _, q := range []url.Values{nil, {"backupId": {vals[0]}}, {"b": {"1", vals[0]}, "a b": {"é&="}, "c": nil}} {
 			req := &Request{Method: http.MethodGet, Path: p, Query: q}
-			var u url.URL
-			c.buildURL(req, &u)
-			hreq, err := c.newHTTPRequest(context.Background(), req, &u, nil)
+			hreq, err := c.newHTTPRequest(context.Background(), req, c.url(req), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -212,7 +204,7 @@ func TestPathBuilderMatchesOld(t *testing.T) {
 			checkPathEquiv(t, ops, v)
 		}
 	}
-	// Long paths (past the inline pieces), and derived paths do not share.
+	// Long paths, and derived paths do not share.
 	base := NewPath("v2").Lit(strings.Split("operations/projects/p/instances/i/clusters/c/backups/b/operations/1", "/")...)
 	a, b := base.Lit("a"), base.Lit("b").Verb("x")
 	if a.String() != "/v2/operations/projects/p/instances/i/clusters/c/backups/b/operations/1/a" ||
@@ -251,62 +243,11 @@ func FuzzCheckNameMatchesOld(f *testing.F) {
 	})
 }
 
-func FuzzEncodeQueryMatchesValuesEncode(f *testing.F) {
-	f.Add("backupId", "b-1", "", "")
-	f.Add("a b", "é&=+%", "a b", "~._-")
-	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
-		for _, q := range []url.Values{{k1: {v1}}, {k1: {v1, v2}, k2: {v2}}, {k1: nil, k2: {v1}}} {
-			if got, want := encodeQuery(q), q.Encode(); got != want {
-				t.Fatalf("encodeQuery(%v) = %q, Encode %q", q, got, want)
-			}
-		}
-	})
-}
-
-// oldReadBounded is the bounded read as it was.
-func oldReadBounded(r io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return data, err
-	}
-	if int64(len(data)) > limit {
-		return nil, &TooLargeError{Limit: limit}
-	}
-	return data, nil
-}
-
-func TestReadBoundedMatchesOld(t *testing.T) {
-	boom := errors.New("boom")
-	for _, n := range []int{0, 1, 511, 512, 513, 1000, 4096, 70000} {
-		body := bytes.Repeat([]byte("x"), n)
-		for _, limit := range []int64{0, 1, 100, 512, 1000, 4096, 1 << 20} {
-			for _, size := range []int64{-1, 0, int64(n), int64(n) + 5, 1 << 30} {
-				readers := map[string]func() io.Reader{
-					"plain":   func() io.Reader { return bytes.NewReader(body) },
-					"onebyte": func() io.Reader { return iotest.OneByteReader(bytes.NewReader(body)) },
-					"dataerr": func() io.Reader { return iotest.DataErrReader(bytes.NewReader(body)) },
-					"err":     func() io.Reader { return io.MultiReader(bytes.NewReader(body), iotest.ErrReader(boom)) },
-					"half":    func() io.Reader { return iotest.HalfReader(bytes.NewReader(body)) },
-				}
-				for name, mk := range readers {
-					got, gerr := readBounded(mk(), limit, size)
-					want, werr := oldReadBounded(mk(), limit)
-					if !bytes.Equal(got, want) || (got == nil) != (want == nil) || !reflect.DeepEqual(gerr, werr) {
-						t.Fatalf("%s n=%d limit=%d size=%d: got %d bytes, %v; old %d bytes, %v", name, n, limit, size, len(got), gerr, len(want), werr)
-					}
-				}
-			}
-		}
-	}
-}
-
 func TestNewHTTPRequestHeaders(t *testing.T) {
 	e, _ := ParseEndpoint("https://h.example")
 	c, _ := New(Config{Endpoint: e, UserAgent: "x/1"})
 	req := &Request{Method: http.MethodPost, Path: NewPath("v1"), Header: http.Header{"X-Amz-Target": {"T"}, "X-Two": {"a", "b"}, "Content-Type": {"ignored"}}, ContentType: "application/x-amz-json-1.1"}
-	var u url.URL
-	c.buildURL(req, &u)
-	hreq, err := c.newHTTPRequest(context.Background(), req, &u, []byte(`{}`))
+	hreq, err := c.newHTTPRequest(context.Background(), req, c.url(req), []byte(`{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,21 +286,20 @@ func TestDisabledLogLevelBuildsNothing(t *testing.T) {
 	e, _ := ParseEndpoint("https://h.example")
 	h := &countingHandler{level: slog.LevelInfo}
 	c, _ := New(Config{Endpoint: e, Logger: slog.New(h)})
-	u := url.URL{Path: "/v1"}
 	req := &Request{Op: "Get", Method: http.MethodGet, Path: NewPath("v1")}
 	resp := &Response{StatusCode: 200}
-	if n := testing.AllocsPerRun(100, func() { c.log(context.Background(), req, &u, resp, 1, nil, false, 0) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { c.log(context.Background(), req, resp, 1, nil, false, 0) }); n != 0 {
 		t.Errorf("%v allocations for a record below the level", n)
 	}
 	if h.n != 0 {
 		t.Fatalf("%d records handled", h.n)
 	}
-	c.log(context.Background(), req, &u, resp, 2, &outcome{err: errors.New("x"), kind: backupcopy.Transient}, true, time.Second)
+	c.log(context.Background(), req, resp, 2, &outcome{err: errors.New("x"), kind: backupcopy.Transient}, true, time.Second)
 	if h.n != 1 {
 		t.Fatalf("retry record: %d records handled", h.n)
 	}
 	h.level = slog.LevelDebug
-	c.log(context.Background(), req, &u, resp, 1, nil, false, 0)
+	c.log(context.Background(), req, resp, 1, nil, false, 0)
 	if h.n != 2 {
 		t.Fatalf("debug record: %d records handled", h.n)
 	}

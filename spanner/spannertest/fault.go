@@ -55,7 +55,7 @@ func (s *Server) InjectFault(f Fault) error {
 	return s.fs.InjectFault(fakesrv.Fault{
 		Operation: f.Operation, Kind: fakesrv.FaultKind(f.Kind), Times: f.Times, For: f.For,
 		Delay: f.Delay, RetryAfter: f.RetryAfter, AfterProcessing: f.AfterProcessing,
-	})
+	}, Operations())
 }
 
 // ClearFaults removes every injected fault.

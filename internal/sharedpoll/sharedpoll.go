@@ -55,8 +55,9 @@ type Config[T any] struct {
 type Batcher[T any] struct {
 	cfg Config[T]
 
-	mu     sync.Mutex
-	groups map[string]*group[T]
+	mu      sync.Mutex
+	groups  map[string]*group[T]
+	sweepAt int // sweep the groups when there are this many
 }
 
 type waiter[T any] struct {
@@ -86,7 +87,7 @@ func New[T any](cfg Config[T]) *Batcher[T] {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real
 	}
-	return &Batcher[T]{cfg: cfg, groups: map[string]*group[T]{}}
+	return &Batcher[T]{cfg: cfg, groups: map[string]*group[T]{}, sweepAt: minSweep}
 }
 
 // ErrNoAnswer is the error of a poll its batch's fetch did not answer (a
@@ -112,6 +113,9 @@ func (b *Batcher[T]) Get(ctx context.Context, key, id string) (T, error) {
 	iv, _ := ctx.Value(intervalKey{}).(time.Duration)
 	w := waiter[T]{ctx: ctx, id: id, interval: iv, ch: make(chan Result[T], 1)}
 	b.mu.Lock()
+	if len(b.groups) >= b.sweepAt {
+		b.sweepLocked()
+	}
 	g := b.groups[key]
 	if g == nil {
 		g = &group[T]{}
@@ -160,8 +164,7 @@ func (b *Batcher[T]) run(name string, g *group[T]) {
 		queue := g.queue
 		g.queue = nil
 		if len(queue) == 0 {
-			g.running = false
-			b.dropIdleLocked(name, g)
+			g.running = false // the group keeps its last round's time for the gap
 			b.mu.Unlock()
 			return
 		}
@@ -256,19 +259,26 @@ func (b *Batcher[T]) Watch(key, id string, check func(T) bool, wake func()) (sto
 		} else {
 			g.watches[id] = ws
 		}
-		b.dropIdleLocked(key, g)
 	}
 }
 
-// dropIdleLocked forgets group key when nothing waits or watches in it,
-// so groups do not pile up (one per backup for CBR's first polls). A
-// group with sleeping waits keeps the time of its last round, which spaces
-// the next; without them a lone wait's own schedule spaces its polls.
-func (b *Batcher[T]) dropIdleLocked(key string, g *group[T]) {
-	if !g.running && len(g.queue) == 0 && len(g.watches) == 0 && b.groups[key] == g {
-		delete(b.groups, key)
+// sweepLocked forgets the groups nothing waits on or watches whose gap has
+// passed, so groups do not pile up (CBR has one per backup for first
+// polls). It runs when the number of groups has doubled since the last
+// sweep, so its cost per poll stays constant.
+func (b *Batcher[T]) sweepLocked() {
+	now := b.cfg.Clock.Now()
+	for key, g := range b.groups {
+		if !g.running && len(g.queue) == 0 && len(g.watches) == 0 &&
+			!now.Before(g.last.Add(b.cfg.Gap*time.Duration(max(g.cost, 1)))) {
+			delete(b.groups, key)
+		}
 	}
+	b.sweepAt = max(minSweep, 2*len(b.groups))
 }
+
+// minSweep is the number of groups below which none is forgotten.
+const minSweep = 64
 
 // Watched returns the ids of group key that sleeping Waits watch.
 func (b *Batcher[T]) Watched(key string) []string {
@@ -315,7 +325,6 @@ func (b *Batcher[T]) wake(key, id string, pick func(*watch[T]) bool) {
 		} else {
 			g.watches[id] = keep
 		}
-		b.dropIdleLocked(key, g)
 	}
 	b.mu.Unlock()
 	for _, f := range fire {

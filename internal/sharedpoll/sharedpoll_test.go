@@ -172,25 +172,22 @@ func TestBatcherWatch(t *testing.T) {
 	}
 }
 
-// A group nothing waits on or watches is forgotten.
+// Groups nothing waits on or watches are forgotten once there are many.
 func TestBatcherForgetsIdleGroups(t *testing.T) {
 	b := New(Config[int]{Fetch: func(_ context.Context, _ string, ids []string) map[string]Result[int] {
 		return map[string]Result[int]{ids[0]: {Value: 1}}
 	}})
-	for i := range 20 {
+	stop := b.Watch("watched", "x", nil, func() {})
+	defer stop()
+	for i := range 10 * minSweep {
 		if _, err := b.Get(context.Background(), fmt.Sprint("backup-", i), "x"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	stop := b.Watch("w", "x", nil, func() {})
-	stop()
-	for {
-		b.mu.Lock()
-		n := len(b.groups)
-		b.mu.Unlock()
-		if n == 0 {
-			return
-		}
-		time.Sleep(time.Millisecond) // the rounds' goroutines end after their answers
+	b.mu.Lock()
+	n, watched := len(b.groups), b.groups["watched"] != nil
+	b.mu.Unlock()
+	if n > 2*minSweep || !watched {
+		t.Errorf("%d groups after %d one-off polls (watched group kept: %v)", n, 10*minSweep, watched)
 	}
 }

@@ -106,6 +106,14 @@
 // backupcopy clients export theirs as DefaultPollInitial and DefaultPollMax),
 // and WithPollInterval overrides both for one Wait.
 //
+// Where the operation reports progress (a Percent above zero), Wait
+// estimates its end from the rate since the first such report, and when
+// that end comes before the next poll, the interval becomes the time left
+// (at least the initial interval): polls come about when the copy should
+// end, never later than the schedule above. A client that shares polls
+// (Config.Watch) may also wake a sleeping Wait when a shared request shows
+// its operation ended.
+//
 // A poll error that the client's Config.IsTransient accepts is retried on
 // the same schedule; Wait gives up on it only after DefaultMaxPollErrors (10)
 // polls in a row have failed over at least DefaultPollErrorSpan (5 minutes),

@@ -265,6 +265,7 @@ func (o *Operation[R, M]) Wait(ctx context.Context, opts ...WaitOption) (*R, err
 		lastErr      error     // the last poll's error, nil after a good poll
 		failures     int       // polls failed in a row
 		firstFailure time.Time // when the first of them failed
+		eta          etaTracker
 	)
 	for {
 		slept := minSleep
@@ -289,6 +290,13 @@ func (o *Operation[R, M]) Wait(ctx context.Context, opts ...WaitOption) (*R, err
 		}
 		if err == nil {
 			lastErr, failures = nil, 0
+			// Timed by progress: when the reported percent predicts the end
+			// sooner than the next poll, poll about then instead (never
+			// sooner than the initial interval; never later than the
+			// schedule).
+			if left, ok := eta.observe(clk.Now(), o.Progress().Percent); ok && left < interval {
+				interval = max(left, ws.initial)
+			}
 			report()
 			continue
 		}
@@ -325,6 +333,30 @@ func (o *Operation[R, M]) sleep(ctx context.Context, d time.Duration) error {
 		return nil // woken early: poll now
 	}
 	return err
+}
+
+// etaTracker estimates an operation's end from its reported progress: the
+// rate from the first percent above zero it saw to the latest.
+type etaTracker struct {
+	t0 time.Time
+	p0 int
+}
+
+// observe records percent p at now and returns the time left to 100% at
+// the rate seen so far, if there is one.
+func (e *etaTracker) observe(now time.Time, p int) (time.Duration, bool) {
+	if p <= 0 || p >= 100 {
+		return 0, false
+	}
+	if e.t0.IsZero() {
+		e.t0, e.p0 = now, p
+		return 0, false
+	}
+	el := now.Sub(e.t0)
+	if p <= e.p0 || el <= 0 {
+		return 0, false
+	}
+	return time.Duration(float64(el) * float64(100-p) / float64(p-e.p0)), true
 }
 
 // minSleep is the smallest sleep between polls (unless the interval itself

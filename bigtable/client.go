@@ -21,6 +21,7 @@ type Client struct {
 	rest   *rest.Client
 	clock  clock.Clock
 	lroCfg lro.Config
+	polls  *gapi.OperationPolls // shared polls of the operations
 	closed atomic.Bool
 }
 
@@ -33,6 +34,9 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 
 func newClient(ctx context.Context, clk clock.Clock, opts ...Option) (*Client, error) {
 	s := apply(ctx, opts)
+	if s.clock != nil {
+		clk = s.clock
+	}
 	cfg, err := s.RESTConfig(service, DefaultEndpoint)
 	if err != nil {
 		return nil, err
@@ -48,18 +52,22 @@ func newClient(ctx context.Context, clk clock.Clock, opts ...Option) (*Client, e
 	cfg.Hint = gapi.Hint
 	cfg.RequestIDHeaders = []string{"X-Request-Id", "X-Goog-Request-Id"}
 	cfg.Clock = clk
+	cfg.Budget = s.Budget(cfg.Endpoint, DefaultRequestRate, clk)
 	rc, err := rest.New(cfg)
 	if err != nil {
 		return nil, err
 	}
+	polls := newPolls(rc, clk)
 	return &Client{
 		rest:  rc,
 		clock: clk,
+		polls: polls,
 		lroCfg: lro.Config{
 			IsTransient:     rest.RetryPoll,
 			InitialInterval: DefaultPollInitial,
 			MaxInterval:     DefaultPollMax,
 			Clock:           clk,
+			Watch:           polls.Watch,
 		},
 	}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/gapi"
 	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/lro"
@@ -55,8 +56,32 @@ func poller[M any, W gapi.AnyMessage](c *Client, k gapi.OperationKind[Backup, M,
 		if err := checkOperationName(name); err != nil {
 			return lro.State[Backup, M]{}, err
 		}
-		return k.Get(ctx, c.rest, operationPath(name))
+		return k.Poll(ctx, c.polls, name)
 	}
+}
+
+// newPolls returns the client's shared polls: the running operations of an
+// instance are listed with
+// GET /v2/{name=operations/projects/*/instances/*}/operations, one
+// operation is read with GET /v2/{name=operations/**}.
+func newPolls(rc *rest.Client, clk clock.Clock) *gapi.OperationPolls {
+	return gapi.NewOperationPolls(gapi.PollsConfig{
+		Client: rc,
+		Clock:  clk,
+		Parent: func(name string) string {
+			parts := strings.SplitN(name, "/", 6) // operations/projects/p/instances/i/...
+			if len(parts) < 6 || parts[1] != "projects" || parts[3] != "instances" {
+				return ""
+			}
+			return strings.Join(parts[:5], "/")
+		},
+		List: func(parent string) rest.Path {
+			parts := strings.Split(parent, "/")
+			return rest.NewPath("v2", "operations", "projects").Seg("project", parts[2]).Lit("instances").Seg("instance", parts[4]).Lit("operations")
+		},
+		ListOp: "ListOperations",
+		Get:    operationPath,
+	})
 }
 
 // operationPath returns /v2/{name} for a name checked by checkOperationName.

@@ -46,6 +46,7 @@ type Client struct {
 	regionCheck bool
 	clock       clock.Clock
 	lroCfg      lro.Config
+	polls       *polls // shared replication polls
 	closed      atomic.Bool
 }
 
@@ -89,11 +90,12 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	cfg.Hint = hint
 	cfg.RequestIDHeaders = []string{"X-Request-Id"}
 	cfg.Clock = clk
+	cfg.Budget = s.Budget(cfg.Endpoint, DefaultRequestRate, clk)
 	rc, err := rest.New(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Client{
+	c := &Client{
 		rest:        rc,
 		projectID:   project,
 		region:      s.region,
@@ -105,7 +107,10 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 			MaxInterval:     DefaultPollMax,
 			Clock:           clk,
 		},
-	}, nil
+	}
+	c.polls = c.newPolls()
+	c.lroCfg.Watch = c.polls.watch
+	return c, nil
 }
 
 func authenticator(choice authChoice, project string) (rest.Authenticator, error) {

@@ -108,7 +108,7 @@ func jsonAnswer(code int, v any, hdr ...string) func(http.ResponseWriter, *http.
 func newTestClient(t *testing.T, endpoint string, opts ...Option) (*Client, *clock.Fake) {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC))
-	base := []Option{WithEndpoint(endpoint), WithProjectID(testProject), WithRegion("cn-north-4"), WithAKSK(testAK, testSK), withClock(clk)}
+	base := []Option{WithEndpoint(endpoint), WithProjectID(testProject), WithRegion("cn-north-4"), WithAKSK(testAK, testSK), WithClock(clk)}
 	c, err := NewClient(context.Background(), append(base, opts...)...)
 	if err != nil {
 		t.Fatal(err)

@@ -387,11 +387,12 @@ func (c *Client) CopyBackupOperation(name string) *CopyBackupOperation {
 	return op
 }
 
-// poller reads the source backup and returns the state of the record.
+// poller reads the source backup (through the shared polls, see polls.go)
+// and returns the state of the record.
 func (c *Client) poller(op *CopyBackupOperation, ref opRef) lro.PollFunc[ReplicationRecord, ReplicationRecord] {
 	return func(ctx context.Context, _ string) (lro.State[ReplicationRecord, ReplicationRecord], error) {
 		var zero lro.State[ReplicationRecord, ReplicationRecord]
-		b, err := c.getBackup(ctx, "PollReplication", ref.projectID, ref.backupID)
+		b, err := c.polls.get(ctx, ref.projectID, ref.backupID)
 		if err != nil {
 			return zero, err
 		}

@@ -195,7 +195,7 @@ func FuzzReplicateResponse(f *testing.F) {
 		}
 		ft := &fuzzTransport{replicate: replicate, backup: backup, status: status}
 		c, err := NewClient(context.Background(), WithEndpoint("http://127.0.0.1:9"), WithProjectID("p"), WithRegion("cn-north-4"),
-			WithToken("tok"), WithHTTPClient(&http.Client{Transport: ft}), withClock(clock.NewFake(time.Now())))
+			WithToken("tok"), WithHTTPClient(&http.Client{Transport: ft}), WithClock(clock.NewFake(time.Now())))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/backupcopy/backupcopy/auth/sigv4"
 	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/rest"
+	"github.com/backupcopy/backupcopy/internal/sharedpoll"
 	"github.com/backupcopy/backupcopy/lro"
 )
 
@@ -73,7 +74,7 @@ type Client struct {
 	endpoint string
 	clock    clock.Clock
 	lroCfg   lro.Config
-	batch    *batcher
+	polls    *sharedpoll.Batcher[*Backup]
 	closed   atomic.Bool
 }
 
@@ -140,6 +141,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	cfg.Hint = func(resp *rest.Response, apiErr error) rest.Hint { return hint(resp, apiErr, clk.Now()) }
 	cfg.RequestIDHeaders = []string{RequestIDHeader, "X-Amz-Request-Id"}
 	cfg.Clock = clk
+	cfg.Budget = s.Budget(cfg.Endpoint, DefaultRequestRate, clk)
 	rc, err := rest.New(cfg)
 	if err != nil {
 		return nil, err
@@ -156,7 +158,8 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 			Clock:           clk,
 		},
 	}
-	c.batch = &batcher{c: c}
+	c.polls = c.newPolls()
+	c.lroCfg.Watch = c.watch
 	return c, nil
 }
 

@@ -105,7 +105,7 @@ func newMockClient(t *testing.T, mock *httpmock.MockTransport, opts ...Option) *
 	isolateEnv(t)
 	clk := clock.NewFake(time.Now())
 	base := []Option{WithRegion(testRegion), WithCredentials(auth.StaticAWSCredentials(testAKID, testSecret, "")),
-		WithHTTPClient(&http.Client{Transport: mock}), withClock(clk)}
+		WithHTTPClient(&http.Client{Transport: mock}), WithClock(clk)}
 	c, err := NewClient(context.Background(), append(base, opts...)...)
 	require.NoError(t, err)
 	return c

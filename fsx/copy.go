@@ -190,7 +190,7 @@ var errBackupDeleted = rest.Sentinel(backupcopy.CopyFailed, "fsx: backup deleted
 // several operations of the client may share one request.
 func (c *Client) poller(id string) lro.PollFunc[Backup, Backup] {
 	return func(ctx context.Context, _ string) (lro.State[Backup, Backup], error) {
-		b, err := c.batch.describe(ctx, id)
+		b, err := c.polls.Get(ctx, "", id)
 		if err != nil {
 			return lro.State[Backup, Backup]{}, err
 		}

@@ -315,7 +315,7 @@ func TestFakeRules(t *testing.T) {
 	require.ErrorAs(t, err, &bc)
 	assert.Equal(t, op.Name(), bc.BackupID)
 	require.ErrorAs(t, c.DeleteBackup(ctx, src.BackupID), &bc, "the source of a copy in progress")
-	s.SetOperationDuration(0)
+	s.SetClock(func() time.Time { return time.Now().Add(2 * time.Hour) }) // the copy has finished
 	require.NoError(t, c.DeleteBackup(ctx, op.Name()))
 	_, err = c.CopyBackupOperation(op.Name()).Wait(ctx, fastPoll)
 	assert.ErrorIs(t, err, fsx.ErrBackupDeleted)

@@ -189,7 +189,7 @@ func FuzzDescribeBackupsPages(f *testing.F) {
 	f.Fuzz(func(t *testing.T, p1, p2, p3 []byte) {
 		pt := &pagesTransport{pages: [][]byte{p1, p2, p3}, page: map[string]int{}}
 		c, err := NewClient(context.Background(), WithEndpoint("http://127.0.0.1:9"), WithRegion("us-east-1"),
-			WithCredentials(auth.StaticAWSCredentials("AKID", "SECRET", "")), WithHTTPClient(&http.Client{Transport: pt}), withClock(clock.NewFake(time.Now())))
+			WithCredentials(auth.StaticAWSCredentials("AKID", "SECRET", "")), WithHTTPClient(&http.Client{Transport: pt}), WithClock(clock.NewFake(time.Now())))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/backupcopy/backupcopy/internal/clientopt"
 	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/rest"
+	"github.com/backupcopy/backupcopy/lro"
 )
 
 // Option configures a Client: one of the With... functions of this package.
@@ -21,7 +22,7 @@ type settings struct {
 	creds    auth.AWSCredentialsProvider
 	credsSet bool
 	fips     bool
-	clock    clock.Clock // tests
+	clock    clock.Clock // WithClock
 }
 
 // WithEndpoint sets the endpoint as scheme://host[:port] (a trailing '/' is
@@ -67,10 +68,33 @@ func WithFIPS() Option {
 	return func(s *settings) { s.fips = true }
 }
 
-// withClock is for tests.
-func withClock(c clock.Clock) Option {
-	return func(s *settings) { s.clock = c }
+// DefaultRequestRate is a client's request budget unless WithRequestBudget
+// sets one: 5 requests a second, in bursts of up to 10, for every call,
+// poll and retry the client makes. AWS does not publish FSx's API request
+// rate limits (it throttles with ThrottlingException); 5 a second is a
+// conservative default, and far more than shared polls need (one
+// DescribeBackups of up to 50 ids per round).
+const DefaultRequestRate = 5.0
+
+// WithRequestBudget sets the client's request budget: every request it
+// sends (calls, polls, lists, retries) takes a token from one bucket that
+// refills at rate a second and holds up to burst (0: 10). Calls that change
+// something (copy, create, delete, cancel) are served before polls, so
+// waiting on many copies never holds up a new one. A throttling answer
+// halves the rate, and each minute without one doubles it again up to
+// rate. Without this option the budget is DefaultRequestRate, except
+// against a loopback endpoint (a fake or an emulator), which gets none; a
+// negative rate removes the budget.
+func WithRequestBudget(rate float64, burst int) Option {
+	return func(s *settings) { s.RequestRate, s.RequestBurst = rate, burst }
 }
+
+// WithClock makes the client read the time from c and sleep on it: between
+// retries, between the polls of its operations' Wait, and when it checks
+// times against now (expire windows). Nil keeps the wall clock. It is for
+// tests and simulations: give one lro.NewScaledClock to the client and to
+// the fake (fake.SetClock(clk.Now)) and hours of copying run in seconds.
+func WithClock(c lro.Clock) Option { return func(s *settings) { s.clock = c } }
 
 // withPolicy is for tests.
 func withPolicy(p rest.Policy) Option {

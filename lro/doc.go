@@ -106,6 +106,14 @@
 // backupcopy clients export theirs as DefaultPollInitial and DefaultPollMax),
 // and WithPollInterval overrides both for one Wait.
 //
+// Where the operation reports progress (a Percent above zero), Wait
+// estimates its end from the rate since the first such report, and when
+// that end comes before the next poll, the interval becomes the time left
+// (at least the initial interval): polls come about when the copy should
+// end, never later than the schedule above. A client that shares polls
+// (Config.Watch) may also wake a sleeping Wait when a shared request shows
+// its operation ended.
+//
 // A poll error that the client's Config.IsTransient accepts is retried on
 // the same schedule; Wait gives up on it only after DefaultMaxPollErrors (10)
 // polls in a row have failed over at least DefaultPollErrorSpan (5 minutes),
@@ -124,8 +132,22 @@
 // example (*bigtable.Client).CopyBackupOperation: it returns a handle built
 // with New, whose state is unknown until its first Poll or Wait.
 //
+// # Hours of waiting in a test
+//
+// Every client has a WithClock option and every fake a SetClock method. Give
+// both one [ScaledClock] (NewScaledClock(start, 3600) runs an hour a second)
+// and the client's retries and poll sleeps, and the fake's operation
+// progress, run on one simulated time line; the fakes'
+// WithOperationDurations(min, max, seed) gives each operation its own
+// duration (for example 10 minutes to 2 hours), and their progress follows
+// an S-curve, not a straight line. Requests are signed with the client's
+// clock: a fake that checks signature dates (fsxtest, cbrtest with AK/SK)
+// then needs its WithoutAuthentication option. See the fsxtest package's
+// ExampleWithOperationDurations.
+//
 // # Dependencies
 //
-// Besides the standard library this package imports only an internal clock:
-// importing it links no client and no cloud's code.
+// Besides the standard library this package imports only an internal clock
+// and the internal shared-poll scheduler's context key: importing it links
+// no client and no cloud's code.
 package lro

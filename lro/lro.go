@@ -10,6 +10,7 @@ import (
 
 	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/clock"
+	"github.com/backupcopy/backupcopy/internal/sharedpoll"
 )
 
 // State is what one poll learned.
@@ -49,6 +50,13 @@ type Config struct {
 	// Rand returns a number in [0, 1) for jitter. Nil: math/rand/v2's
 	// Float64. It must be safe for concurrent use if Waits run concurrently.
 	Rand func() float64
+	// Watch, if set, is called by Wait before each sleep between polls of
+	// the operation called name; the client calls wake (at most once, from
+	// any goroutine) when it learns, for example from a poll it shared with
+	// other operations, that this one may have finished, and Wait then polls
+	// at once instead of at the end of its sleep. Wait calls the returned
+	// stop when the sleep ends. Nil: every sleep runs its course.
+	Watch func(name string, wake func()) (stop func())
 }
 
 // Clock reads the time and sleeps: Wait's schedule runs on it, so a test
@@ -257,10 +265,13 @@ func (o *Operation[R, M]) Wait(ctx context.Context, opts ...WaitOption) (*R, err
 		lastErr      error     // the last poll's error, nil after a good poll
 		failures     int       // polls failed in a row
 		firstFailure time.Time // when the first of them failed
+		eta          etaTracker
 	)
 	for {
+		slept := minSleep
 		if sleepFirst {
-			if err := clk.Sleep(ctx, jitter(interval, o.cfg.Rand())); err != nil {
+			slept = jitter(interval, o.cfg.Rand())
+			if err := o.sleep(ctx, slept); err != nil {
 				return nil, o.ctxError(err, lastErr)
 			}
 			interval = grow(interval, ws.max)
@@ -269,13 +280,23 @@ func (o *Operation[R, M]) Wait(ctx context.Context, opts ...WaitOption) (*R, err
 		}
 		sleepFirst = true
 
-		_, err := o.Poll(ctx)
+		// A client that shares polls among its waits (internal/sharedpoll)
+		// holds this poll back no longer than the sleep before it, so a
+		// single Wait polls on its own schedule.
+		_, err := o.Poll(sharedpoll.WithInterval(ctx, max(slept, minSleep)))
 		if res, opErr, done := o.outcome(); done {
 			report()
 			return res, opErr
 		}
 		if err == nil {
 			lastErr, failures = nil, 0
+			// Timed by progress: when the reported percent predicts the end
+			// sooner than the next poll, poll about then instead (never
+			// sooner than the initial interval; never later than the
+			// schedule).
+			if left, ok := eta.observe(clk.Now(), o.Progress().Percent); ok && left < interval {
+				interval = max(left, ws.initial)
+			}
 			report()
 			continue
 		}
@@ -295,6 +316,47 @@ func (o *Operation[R, M]) Wait(ctx context.Context, opts ...WaitOption) (*R, err
 				o.name, failures, span.Round(time.Millisecond), err)
 		}
 	}
+}
+
+// sleep sleeps d on the clock, or until the client wakes the wait
+// (Config.Watch) or ctx ends; only the last is an error.
+func (o *Operation[R, M]) sleep(ctx context.Context, d time.Duration) error {
+	if o.cfg.Watch == nil {
+		return o.cfg.Clock.Sleep(ctx, d)
+	}
+	sctx, wake := context.WithCancel(ctx)
+	stop := o.cfg.Watch(o.name, wake)
+	err := o.cfg.Clock.Sleep(sctx, d)
+	stop()
+	wake()
+	if err != nil && ctx.Err() == nil {
+		return nil // woken early: poll now
+	}
+	return err
+}
+
+// etaTracker estimates an operation's end from its reported progress: the
+// rate from the first percent above zero it saw to the latest.
+type etaTracker struct {
+	t0 time.Time
+	p0 int
+}
+
+// observe records percent p at now and returns the time left to 100% at
+// the rate seen so far, if there is one.
+func (e *etaTracker) observe(now time.Time, p int) (time.Duration, bool) {
+	if p <= 0 || p >= 100 {
+		return 0, false
+	}
+	if e.t0.IsZero() {
+		e.t0, e.p0 = now, p
+		return 0, false
+	}
+	el := now.Sub(e.t0)
+	if p <= e.p0 || el <= 0 {
+		return 0, false
+	}
+	return time.Duration(float64(el) * float64(100-p) / float64(p-e.p0)), true
 }
 
 // minSleep is the smallest sleep between polls (unless the interval itself

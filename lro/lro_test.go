@@ -638,3 +638,40 @@ func TestConcurrentUse(t *testing.T) {
 func TestNilPollFuncPanics(t *testing.T) {
 	assert.Panics(t, func() { New[result, meta]("op", nil, Config{}) })
 }
+
+// Polls timed by progress: an operation that reports 1% a second is polled
+// about when its percent says it ends, not at the end of the doubling
+// schedule (which would find it at 114.4 s with this Rand, 14.4 s late);
+// one that reports no progress keeps the schedule.
+func TestWaitTimedByProgress(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		progress  bool
+		notBefore time.Duration // when Wait finds it done, at the earliest
+		before    time.Duration // and before this
+	}{
+		{"progress", true, 100 * time.Second, 102 * time.Second},
+		{"no progress", false, 114 * time.Second, 115 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := clock.NewFake(t0)
+			poll := func(context.Context, string) (State[result, meta], error) {
+				el := clk.Now().Sub(t0)
+				if el >= 100*time.Second {
+					return State[result, meta]{Done: true, Result: &result{ID: "x"}, Percent: 100}, nil
+				}
+				pct := -1
+				if tc.progress {
+					pct = int(el / time.Second)
+				}
+				return State[result, meta]{Percent: pct}, nil
+			}
+			op := NewWithState("op", State[result, meta]{Percent: -1}, poll, Config{Clock: clk, Rand: func() float64 { return 0.5 }})
+			_, err := op.Wait(context.Background(), WithPollInterval(time.Second, time.Minute))
+			require.NoError(t, err)
+			took := clk.Now().Sub(t0)
+			assert.GreaterOrEqual(t, took, tc.notBefore)
+			assert.Less(t, took, tc.before, "found done at %v", took)
+		})
+	}
+}

@@ -19,6 +19,7 @@ type Client struct {
 	rest   *rest.Client
 	clock  clock.Clock
 	lroCfg lro.Config
+	polls  *gapi.OperationPolls // shared polls of the operations
 	closed atomic.Bool
 }
 
@@ -51,15 +52,18 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 		clk = s.clock
 	}
 	cfg.Clock = clk
+	cfg.Budget = s.Budget(cfg.Endpoint, DefaultRequestRate, clk)
 	rc, err := rest.New(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Client{rest: rc, clock: clk, lroCfg: lro.Config{
+	polls := newPolls(rc, clk)
+	return &Client{rest: rc, clock: clk, polls: polls, lroCfg: lro.Config{
 		IsTransient:     rest.RetryPoll,
 		InitialInterval: DefaultPollInitial,
 		MaxInterval:     DefaultPollMax,
 		Clock:           clk,
+		Watch:           polls.Watch,
 	}}, nil
 }
 

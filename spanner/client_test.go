@@ -76,7 +76,7 @@ func (r *recorder) requests() []recorded {
 func testClient(t *testing.T, url string, opts ...Option) (*Client, *clock.Fake) {
 	t.Helper()
 	clk := clock.NewFake(now0)
-	all := append([]Option{WithEndpoint(url), WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "secret-token"})), withClock(clk)}, opts...)
+	all := append([]Option{WithEndpoint(url), WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "secret-token"})), WithClock(clk)}, opts...)
 	c, err := NewClient(context.Background(), all...)
 	require.NoError(t, err)
 	return c, clk

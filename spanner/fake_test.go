@@ -236,15 +236,15 @@ func TestFakeListAndDelete(t *testing.T) {
 
 func TestFakeListManyPages(t *testing.T) {
 	e := newEnv(t)
-	for i := range 250 {
-		e.srv.AddBackup(spanner.Backup{Name: fmt.Sprintf("%s/backups/b%03d", inst2, i), Database: db})
+	for i := range 2500 { // pages of spannertest.MaxPageSize
+		e.srv.AddBackup(spanner.Backup{Name: fmt.Sprintf("%s/backups/b%04d", inst2, i), Database: db})
 	}
 	n := 0
 	for _, err := range e.c.ListBackups(context.Background(), inst2) {
 		require.NoError(t, err)
 		n++
 	}
-	assert.Equal(t, 250, n)
+	assert.Equal(t, 2500, n)
 	assert.Equal(t, 3, e.srv.CountRequests("ListBackups"))
 }
 

@@ -2,10 +2,12 @@ package spanner
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/gapi"
 	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/lro"
@@ -76,7 +78,30 @@ func pollWith[M any](ctx context.Context, c *Client, k gapi.OperationKind[Backup
 	if err := checkOperationName("name", name); err != nil {
 		return lro.State[Backup, M]{}, err
 	}
-	return k.Get(ctx, c.rest, rest.NewPath("v1").Name("name", name, operationPattern))
+	return k.Poll(ctx, c.polls, name)
+}
+
+// newPolls returns the client's shared polls: the running operations of an
+// instance are listed with
+// GET /v1/{parent=projects/*/instances/*}/backupOperations, one operation is
+// read with GET /v1/{name=projects/*/instances/*/backups/*/operations/*}.
+func newPolls(rc *rest.Client, clk clock.Clock) *gapi.OperationPolls {
+	return gapi.NewOperationPolls(gapi.PollsConfig{
+		Client: rc,
+		Clock:  clk,
+		Parent: func(name string) string {
+			parts := strings.SplitN(name, "/", 5) // projects/p/instances/i/backups/b/operations/o
+			if len(parts) < 5 || !strings.Contains(parts[4], "/operations/") {
+				return "" // a backup's name: its handle reads the backup
+			}
+			return strings.Join(parts[:4], "/")
+		},
+		List: func(parent string) rest.Path {
+			return rest.NewPath("v1").Name("parent", parent, instancePattern).Lit("backupOperations")
+		},
+		ListOp: "ListBackupOperations",
+		Get:    func(name string) rest.Path { return rest.NewPath("v1").Name("name", name, operationPattern) },
+	})
 }
 
 // recovery describes the replay of a create or copy for gapi's Recover:

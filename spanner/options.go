@@ -10,6 +10,7 @@ import (
 	"github.com/backupcopy/backupcopy/internal/clientopt"
 	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/gapi"
+	"github.com/backupcopy/backupcopy/lro"
 )
 
 // DefaultEndpoint is the Cloud Spanner API endpoint.
@@ -22,7 +23,7 @@ type Option func(*settings)
 type settings struct {
 	clientopt.Settings
 	auth  gapi.AuthChoice
-	clock clock.Clock // tests
+	clock clock.Clock // WithClock
 }
 
 // WithEndpoint sets the endpoint as scheme://host[:port] (the client adds
@@ -68,5 +69,32 @@ func apply(ctx context.Context, opts []Option) *settings {
 	return s
 }
 
-// withClock makes the client and its operations read and sleep on c (tests).
-func withClock(c clock.Clock) Option { return func(s *settings) { s.clock = c } }
+// DefaultRequestRate is a client's request budget unless WithRequestBudget
+// sets one: 5 requests a second (300 a minute), in bursts of up to 10, for
+// every call, poll and retry the client makes. Spanner has a per-project
+// admin request quota (answers name AdminRequestsPerMinuteExceeded) whose
+// number is on the project's quota page, not in the documentation
+// (REFERENCE.md); 5 a second is a conservative share of it, and far more
+// than a client with shared polls needs (about 1 list a second per
+// instance at 1,000 waits).
+const DefaultRequestRate = 5.0
+
+// WithRequestBudget sets the client's request budget: every request it
+// sends (calls, polls, lists, retries) takes a token from one bucket that
+// refills at rate a second and holds up to burst (0: 10). Calls that change
+// something (copy, create, delete, cancel) are served before polls, so
+// waiting on many copies never holds up a new one. A throttling answer
+// halves the rate, and each minute without one doubles it again up to
+// rate. Without this option the budget is DefaultRequestRate, except
+// against a loopback endpoint (a fake or an emulator), which gets none; a
+// negative rate removes the budget.
+func WithRequestBudget(rate float64, burst int) Option {
+	return func(s *settings) { s.RequestRate, s.RequestBurst = rate, burst }
+}
+
+// WithClock makes the client read the time from c and sleep on it: between
+// retries, between the polls of its operations' Wait, and when it checks
+// times against now (expire windows). Nil keeps the wall clock. It is for
+// tests and simulations: give one lro.NewScaledClock to the client and to
+// the fake (fake.SetClock(clk.Now)) and hours of copying run in seconds.
+func WithClock(c lro.Clock) Option { return func(s *settings) { s.clock = c } }

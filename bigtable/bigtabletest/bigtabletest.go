@@ -20,6 +20,11 @@ import (
 // says otherwise.
 const DefaultDuration = 2 * time.Second
 
+// MaxPageSize is the largest page a list returns unless SetPageSize says
+// otherwise. The API documents pageSize only as "the standard list page
+// size" (no maximum); 1000 is the fake's, the same as spannertest's.
+const MaxPageSize = 1000
+
 // Server is a running fake. Its methods are safe for concurrent use.
 type Server struct {
 	fs *fakesrv.Server
@@ -31,6 +36,7 @@ type Server struct {
 	ops          []*operation // in creation order
 	opByName     map[string]*operation
 	duration     time.Duration
+	spread       *fakesrv.Durations // per-operation durations, or nil
 	authRequired bool
 	pageSize     int
 	noListener   bool
@@ -93,7 +99,7 @@ func NewServer(opts ...Option) *Server {
 		opByName:     map[string]*operation{},
 		duration:     DefaultDuration,
 		authRequired: true,
-		pageSize:     100,
+		pageSize:     MaxPageSize,
 	}
 	for _, o := range opts {
 		o(s)
@@ -114,6 +120,7 @@ func (s *Server) Close() { s.fs.Close() }
 func (s *Server) SetOperationDuration(d time.Duration) {
 	s.mu.Lock()
 	s.duration = max(d, 0)
+	s.spread = nil
 	s.mu.Unlock()
 }
 
@@ -125,7 +132,7 @@ func (s *Server) SetAuthRequired(required bool) {
 }
 
 // SetPageSize sets the largest page a list returns when the request sets no
-// smaller pageSize (default 100).
+// smaller pageSize (default MaxPageSize).
 func (s *Server) SetPageSize(n int) {
 	s.mu.Lock()
 	s.pageSize = max(n, 1)
@@ -504,7 +511,7 @@ func (s *Server) newOpLocked(kind opKind, backupName string, now time.Time) *ope
 		kind:     kind,
 		backup:   backupName,
 		start:    now,
-		duration: s.duration,
+		duration: s.nextDurationLocked(),
 	}
 	s.ops = append(s.ops, op)
 	s.opByName[op.name] = op
@@ -709,26 +716,36 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request, scope st
 		writeBadRequest(w, "filter", "Invalid filter: "+err.Error())
 		return
 	}
-	var list []gapi.Operation
+	// A filter on name and done only is matched without rendering each
+	// operation; only the page is rendered.
+	light := !strings.Contains(q.Get("filter"), "metadata")
+	var matched []*operation
 	for i := len(s.ops) - 1; i >= 0; i-- { // newest first
 		op := s.ops[i]
 		if !strings.HasPrefix(op.name, scope+"/") {
 			continue
 		}
-		j := s.opJSON(op, now)
+		j := gapi.Operation{Name: op.name, Done: op.done}
+		if !light {
+			j = s.opJSON(op, now)
+		}
 		if match(&j) {
-			list = append(list, j)
+			matched = append(matched, op)
 		}
 	}
-	start, size, ok := pageWindow(w, q.Get("pageToken"), q.Get("pageSize"), s.pageSize, len(list))
+	start, size, ok := pageWindow(w, q.Get("pageToken"), q.Get("pageSize"), s.pageSize, len(matched))
 	if !ok {
 		return
+	}
+	var list []gapi.Operation
+	for _, op := range matched[start:min(start+size, len(matched))] {
+		list = append(list, s.opJSON(op, now))
 	}
 	out := struct {
 		Operations    []gapi.Operation `json:"operations,omitempty"`
 		NextPageToken string           `json:"nextPageToken,omitempty"`
-	}{Operations: list[start:min(start+size, len(list))]}
-	if start+size < len(list) {
+	}{Operations: list}
+	if start+size < len(matched) {
 		out.NextPageToken = pageToken(start + size)
 	}
 	fakesrv.WriteJSON(w, http.StatusOK, out)
@@ -871,4 +888,12 @@ func retryInfo(d time.Duration) []any {
 		"@type":      "type.googleapis.com/google.rpc.RetryInfo",
 		"retryDelay": strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s",
 	}}
+}
+
+// nextDurationLocked is the duration of an operation that starts now.
+func (s *Server) nextDurationLocked() time.Duration {
+	if s.spread != nil {
+		return s.spread.Next()
+	}
+	return s.duration
 }

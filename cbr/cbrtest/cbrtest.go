@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -99,6 +100,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	duration   time.Duration
+	spread     *fakesrv.Durations // per-operation durations, or nil
 	caps       map[string][]string
 	backups    map[string]*cbr.Backup
 	order      []string // backup ids in insertion order
@@ -144,6 +146,7 @@ func (s *Server) Close() { s.fs.Close() }
 func (s *Server) SetOperationDuration(d time.Duration) {
 	s.mu.Lock()
 	s.duration = max(d, 0)
+	s.spread = nil
 	s.mu.Unlock()
 }
 
@@ -443,6 +446,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte, err 
 		s.capabilities(w)
 	case "GetBackup":
 		s.showBackup(w, reqID, segs[3])
+	case "ListBackups":
+		s.listBackups(w, r, reqID)
 	case "CopyBackup":
 		s.replicate(w, reqID, segs[1], segs[3], body)
 	default:
@@ -526,6 +531,54 @@ func (s *Server) showBackup(w http.ResponseWriter, reqID, id string) {
 		return
 	}
 	fakesrv.WriteJSON(w, http.StatusOK, map[string]any{"backup": c})
+}
+
+// MaxListLimit is the largest page ListBackups returns (limit=1..1000; the
+// default when limit is absent). The SDK's model documents limit only as "a
+// positive integer"; 1000 is the fake's assumption, not a documented number.
+const MaxListLimit = 1000
+
+// listBackups serves GET /v3/{project_id}/backups with the query
+// parameters vault_id, image_type, show_replication (replication records
+// only when "true"), limit and offset; the answer holds the page, count
+// (the matches over all pages), offset and limit.
+func (s *Server) listBackups(w http.ResponseWriter, r *http.Request, reqID string) {
+	q := r.URL.Query()
+	limit, offset := MaxListLimit, 0
+	for _, p := range []struct {
+		name     string
+		v        *int
+		min, max int
+	}{{"limit", &limit, 1, MaxListLimit}, {"offset", &offset, 0, 1 << 30}} {
+		raw := q.Get(p.name)
+		if raw == "" {
+			continue
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < p.min || n > p.max {
+			writeError(w, reqID, &apiError{status: http.StatusBadRequest, code: CodeInvalidParameter, msg: fmt.Sprintf("Invalid parameter %s: %q (%d to %d)", p.name, raw, p.min, p.max)})
+			return
+		}
+		*p.v = n
+	}
+	vault, imageType, records := q.Get("vault_id"), q.Get("image_type"), q.Get("show_replication") == "true"
+	s.mu.Lock()
+	s.advanceLocked()
+	var all []cbr.Backup
+	for _, id := range s.order {
+		b := s.backups[id]
+		if (vault != "" && b.VaultID != vault) || (imageType != "" && string(b.ImageType) != imageType) {
+			continue
+		}
+		c := cloneBackup(b)
+		if !records {
+			c.ReplicationRecords = nil
+		}
+		all = append(all, c)
+	}
+	s.mu.Unlock()
+	page := all[min(offset, len(all)):min(offset+limit, len(all))]
+	fakesrv.WriteJSON(w, http.StatusOK, map[string]any{"backups": page, "count": len(all), "offset": offset, "limit": limit})
 }
 
 var (
@@ -618,7 +671,7 @@ func (s *Server) replicate(w http.ResponseWriter, reqID, projectID, backupID str
 		SourceProjectID: projectID, SourceRegion: Region, VaultID: b.VaultID,
 	}
 	b.ReplicationRecords = append(b.ReplicationRecords, rec)
-	j := &job{backupID: b.ID, recordID: rec.ID, start: now, duration: s.duration}
+	j := &job{backupID: b.ID, recordID: rec.ID, start: now, duration: s.nextDurationLocked()}
 	if p.Name != nil {
 		j.name = *p.Name
 	}
@@ -645,8 +698,18 @@ func operationOf(r *http.Request) string {
 		return "ListReplicationCapabilities"
 	case len(segs) == 4 && segs[0] == "v3" && segs[2] == "backups" && r.Method == http.MethodGet:
 		return "GetBackup"
+	case len(segs) == 3 && segs[0] == "v3" && segs[2] == "backups" && r.Method == http.MethodGet:
+		return "ListBackups"
 	case len(segs) == 5 && segs[0] == "v3" && segs[2] == "backups" && segs[4] == "replicate" && r.Method == http.MethodPost:
 		return "CopyBackup"
 	}
 	return ""
+}
+
+// nextDurationLocked is the duration of an operation that starts now.
+func (s *Server) nextDurationLocked() time.Duration {
+	if s.spread != nil {
+		return s.spread.Next()
+	}
+	return s.duration
 }

@@ -225,8 +225,8 @@ func TestLifecycle(t *testing.T) {
 	}{
 		{0, cbr.ReplicationWaiting, 0},
 		{500 * time.Millisecond, cbr.ReplicationWaiting, 0},
-		{2 * time.Second, cbr.ReplicationReplicating, 20},
-		{7 * time.Second, cbr.ReplicationReplicating, 70},
+		{2 * time.Second, cbr.ReplicationReplicating, 10}, // smoothstep: 3(0.2)²-2(0.2)³
+		{7 * time.Second, cbr.ReplicationReplicating, 78},
 		{10 * time.Second, cbr.ReplicationSuccess, 100},
 	}
 	start := clk.Now()

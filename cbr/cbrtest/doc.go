@@ -4,6 +4,8 @@
 //
 //   - POST /v3/{project_id}/backups/{backup_id}/replicate (replicate a backup)
 //   - GET /v3/{project_id}/backups/{backup_id} (show a backup)
+//   - GET /v3/{project_id}/backups (list backups: vault_id, image_type,
+//     show_replication, limit up to MaxListLimit, offset)
 //   - GET /v3/{project_id}/replication-capabilities
 //
 // A complete test of code that replicates a backup:

@@ -63,9 +63,9 @@ func (s *Server) InjectFault(f Fault) error {
 func (s *Server) ClearFaults() { s.fs.ClearFaults() }
 
 // Operations returns the operation names the fake knows, for
-// CountRequests and Fault.Operation: "CopyBackup", "GetBackup", "ListReplicationCapabilities".
+// CountRequests and Fault.Operation: "CopyBackup", "GetBackup", "ListBackups", "ListReplicationCapabilities".
 func Operations() []string {
-	return []string{"CopyBackup", "GetBackup", "ListReplicationCapabilities"}
+	return []string{"CopyBackup", "GetBackup", "ListBackups", "ListReplicationCapabilities"}
 }
 
 // CountRequests returns how many requests for operation op (one of

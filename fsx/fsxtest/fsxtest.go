@@ -88,6 +88,7 @@ const errorTypeSuffix = ":http://internal.amazon.com/coral/com.amazonaws.simba/"
 type job struct {
 	id       string
 	start    time.Time
+	duration time.Duration // fixed when the copy starts
 	failMsg  string
 	finished bool
 }
@@ -103,6 +104,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	duration   time.Duration
+	spread     *fakesrv.Durations // per-operation durations, or nil
 	pageSize   int
 	skew       time.Duration
 	backups    map[string]map[string]*fsx.Backup // region -> id -> backup
@@ -145,11 +147,14 @@ func (s *Server) URL() string { return s.fs.URL() }
 // Close shuts the fake down.
 func (s *Server) Close() { s.fs.Close() }
 
-// SetOperationDuration sets how long a copy takes from the CopyBackup call to
-// AVAILABLE (default 2s). Zero or less makes copies AVAILABLE at once.
+// SetOperationDuration sets how long a copy started from now on takes from
+// the CopyBackup call to AVAILABLE (default 2s); copies already in flight
+// keep the duration they started with (advance the clock given to SetClock
+// to finish them). Zero or less makes new copies AVAILABLE at once.
 func (s *Server) SetOperationDuration(d time.Duration) {
 	s.mu.Lock()
 	s.duration = d
+	s.spread = nil
 	s.mu.Unlock()
 }
 
@@ -360,10 +365,10 @@ func (s *Server) advanceLocked() {
 		}
 		el := now.Sub(j.start)
 		switch {
-		case el < s.duration/10:
+		case el < j.duration/10:
 			b.Lifecycle, b.ProgressPercent = fsx.LifecyclePending, 0
-		case el < s.duration:
-			b.Lifecycle, b.ProgressPercent = fsx.LifecycleCopying, min(max(fakesrv.Progress(j.start, s.duration, now), 1), 99)
+		case el < j.duration:
+			b.Lifecycle, b.ProgressPercent = fsx.LifecycleCopying, min(max(fakesrv.Progress(j.start, j.duration, now), 1), 99)
 		case j.failMsg != "":
 			b.Lifecycle, b.FailureDetails.Message = fsx.LifecycleFailed, j.failMsg
 			j.finished = true
@@ -636,7 +641,7 @@ func (s *Server) copyBackup(body []byte) (any, *apiError) {
 	}
 	c.ResourceARN = arn(Region, c.BackupID)
 	s.putLocked(Region, c)
-	j := &job{id: c.BackupID, start: now}
+	j := &job{id: c.BackupID, start: now, duration: s.nextDurationLocked()}
 	if len(s.failNext) > 0 {
 		j.failMsg, s.failNext = s.failNext[0], s.failNext[1:]
 	}
@@ -803,4 +808,12 @@ func operationOf(r *http.Request) string {
 		return ""
 	}
 	return op
+}
+
+// nextDurationLocked is the duration of an operation that starts now.
+func (s *Server) nextDurationLocked() time.Duration {
+	if s.spread != nil {
+		return s.spread.Next()
+	}
+	return s.duration
 }

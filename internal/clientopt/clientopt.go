@@ -8,7 +8,10 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 
+	"github.com/backupcopy/backupcopy/internal/budget"
+	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
 
@@ -24,6 +27,36 @@ type Settings struct {
 	Logger *slog.Logger
 	// Policy bounds the call path's retries (zero: its defaults).
 	Policy rest.Policy
+	// RequestRate and RequestBurst are the WithRequestBudget values: the
+	// client's requests a second (0: the package's default; negative: no
+	// budget) and the largest burst (0: DefaultBurst).
+	RequestRate  float64
+	RequestBurst int
+}
+
+// DefaultBurst is the burst of a request budget unless set: enough for a
+// copy call and its retries, or a list's few pages, at once.
+const DefaultBurst = 10
+
+// Budget returns the client's request budget on clk: WithRequestBudget's
+// rate, else defaultRate; none when the rate set is negative, or when
+// none is set and the endpoint is a loopback address (a fake or an
+// emulator, which has no quota: set one to test under a budget).
+func (s *Settings) Budget(endpoint *url.URL, defaultRate float64, clk clock.Clock) *budget.Budget {
+	rate := s.RequestRate
+	switch {
+	case rate < 0:
+		return nil
+	case rate == 0 && endpoint != nil && rest.IsLoopback(endpoint.Hostname()):
+		return nil
+	case rate == 0:
+		rate = defaultRate
+	}
+	burst := s.RequestBurst
+	if burst <= 0 {
+		burst = DefaultBurst
+	}
+	return budget.New(rate, burst, clk)
 }
 
 type overrideKey struct{}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -221,7 +222,10 @@ func WriteRaw(w http.ResponseWriter, code int, contentType string, body []byte) 
 }
 
 // Progress returns how far (0-100) an operation started at start and lasting
-// d has come at now.
+// d has come at now. The curve is not a straight line, as a real copy's is
+// not: slow while it starts and as it finishes, fastest in the middle
+// (smoothstep, 3x²-2x³ of the elapsed fraction x), so that a poller that
+// extrapolates a straight line from early progress is seen to guess wrong.
 func Progress(start time.Time, d time.Duration, now time.Time) int {
 	if d <= 0 || !now.Before(start.Add(d)) {
 		return 100
@@ -230,5 +234,41 @@ func Progress(start time.Time, d time.Duration, now time.Time) int {
 	if el <= 0 {
 		return 0
 	}
-	return int(el * 100 / d)
+	x := float64(el) / float64(d)
+	return min(int(100*x*x*(3-2*x)), 99)
+}
+
+// Durations draws operation durations uniformly from [Min, Max] with a
+// seeded generator, so a fake's spread of copy times is the same on every
+// run. The zero value (or Min == Max) gives Min every time. It is not safe
+// for concurrent use: fakes draw under their own lock.
+type Durations struct {
+	// Min and Max bound the drawn durations.
+	Min, Max time.Duration
+	rng      *rand.Rand
+}
+
+// NewDurations returns a spread from min to max (swapped if max < min;
+// negative values count as 0) seeded with seed.
+func NewDurations(min, max time.Duration, seed uint64) *Durations {
+	min, max = maxDur(min, 0), maxDur(max, 0)
+	if max < min {
+		min, max = max, min
+	}
+	return &Durations{Min: min, Max: max, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+}
+
+// Next draws one duration.
+func (d *Durations) Next() time.Duration {
+	if d.Max <= d.Min || d.rng == nil {
+		return d.Min
+	}
+	return d.Min + time.Duration(d.rng.Int64N(int64(d.Max-d.Min)+1))
+}
+
+func maxDur(a, b time.Duration) time.Duration {
+	if a > b {
+		return a
+	}
+	return b
 }

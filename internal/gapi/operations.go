@@ -8,6 +8,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"google.golang.org/grpc/codes"
 
@@ -154,17 +155,22 @@ type listOperationsResponse struct {
 
 // listOperations lists the operations at path that match filter, through
 // rest.Pages (lazy pages, repeated-token guard), stopping with errPageLimit
-// after MaxOperationPages pages.
-func listOperations(ctx context.Context, rc *rest.Client, op string, path rest.Path, filter string) iter.Seq2[*Operation, error] {
-	pages := 0
+// after maxPages pages. If pages is not nil it counts the requests made.
+func listOperations(ctx context.Context, rc *rest.Client, op string, path rest.Path, filter string, pageSize, maxPages int, pages *int) iter.Seq2[*Operation, error] {
+	if pages == nil {
+		pages = new(int)
+	}
 	return rest.Pages(op, rc.MalformedPage(op), func(token string) ([]*Operation, string, error) {
-		if pages == MaxOperationPages {
+		if *pages == maxPages {
 			return nil, "", errPageLimit
 		}
-		pages++
+		*pages++
 		q := url.Values{}
 		if filter != "" {
 			q.Set("filter", filter)
+		}
+		if pageSize > 0 {
+			q.Set("pageSize", strconv.Itoa(pageSize))
 		}
 		if token != "" {
 			q.Set("pageToken", token)
@@ -246,7 +252,7 @@ func (k OperationKind[R, M, W]) find(ctx context.Context, rc *rest.Client, r Rec
 	for {
 		var done *Operation
 		seen := false
-		for op, err := range listOperations(ctx, rc, r.ListOp, r.List, filter) {
+		for op, err := range listOperations(ctx, rc, r.ListOp, r.List, filter, 0, MaxOperationPages, nil) {
 			if errors.Is(err, errPageLimit) {
 				return done, nil
 			}

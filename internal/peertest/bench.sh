@@ -7,7 +7,10 @@
 #                                              in a module shaped like a user's (figures also in $OUT/footprint.tsv)
 #   internal/peertest/bench.sh modules         modules a fresh user program needs (ours vs the official SDKs)
 #   internal/peertest/bench.sh profile         CPU and memory profiles of the per-call and signing benchmarks
-#   internal/peertest/bench.sh all [count]     footprint, modules and bench (profile is separate)
+#   internal/peertest/bench.sh fleetwait [large]  waits at fleet scale on the four clouds (1,000 per client; with
+#                                              "large" also 10,000), then the chart $OUT/fleetwait.svg
+#                                              (BENCHMARKS.md, "Waiting at fleet scale")
+#   internal/peertest/bench.sh all [count]     footprint, modules and bench (profile and fleetwait are separate)
 #
 # Output files go to $OUT (default: a new directory under /tmp).
 set -euo pipefail
@@ -223,8 +226,17 @@ run_modules() {
 	done
 }
 
+run_fleetwait() {
+	local large=0
+	[ "${1:-}" = large ] && large=1
+	(cd "$HERE" && BACKUPCOPY_BENCH_FLEET_LARGE=$large go test -run '^$' -bench 'WaitFleet' -benchtime 1x -timeout 60m . | tee "$OUT/fleetwait.txt")
+	(cd "$HERE" && go run ./benchchart <"$OUT/fleetwait.txt" >"$OUT/fleetwait.svg")
+	echo "chart: $OUT/fleetwait.svg"
+}
+
 case "${1:-all}" in
 bench) run_bench "${2:-6}" ;;
+fleetwait) run_fleetwait "${2:-}" ;;
 footprint) run_footprint ;;
 modules) run_modules ;;
 profile) run_profile ;;
@@ -234,7 +246,7 @@ all)
 	run_bench "${2:-6}"
 	;;
 *)
-	echo "usage: $0 [bench [count]|footprint|modules|profile|all]" >&2
+	echo "usage: $0 [bench [count]|fleetwait [large]|footprint|modules|profile|all]" >&2
 	exit 2
 	;;
 esac

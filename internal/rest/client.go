@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/backupcopy/backupcopy"
+	"github.com/backupcopy/backupcopy/internal/budget"
 	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/endpoint"
 )
@@ -71,6 +72,10 @@ type Config struct {
 	// Clock and Rand are injectable for tests.
 	Clock clock.Clock
 	Rand  func() float64
+	// Budget, if set, is the client's request budget: every attempt takes
+	// a token first (requests that Write before others), and a throttled
+	// answer lowers its rate.
+	Budget *budget.Budget
 }
 
 // Client sends requests. It is safe for concurrent use.
@@ -197,8 +202,19 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		skewFixed   bool
 		pol         = c.cfg.Policy
 	)
+	pri := budget.Read
+	if req.Writes {
+		pri = budget.Write
+	}
 	for attempt := 1; ; attempt++ {
+		if err := c.cfg.Budget.Take(ctx, pri); err != nil {
+			return resp, c.callError(req, resp, attempt-1, backupcopy.Canceled, sent, ambiguousAt,
+				fmt.Errorf("%s: %s: the context ended while waiting for the client's request budget: %w", c.cfg.Service, req.Op, err))
+		}
 		a := c.attempt(ctx, req, target, body)
+		if a.kind == backupcopy.Throttled {
+			c.cfg.Budget.Throttled()
+		}
 		resp = a.resp
 		if resp != nil {
 			resp.Attempts = attempt

@@ -29,6 +29,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	duration   time.Duration
+	spread     *fakesrv.Durations // per-operation durations, or nil
 	noAuth     bool
 	token      string
 	instances  map[string]bool
@@ -98,6 +99,7 @@ func (s *Server) Now() time.Time { return s.fs.Now() }
 func (s *Server) SetOperationDuration(d time.Duration) {
 	s.mu.Lock()
 	s.duration = max(d, 0)
+	s.spread = nil
 	s.mu.Unlock()
 }
 
@@ -595,7 +597,7 @@ func (s *Server) startOp(now time.Time, b *spanner.Backup, copy bool, database, 
 	op := &operation{
 		name: fmt.Sprintf("%s/operations/_auto_op_%016x", b.Name, 0x5a17e00000+s.opSeq),
 		copy: copy, backup: b.Name, database: database, source: source,
-		start: micro(now), duration: s.duration,
+		start: micro(now), duration: s.nextDurationLocked(),
 	}
 	s.ops[op.name] = op
 	s.opOrder = append(s.opOrder, op.name)
@@ -707,17 +709,23 @@ func clone(b *spanner.Backup) spanner.Backup {
 	return c
 }
 
+// MaxPageSize is the largest page a list returns, and the page a list
+// without pageSize gets: the API documents that a pageSize of 0 or less
+// "defaults to the server's maximum allowed page size" (backups.list,
+// backupOperations.list), without giving the number; 1000 is the fake's.
+const MaxPageSize = 1000
+
 // page cuts a sorted list by pageSize and pageToken (an offset).
 func page(n int, r *http.Request) (lo, hi int, next string, e *apiError) {
 	q := r.URL.Query()
-	size := 100
+	size := MaxPageSize
 	if v := q.Get("pageSize"); v != "" {
 		p, err := strconv.Atoi(v)
 		if err != nil {
 			return 0, 0, "", invalid("page_size", "Invalid page_size %q", v)
 		}
 		if p > 0 {
-			size = min(p, 1000)
+			size = min(p, MaxPageSize)
 		}
 	}
 	if v := q.Get("pageToken"); v != "" {
@@ -774,22 +782,26 @@ func (s *Server) listOperations(now time.Time, parent string, r *http.Request) (
 	if e != nil {
 		return 0, nil, e
 	}
-	var list []map[string]any
+	var matched []*operation
 	for _, name := range s.opOrder {
 		if !strings.HasPrefix(name, parent+"/backups/") {
 			continue
 		}
 		if op := s.ops[name]; match(op) {
-			list = append(list, s.opJSON(op, now))
+			matched = append(matched, op)
 		}
 	}
-	lo, hi, next, e := page(len(list), r)
+	lo, hi, next, e := page(len(matched), r)
 	if e != nil {
 		return 0, nil, e
 	}
 	out := map[string]any{}
 	if hi > lo {
-		out["operations"] = list[lo:hi]
+		list := make([]map[string]any, 0, hi-lo)
+		for _, op := range matched[lo:hi] { // only the page is rendered
+			list = append(list, s.opJSON(op, now))
+		}
+		out["operations"] = list
 	}
 	if next != "" {
 		out["nextPageToken"] = next
@@ -824,4 +836,12 @@ func operationOf(r *http.Request) string {
 		return "GetOperation"
 	}
 	return ""
+}
+
+// nextDurationLocked is the duration of an operation that starts now.
+func (s *Server) nextDurationLocked() time.Duration {
+	if s.spread != nil {
+		return s.spread.Next()
+	}
+	return s.duration
 }

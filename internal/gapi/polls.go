@@ -1,0 +1,212 @@
+package gapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/backupcopy/backupcopy/internal/clock"
+	"github.com/backupcopy/backupcopy/internal/rest"
+	"github.com/backupcopy/backupcopy/internal/sharedpoll"
+	"github.com/backupcopy/backupcopy/lro"
+)
+
+// RunningFilter is the list filter of shared polls: the operations still
+// running. Both APIs document `done` as a filter field ("False if the
+// operation is in progress, else true", Spanner's backupOperations.list) or
+// take the standard list filter (AIP-160, Bigtable's operations.list), and
+// `=` on a boolean is valid in both. An operation that has finished drops
+// out of the list and is read once with operations.get, which returns its
+// result or error; so the list only ever says "still running", and an
+// operation's end is always learnt from the operation itself.
+const RunningFilter = "done=false"
+
+// SharedPollGap is the least time between two list rounds of one parent:
+// thousands of waits on one instance make at most one list (of as many
+// pages as there are running operations) a second, below any admin-request
+// quota, while a finished copy is noticed within about a second of its
+// wait's own poll.
+const SharedPollGap = time.Second
+
+// PollPageSize is the pageSize of the lists of shared polls: the fewer
+// pages a round takes, the more often it can come within the request
+// budget. Neither API documents a maximum (Spanner: 0 means "the server's
+// maximum allowed page size"; Bigtable: "the standard list page size");
+// a server returns fewer when its maximum is lower.
+const PollPageSize = 1000
+
+// MaxPollPages bounds the pages one shared poll reads; operations on later
+// pages are read with operations.get.
+const MaxPollPages = 50
+
+// OperationPolls answers the polls of one client's operations: the polls of
+// the operations of one parent (an instance) that fall due together are
+// answered by one list of its running operations (RunningFilter), the
+// operations that are not in it (finished, or beyond MaxPollPages) by
+// operations.get, and a single poll by operations.get as before. When a
+// parent refuses the list (INVALID_ARGUMENT, UNIMPLEMENTED, or
+// PERMISSION_DENIED for a credential allowed to get but not to list
+// operations), its polls use operations.get from then on.
+type OperationPolls struct {
+	rc     *rest.Client
+	b      *sharedpoll.Batcher[*Operation]
+	parent func(name string) string      // "" when the name has no listable parent
+	list   func(parent string) rest.Path // the parent's list
+	listOp string
+	get    func(name string) rest.Path
+
+	mu      sync.Mutex
+	refused map[string]bool // parents whose list was refused
+}
+
+// PollsConfig describes where one API lists and gets its operations.
+type PollsConfig struct {
+	// Client makes the requests; Clock paces the rounds.
+	Client *rest.Client
+	Clock  clock.Clock
+	// Parent returns the parent whose list holds the operation called name,
+	// or "" to always get it.
+	Parent func(name string) string
+	// List is the parent's list (GET), ListOp its call's name.
+	List   func(parent string) rest.Path
+	ListOp string
+	// Get is the operation's path (GET).
+	Get func(name string) rest.Path
+}
+
+// NewOperationPolls returns shared polls for cfg.
+func NewOperationPolls(cfg PollsConfig) *OperationPolls {
+	p := &OperationPolls{rc: cfg.Client, parent: cfg.Parent, list: cfg.List, listOp: cfg.ListOp, get: cfg.Get, refused: map[string]bool{}}
+	p.b = sharedpoll.New(sharedpoll.Config[*Operation]{Clock: cfg.Clock, Gap: SharedPollGap, Fetch: p.fetch})
+	return p
+}
+
+// Get returns the operation called name, as its next shared round reads it.
+func (p *OperationPolls) Get(ctx context.Context, name string) (*Operation, error) {
+	return p.b.Get(ctx, p.parent(name), name)
+}
+
+// Poll polls the operation called name through p.
+func (k OperationKind[R, M, W]) Poll(ctx context.Context, p *OperationPolls, name string) (lro.State[R, M], error) {
+	op, err := p.Get(ctx, name)
+	if err != nil {
+		return lro.State[R, M]{}, err
+	}
+	return k.StateOf(op)
+}
+
+// fetch answers one round for parent.
+func (p *OperationPolls) fetch(ctx context.Context, parent string, names []string) map[string]sharedpoll.Result[*Operation] {
+	out := make(map[string]sharedpoll.Result[*Operation], len(names))
+	p.mu.Lock()
+	refused := p.refused[parent]
+	p.mu.Unlock()
+	// A list answers every running operation of the parent: worth it for
+	// two polls, or for one while other waits sleep (it may wake them).
+	if (len(names) > 1 || len(p.b.Watched(parent)) > 0) && parent != "" && !refused {
+		if err := p.listRunning(ctx, parent, names, out); err != nil {
+			if !listRefused(err) {
+				for _, n := range names {
+					if _, ok := out[n]; !ok {
+						out[n] = sharedpoll.Result[*Operation]{Err: err}
+					}
+				}
+				return out
+			}
+			p.mu.Lock()
+			p.refused[parent] = true
+			p.mu.Unlock()
+		}
+	}
+	for _, n := range names {
+		if _, ok := out[n]; ok {
+			continue
+		}
+		op, err := p.getOne(ctx, n)
+		out[n] = sharedpoll.Result[*Operation]{Value: op, Err: err}
+	}
+	return out
+}
+
+// listRunning lists parent's running operations until every polled or
+// watched name has been seen (or the list ends), records the polled ones it
+// sees in out, and wakes the watched ones a complete list does not show
+// (they have finished).
+func (p *OperationPolls) listRunning(ctx context.Context, parent string, names []string, out map[string]sharedpoll.Result[*Operation]) error {
+	want := make(map[string]bool, len(names))
+	for _, n := range names {
+		want[n] = true
+	}
+	watched := map[string]bool{}
+	for _, n := range p.b.Watched(parent) {
+		if !want[n] {
+			watched[n] = true
+		}
+	}
+	left := len(want) + len(watched)
+	pages := 0
+	defer func() { p.b.Spent(parent, pages) }()
+	for op, err := range listOperations(ctx, p.rc, p.listOp, p.list(parent), RunningFilter, PollPageSize, MaxPollPages, &pages) {
+		if errors.Is(err, errPageLimit) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case op == nil:
+			continue
+		case want[op.Name]:
+			if _, dup := out[op.Name]; !dup {
+				out[op.Name] = sharedpoll.Result[*Operation]{Value: op}
+				left--
+			}
+		case watched[op.Name]:
+			delete(watched, op.Name)
+			left--
+			p.b.Seen(parent, op.Name, op)
+		}
+		if left == 0 {
+			return nil
+		}
+	}
+	for n := range watched { // the list is complete: these are no longer running
+		p.b.Absent(parent, n)
+	}
+	return nil
+}
+
+// Watch is lro.Config.Watch for the operations of these polls: a list that
+// no longer shows the operation as running wakes the wait.
+func (p *OperationPolls) Watch(name string, wake func()) (stop func()) {
+	parent := p.parent(name)
+	if parent == "" {
+		return func() {}
+	}
+	return p.b.Watch(parent, name, func(op *Operation) bool { return op.Done }, wake)
+}
+
+// listRefused reports whether a list error means this parent's list cannot
+// serve polls (rather than a passing failure).
+func listRefused(err error) bool {
+	switch Code(err) {
+	case codes.InvalidArgument, codes.Unimplemented, codes.PermissionDenied, codes.NotFound:
+		return true
+	}
+	return false
+}
+
+// getOne reads one operation (GET /v{n}/{name}).
+func (p *OperationPolls) getOne(ctx context.Context, name string) (*Operation, error) {
+	op, _, err := rest.Call[Operation](ctx, p.rc, &rest.Request{
+		Op:     "GetOperation",
+		Method: http.MethodGet,
+		Path:   p.get(name),
+		Mode:   rest.Idempotent,
+	})
+	return op, err
+}

@@ -1,0 +1,185 @@
+package gapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/backupcopy/backupcopy"
+	"github.com/backupcopy/backupcopy/internal/clock"
+	"github.com/backupcopy/backupcopy/internal/rest"
+)
+
+// pollServer serves GET /ops (the running operations, in pages of two,
+// through list) and GET /op/{id} (one operation, through get); it records
+// every request as "list?query" or "get id".
+type pollServer struct {
+	mu   sync.Mutex
+	log  []string
+	list func(n int, q url.Values) (int, string) // n counts list requests
+	get  func(id string) (int, string)
+}
+
+func newPolls(t *testing.T, ps *pollServer) *OperationPolls {
+	t.Helper()
+	lists := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ps.mu.Lock()
+		defer ps.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		var code int
+		var body string
+		if id, ok := strings.CutPrefix(r.URL.Path, "/op/"); ok {
+			ps.log = append(ps.log, "get "+id)
+			code, body = ps.get(id)
+		} else {
+			lists++
+			ps.log = append(ps.log, "list?"+r.URL.RawQuery)
+			code, body = ps.list(lists, r.URL.Query())
+		}
+		w.WriteHeader(code)
+		fmt.Fprint(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	rc, err := rest.New(rest.Config{Endpoint: u, Service: "test", DecodeAPIError: DecodeAPIError("test"), Hint: Hint, Clock: clock.NewFake(clock.Real.Now())})
+	require.NoError(t, err)
+	return NewOperationPolls(PollsConfig{
+		Client: rc,
+		Parent: func(string) string { return "inst" },
+		List:   func(string) rest.Path { return rest.NewPath("ops") },
+		ListOp: "ListOperations",
+		Get:    func(name string) rest.Path { return rest.NewPath("op").Seg("name", name) },
+	})
+}
+
+func (ps *pollServer) requests() []string {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return append([]string(nil), ps.log...)
+}
+
+func running(names ...string) string {
+	var ops []string
+	for _, n := range names {
+		ops = append(ops, tOp(n, "b-"+n, "src", false, ""))
+	}
+	return "[" + strings.Join(ops, ",") + "]"
+}
+
+func doneOp(id string) (int, string) {
+	return 200, tOp(id, "b-"+id, "src", true, `{"@type":"type.googleapis.com/test.Result","name":"b-`+id+`","source":"src","ready":true}`)
+}
+
+func fetchStates(t *testing.T, p *OperationPolls, names ...string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for n, r := range p.fetch(context.Background(), "inst", names) {
+		switch {
+		case r.Err != nil:
+			out[n] = "error " + backupcopy.KindOf(r.Err).String()
+		default:
+			st, err := tKind.StateOf(r.Value)
+			require.NoError(t, err)
+			if st.Done {
+				out[n] = "done"
+			} else {
+				out[n] = "running"
+			}
+		}
+	}
+	return out
+}
+
+// One list answers the running operations; those it does not name (here
+// the finished "c") are read one by one, so an end is always learnt from
+// the operation itself.
+func TestSharedPollListThenGetMissing(t *testing.T) {
+	ps := &pollServer{
+		list: func(n int, q url.Values) (int, string) {
+			if q.Get("pageToken") == "" {
+				return 200, `{"operations":` + running("x", "a") + `,"nextPageToken":"p2"}`
+			}
+			return 200, `{"operations":` + running("b") + `}`
+		},
+		get: doneOp,
+	}
+	p := newPolls(t, ps)
+	got := fetchStates(t, p, "a", "b", "c")
+	assert.Equal(t, map[string]string{"a": "running", "b": "running", "c": "done"}, got)
+	assert.Equal(t, []string{"list?filter=done%3Dfalse&pageSize=1000", "list?filter=done%3Dfalse&pageSize=1000&pageToken=p2", "get c"}, ps.requests())
+}
+
+// Paging stops once every polled operation has been seen.
+func TestSharedPollStopsPagingWhenAllSeen(t *testing.T) {
+	ps := &pollServer{
+		list: func(n int, q url.Values) (int, string) {
+			return 200, `{"operations":` + running("a", "b") + `,"nextPageToken":"more"}`
+		},
+		get: doneOp,
+	}
+	p := newPolls(t, ps)
+	assert.Equal(t, map[string]string{"a": "running", "b": "running"}, fetchStates(t, p, "a", "b"))
+	assert.Equal(t, []string{"list?filter=done%3Dfalse&pageSize=1000"}, ps.requests())
+}
+
+// A single poll reads its operation as before, without a list.
+func TestSharedPollSingleIsGet(t *testing.T) {
+	ps := &pollServer{list: func(int, url.Values) (int, string) { return 500, `{}` }, get: doneOp}
+	p := newPolls(t, ps)
+	assert.Equal(t, map[string]string{"a": "done"}, fetchStates(t, p, "a"))
+	assert.Equal(t, []string{"get a"}, ps.requests())
+}
+
+// A list the parent refuses (a filter it does not take, a credential that
+// may get but not list) is not asked again: its polls use gets.
+func TestSharedPollRefusedListFallsBackToGet(t *testing.T) {
+	for _, code := range []int{400, 403, 501} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			ps := &pollServer{
+				list: func(int, url.Values) (int, string) {
+					return code, fmt.Sprintf(`{"error":{"code":%d,"message":"no","status":%q}}`, code, map[int]string{400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 501: "UNIMPLEMENTED"}[code])
+				},
+				get: doneOp,
+			}
+			p := newPolls(t, ps)
+			assert.Equal(t, map[string]string{"a": "done", "b": "done"}, fetchStates(t, p, "a", "b"))
+			assert.Equal(t, map[string]string{"a": "done", "b": "done"}, fetchStates(t, p, "a", "b"))
+			assert.Equal(t, []string{"list?filter=done%3Dfalse&pageSize=1000", "get a", "get b", "get a", "get b"}, ps.requests())
+		})
+	}
+}
+
+// A list that fails (after the call path's retries) answers every poll with
+// its error, which Wait retries as transient: no poll is told its operation
+// ended. A lost second page leaves the first page's answers standing.
+func TestSharedPollFailedListOrLostPage(t *testing.T) {
+	ps := &pollServer{
+		list: func(n int, q url.Values) (int, string) {
+			if q.Get("pageToken") == "" {
+				return 200, `{"operations":` + running("a") + `,"nextPageToken":"p2"}`
+			}
+			return 503, `{"error":{"code":503,"message":"try later","status":"UNAVAILABLE"}}`
+		},
+		get: doneOp,
+	}
+	p := newPolls(t, ps)
+	got := fetchStates(t, p, "a", "b")
+	assert.Equal(t, map[string]string{"a": "running", "b": "error transient"}, got)
+	for _, r := range ps.requests() {
+		assert.NotEqual(t, "get b", r, "a failed list is not taken as the operation's end")
+	}
+
+	ps.list = func(int, url.Values) (int, string) {
+		return 503, `{"error":{"code":503,"message":"try later","status":"UNAVAILABLE"}}`
+	}
+	assert.Equal(t, map[string]string{"a": "error transient", "b": "error transient"}, fetchStates(t, p, "a", "b"))
+}

@@ -1,0 +1,132 @@
+package peertest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// listCapture answers an operations list with the two running operations
+// it is told of, and any other GET with a running operation; it records the
+// lists' method, path and query (less the generated client's alt and
+// prettyPrint).
+type listCapture struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	lists []string
+}
+
+func newListCapture(t *testing.T, listSuffix, metaType string, ops ...string) *listCapture {
+	c := &listCapture{}
+	op := func(name string) string {
+		return fmt.Sprintf(`{"name":%q,"metadata":{"@type":%q,"name":"n"}}`, name, metaType)
+	}
+	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, listSuffix) {
+			q := r.URL.Query()
+			q.Del("alt")
+			q.Del("prettyPrint")
+			c.mu.Lock()
+			c.lists = append(c.lists, r.Method+" "+r.URL.EscapedPath()+"?"+q.Encode())
+			c.mu.Unlock()
+			var all []string
+			for _, n := range ops {
+				all = append(all, op(n))
+			}
+			fmt.Fprintf(w, `{"operations":[%s]}`, strings.Join(all, ","))
+			return
+		}
+		fmt.Fprint(w, op(strings.TrimPrefix(r.URL.Path, "/v2/")))
+	}))
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+func (c *listCapture) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.lists
+	c.lists = nil
+	return out
+}
+
+// pollTogether polls a once (a round of its own), then b and c at once:
+// they share the next round, which lists their parent's operations.
+func pollTogether(t *testing.T, polls ...func(context.Context) error) {
+	t.Helper()
+	ctx := context.Background()
+	if err := polls[0](ctx); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(polls)-1)
+	for i, p := range polls[1:] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = p(ctx)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// The list that answers concurrent Bigtable polls equals the official
+// client's operations.projects.operations.list with the same filter.
+func TestBigtableSharedPollListMatchesOfficialClient(t *testing.T) {
+	const parent = "operations/projects/my-proj/instances/prod"
+	a := parent + "/clusters/c1/backups/a/operations/1"
+	b := parent + "/clusters/c1/backups/b/operations/2"
+	rec := newListCapture(t, "/operations", "type.googleapis.com/google.bigtable.admin.v2.CopyBackupMetadata", a, b)
+	ours := btOurs(t, rec.srv.URL)
+	poll := func(name string) func(context.Context) error {
+		return func(ctx context.Context) error { _, err := ours.CopyBackupOperation(name).Poll(ctx); return err }
+	}
+	pollTogether(t, poll(a), poll(a), poll(b))
+	got := rec.take()
+	if len(got) != 1 {
+		t.Fatalf("lists %q, want one", got)
+	}
+	svc := btOfficial(t, rec.srv.URL)
+	if _, err := svc.Operations.Projects.Operations.List(parent).Filter("done=false").PageSize(1000).Context(context.Background()).Do(); err != nil {
+		t.Fatal(err)
+	}
+	if want := rec.take(); len(want) != 1 || want[0] != got[0] {
+		t.Errorf("ours   %q\ntheirs %q", got, want)
+	}
+}
+
+// The list that answers concurrent Spanner polls equals the official
+// client's projects.instances.backupOperations.list with the same filter.
+func TestSpannerSharedPollListMatchesOfficialClient(t *testing.T) {
+	const parent = "projects/my-proj/instances/prod"
+	a := parent + "/backups/a/operations/1"
+	b := parent + "/backups/b/operations/2"
+	rec := newListCapture(t, "/backupOperations", "type.googleapis.com/google.spanner.admin.database.v1.CopyBackupMetadata", a, b)
+	ours := ourSpanner(t, rec.srv.URL)
+	t.Cleanup(func() { ours.Close() })
+	poll := func(name string) func(context.Context) error {
+		return func(ctx context.Context) error { _, err := ours.CopyBackupOperation(name).Poll(ctx); return err }
+	}
+	pollTogether(t, poll(a), poll(a), poll(b))
+	got := rec.take()
+	if len(got) != 1 {
+		t.Fatalf("lists %q, want one", got)
+	}
+	svc := officialSpanner(t, rec.srv.URL)
+	if _, err := svc.Projects.Instances.BackupOperations.List(parent).Filter("done=false").PageSize(1000).Context(context.Background()).Do(); err != nil {
+		t.Fatal(err)
+	}
+	if want := rec.take(); len(want) != 1 || want[0] != got[0] {
+		t.Errorf("ours   %q\ntheirs %q", got, want)
+	}
+}

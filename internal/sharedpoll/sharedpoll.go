@@ -1,0 +1,353 @@
+// Package sharedpoll answers the concurrent polls of one client with as few
+// requests as the API allows: polls are gathered by group (an FSx region, a
+// Google instance) into rounds, and each round is answered by one fetch per
+// group that reads many operations at once (DescribeBackups with 50 ids, an
+// operations list). The FSx client's DescribeBackups batching was its first
+// user; the Google clients' operation lists use the same design.
+//
+// A round starts Window after its first poll arrived (to gather the polls
+// of waits that woke together) and no sooner than Gap after the group's
+// previous round (so thousands of waits on their own schedules make at most
+// one round per Gap), but never later than the shortest poll interval among
+// the waits in it (see WithInterval) while at most one other wait watches
+// the group, so a single fast-polling Wait is not slowed. Each fetch runs on its own goroutine with a context that ends when
+// the last of its waiters has left, so a hung request neither holds up later
+// rounds nor outlives its callers.
+package sharedpoll
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/backupcopy/backupcopy"
+	"github.com/backupcopy/backupcopy/internal/clock"
+)
+
+// Result is one operation's answer from a fetch.
+type Result[T any] struct {
+	Value T
+	Err   error
+}
+
+// Fetch reads the operations ids of group in as few requests as it can and
+// returns an answer for each id (a missing one is answered with an error).
+type Fetch[T any] func(ctx context.Context, group string, ids []string) map[string]Result[T]
+
+// Config says how a Batcher gathers polls.
+type Config[T any] struct {
+	// Clock paces the rounds. Nil: the wall clock.
+	Clock clock.Clock
+	// Window is how long a round gathers polls after its first one.
+	Window time.Duration
+	// Gap is the least time between two rounds of one group (lowered to the
+	// shortest interval the round's waits poll at).
+	Gap time.Duration
+	// Max bounds the distinct ids per fetch (0: no bound); more are split
+	// into several fetches of one round.
+	Max int
+	// Fetch answers one batch.
+	Fetch Fetch[T]
+}
+
+// Batcher gathers polls into shared fetches. It is safe for concurrent use.
+type Batcher[T any] struct {
+	cfg Config[T]
+
+	mu      sync.Mutex
+	groups  map[string]*group[T]
+	sweepAt int // sweep the groups when there are this many
+}
+
+type waiter[T any] struct {
+	ctx      context.Context
+	id       string
+	interval time.Duration // from WithInterval; 0 if none
+	ch       chan Result[T]
+}
+
+type group[T any] struct {
+	queue   []waiter[T]
+	running bool      // a goroutine makes this group's rounds
+	last    time.Time // start of the previous round
+	had     bool      // a previous round exists
+	cost    int       // requests the previous round's fetches made (Spent)
+	watches map[string][]*watch[T]
+}
+
+// watch is a Wait asleep between polls that a round may wake.
+type watch[T any] struct {
+	check func(T) bool // reports whether a value seen means "poll now"
+	wake  func()
+}
+
+// New returns a Batcher for cfg.
+func New[T any](cfg Config[T]) *Batcher[T] {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real
+	}
+	return &Batcher[T]{cfg: cfg, groups: map[string]*group[T]{}, sweepAt: minSweep}
+}
+
+// ErrNoAnswer is the error of a poll its batch's fetch did not answer (a
+// Fetch bug guard): transient, so a Wait polls again.
+var ErrNoAnswer error = noAnswer{}
+
+type noAnswer struct{}
+
+func (noAnswer) Error() string {
+	return "sharedpoll: the shared request did not answer for this operation; poll again"
+}
+
+// ErrorKind is Transient: the next poll asks again.
+func (noAnswer) ErrorKind() backupcopy.Kind { return backupcopy.Transient }
+
+// Get returns operation id of group as the next round reads it. It returns
+// when the answer arrives or ctx ends.
+func (b *Batcher[T]) Get(ctx context.Context, key, id string) (T, error) {
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	iv, _ := ctx.Value(intervalKey{}).(time.Duration)
+	w := waiter[T]{ctx: ctx, id: id, interval: iv, ch: make(chan Result[T], 1)}
+	b.mu.Lock()
+	if len(b.groups) >= b.sweepAt {
+		b.sweepLocked()
+	}
+	g := b.groups[key]
+	if g == nil {
+		g = &group[T]{}
+		b.groups[key] = g
+	}
+	g.queue = append(g.queue, w)
+	start := !g.running
+	g.running = true
+	b.mu.Unlock()
+	if start {
+		go b.run(key, g)
+	}
+	select {
+	case r := <-w.ch:
+		return r.Value, r.Err
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
+}
+
+// run makes the rounds of one group until its queue stays empty.
+func (b *Batcher[T]) run(name string, g *group[T]) {
+	clk := b.cfg.Clock
+	for {
+		if b.cfg.Window > 0 {
+			_ = clk.Sleep(context.Background(), b.cfg.Window)
+		}
+		b.mu.Lock()
+		wait := time.Duration(0)
+		if g.had && len(g.queue) > 0 {
+			gap := b.cfg.Gap * time.Duration(max(g.cost, 1))
+			if len(g.watches) <= 1 { // a lone wait keeps its own schedule
+				for _, w := range g.queue {
+					if w.interval > 0 && w.interval < gap {
+						gap = w.interval
+					}
+				}
+			}
+			wait = g.last.Add(gap).Sub(clk.Now())
+		}
+		b.mu.Unlock()
+		if wait > 0 {
+			_ = clk.Sleep(context.Background(), wait)
+		}
+		b.mu.Lock()
+		queue := g.queue
+		g.queue = nil
+		if len(queue) == 0 {
+			g.running = false // the group keeps its last round's time for the gap
+			b.mu.Unlock()
+			return
+		}
+		g.last, g.had, g.cost = clk.Now(), true, 0
+		b.mu.Unlock()
+		for len(queue) > 0 {
+			var batch, left []waiter[T]
+			ids := map[string]bool{}
+			for _, w := range queue {
+				switch {
+				case w.ctx.Err() != nil:
+					// gone before its round: nothing to fetch for it
+				case ids[w.id] || b.cfg.Max <= 0 || len(ids) < b.cfg.Max:
+					ids[w.id] = true
+					batch = append(batch, w)
+				default:
+					left = append(left, w)
+				}
+			}
+			queue = left
+			if len(batch) > 0 {
+				go b.send(name, batch)
+			}
+		}
+	}
+}
+
+// send answers one batch with one fetch.
+func (b *Batcher[T]) send(name string, batch []waiter[T]) {
+	// Values (such as a signing time) come from the first waiter's context;
+	// the requests end when every waiter has gone.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(batch[0].ctx))
+	defer cancel()
+	var live atomic.Int64
+	live.Store(int64(len(batch)))
+	for _, w := range batch {
+		stop := context.AfterFunc(w.ctx, func() {
+			if live.Add(-1) == 0 {
+				cancel()
+			}
+		})
+		defer stop()
+	}
+	var order []string
+	seen := map[string]bool{}
+	for _, w := range batch {
+		if !seen[w.id] {
+			seen[w.id] = true
+			order = append(order, w.id)
+		}
+	}
+	results := b.cfg.Fetch(ctx, name, order)
+	for _, w := range batch {
+		r, ok := results[w.id]
+		if !ok {
+			r = Result[T]{Err: ErrNoAnswer}
+		}
+		w.ch <- r
+	}
+}
+
+// Watch registers a Wait asleep until its next poll of id in group key: a
+// round that sees a value for id (Seen) for which check reports true, or
+// that finds id absent where it would be listed (Absent), calls wake (once)
+// so the Wait polls at once rather than at the end of its sleep. Call stop
+// when the sleep ends.
+func (b *Batcher[T]) Watch(key, id string, check func(T) bool, wake func()) (stop func()) {
+	w := &watch[T]{check: check, wake: wake}
+	b.mu.Lock()
+	g := b.groups[key]
+	if g == nil {
+		g = &group[T]{}
+		b.groups[key] = g
+	}
+	if g.watches == nil {
+		g.watches = map[string][]*watch[T]{}
+	}
+	g.watches[id] = append(g.watches[id], w)
+	b.mu.Unlock()
+	return func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		ws := g.watches[id]
+		for i, x := range ws {
+			if x == w {
+				ws = append(ws[:i], ws[i+1:]...)
+				break
+			}
+		}
+		if len(ws) == 0 {
+			delete(g.watches, id)
+		} else {
+			g.watches[id] = ws
+		}
+	}
+}
+
+// sweepLocked forgets the groups nothing waits on or watches whose gap has
+// passed, so groups do not pile up (CBR has one per backup for first
+// polls). It runs when the number of groups has doubled since the last
+// sweep, so its cost per poll stays constant.
+func (b *Batcher[T]) sweepLocked() {
+	now := b.cfg.Clock.Now()
+	for key, g := range b.groups {
+		if !g.running && len(g.queue) == 0 && len(g.watches) == 0 &&
+			!now.Before(g.last.Add(b.cfg.Gap*time.Duration(max(g.cost, 1)))) {
+			delete(b.groups, key)
+		}
+	}
+	b.sweepAt = max(minSweep, 2*len(b.groups))
+}
+
+// minSweep is the number of groups below which none is forgotten.
+const minSweep = 64
+
+// Watched returns the ids of group key that sleeping Waits watch.
+func (b *Batcher[T]) Watched(key string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	g := b.groups[key]
+	if g == nil {
+		return nil
+	}
+	ids := make([]string, 0, len(g.watches))
+	for id := range g.watches {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// Seen tells the watches of id in group key about a value a fetch read;
+// those whose check holds are woken and removed.
+func (b *Batcher[T]) Seen(key, id string, v T) {
+	b.wake(key, id, func(w *watch[T]) bool { return w.check != nil && w.check(v) })
+}
+
+// Absent wakes the watches of id in group key: a complete list did not
+// show it, so its state has changed (for example it finished).
+func (b *Batcher[T]) Absent(key, id string) {
+	b.wake(key, id, func(*watch[T]) bool { return true })
+}
+
+func (b *Batcher[T]) wake(key, id string, pick func(*watch[T]) bool) {
+	var fire []func()
+	b.mu.Lock()
+	if g := b.groups[key]; g != nil {
+		ws := g.watches[id]
+		keep := ws[:0]
+		for _, w := range ws {
+			if pick(w) {
+				fire = append(fire, w.wake)
+			} else {
+				keep = append(keep, w)
+			}
+		}
+		if len(keep) == 0 {
+			delete(g.watches, id)
+		} else {
+			g.watches[id] = keep
+		}
+	}
+	b.mu.Unlock()
+	for _, f := range fire {
+		f()
+	}
+}
+
+// Spent records that a fetch of group key made n requests: the group's
+// next round comes no sooner than n times Gap after this one (so a list of
+// many pages is made less often), unless a wait's interval is shorter.
+func (b *Batcher[T]) Spent(key string, n int) {
+	b.mu.Lock()
+	if g := b.groups[key]; g != nil {
+		g.cost += n
+	}
+	b.mu.Unlock()
+}
+
+type intervalKey struct{}
+
+// WithInterval returns a context telling the Batcher that the poll made with
+// it comes from a wait polling about every d, so no round holds it back
+// longer than d after the previous one (lro's Wait sets it).
+func WithInterval(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, intervalKey{}, d)
+}

@@ -1,0 +1,193 @@
+package sharedpoll
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/backupcopy/backupcopy"
+)
+
+// gateClock sleeps until the test opens the gate, and records each sleep.
+type gateClock struct {
+	gate   chan struct{}
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+}
+
+func (c *gateClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *gateClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	c.sleeps = append(c.sleeps, d)
+	c.mu.Unlock()
+	select {
+	case <-c.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+	return nil
+}
+
+func (b *Batcher[T]) queued(key string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if g := b.groups[key]; g != nil {
+		return len(g.queue)
+	}
+	return 0
+}
+
+// The polls gathered in one window are answered by fetches of at most Max
+// distinct ids, once per id even when asked twice; a poll whose context
+// ended is not fetched; an id the fetch leaves out gets a transient error.
+func TestBatcherGathersPolls(t *testing.T) {
+	clk := &gateClock{gate: make(chan struct{})}
+	var mu sync.Mutex
+	var fetches [][]string
+	b := New(Config[string]{Clock: clk, Window: time.Second, Max: 2, Fetch: func(_ context.Context, key string, ids []string) map[string]Result[string] {
+		mu.Lock()
+		fetches = append(fetches, slices.Clone(ids))
+		mu.Unlock()
+		out := map[string]Result[string]{}
+		for _, id := range ids {
+			if id != "lost" {
+				out[id] = Result[string]{Value: key + "/" + id}
+			}
+		}
+		return out
+	}})
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	ids := []string{"a", "b", "a", "lost"}
+	results := make([]string, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := b.Get(context.Background(), "g", id)
+			results[i] = fmt.Sprintf("%s %v", v, err)
+		}()
+		for b.queued("g") != i+1 { // in the queue before the next
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if _, err := b.Get(gone, "g", "never"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ended context: %v", err)
+	}
+	close(clk.gate)
+	wg.Wait()
+	want := []string{"g/a <nil>", "g/b <nil>", "g/a <nil>", " " + ErrNoAnswer.Error()}
+	if !slices.Equal(results, want) {
+		t.Errorf("results %q, want %q", results, want)
+	}
+	slices.SortFunc(fetches, func(x, y []string) int { return slices.Compare(x, y) })
+	if fmt.Sprint(fetches) != "[[a b] [lost]]" {
+		t.Errorf("fetches %v, want [[a b] [lost]]", fetches)
+	}
+	if backupcopy.KindOf(ErrNoAnswer) != backupcopy.Transient {
+		t.Errorf("ErrNoAnswer kind %v", backupcopy.KindOf(ErrNoAnswer))
+	}
+}
+
+// A round comes no sooner than Gap after the previous one, or the shortest
+// interval its polls were made at (WithInterval) if that is shorter.
+func TestBatcherGap(t *testing.T) {
+	for _, tc := range []struct {
+		interval, want time.Duration
+	}{{0, time.Second}, {time.Minute, time.Second}, {10 * time.Millisecond, 10 * time.Millisecond}} {
+		clk := &gateClock{gate: make(chan struct{})}
+		close(clk.gate)
+		b := New(Config[int]{Clock: clk, Gap: time.Second, Fetch: func(_ context.Context, _ string, ids []string) map[string]Result[int] {
+			return map[string]Result[int]{ids[0]: {Value: 1}}
+		}})
+		// Two rounds in a row: hold the group open by queueing the second
+		// poll before the first round's goroutine drains it.
+		b.mu.Lock()
+		b.groups["g"] = &group[int]{last: clk.Now(), had: true, running: true}
+		b.mu.Unlock()
+		ctx := context.Background()
+		if tc.interval > 0 {
+			ctx = WithInterval(ctx, tc.interval)
+		}
+		done := make(chan struct{})
+		go func() {
+			b.Get(ctx, "g", "x")
+			close(done)
+		}()
+		for b.queued("g") != 1 {
+			time.Sleep(time.Millisecond)
+		}
+		go b.run("g", b.groups["g"])
+		<-done
+		clk.mu.Lock()
+		sleeps := slices.Clone(clk.sleeps)
+		clk.mu.Unlock()
+		if len(sleeps) == 0 || sleeps[0] != tc.want {
+			t.Errorf("interval %v: sleeps %v, want first %v", tc.interval, sleeps, tc.want)
+		}
+	}
+}
+
+// A watch is woken by a value its check accepts or by Absent, once, and not
+// after stop; Watched lists the watched ids.
+func TestBatcherWatch(t *testing.T) {
+	b := New(Config[int]{})
+	woken := map[string]int{}
+	var stops []func()
+	for _, id := range []string{"a", "b", "c"} {
+		stops = append(stops, b.Watch("g", id, func(v int) bool { return v == 100 }, func() { woken[id]++ }))
+	}
+	ids := b.Watched("g")
+	slices.Sort(ids)
+	if !slices.Equal(ids, []string{"a", "b", "c"}) {
+		t.Fatalf("watched %v", ids)
+	}
+	b.Seen("g", "a", 50)  // still running: no wake
+	b.Seen("g", "a", 100) // finished
+	b.Seen("g", "a", 100) // already woken and removed
+	b.Absent("g", "b")
+	stops[2]()
+	b.Absent("g", "c")
+	stops[0]()
+	stops[1]()
+	if woken["a"] != 1 || woken["b"] != 1 || woken["c"] != 0 {
+		t.Errorf("woken %v, want a and b once", woken)
+	}
+	if ids := b.Watched("g"); len(ids) != 0 {
+		t.Errorf("watched after stop: %v", ids)
+	}
+}
+
+// Groups nothing waits on or watches are forgotten once there are many.
+func TestBatcherForgetsIdleGroups(t *testing.T) {
+	b := New(Config[int]{Fetch: func(_ context.Context, _ string, ids []string) map[string]Result[int] {
+		return map[string]Result[int]{ids[0]: {Value: 1}}
+	}})
+	stop := b.Watch("watched", "x", nil, func() {})
+	defer stop()
+	for i := range 10 * minSweep {
+		if _, err := b.Get(context.Background(), fmt.Sprint("backup-", i), "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.mu.Lock()
+	n, watched := len(b.groups), b.groups["watched"] != nil
+	b.mu.Unlock()
+	if n > 2*minSweep || !watched {
+		t.Errorf("%d groups after %d one-off polls (watched group kept: %v)", n, 10*minSweep, watched)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/bigtable"
 	"github.com/backupcopy/backupcopy/cbr"
 	"github.com/backupcopy/backupcopy/fsx"
@@ -235,9 +236,14 @@ type fsxHandle struct{ op *fsx.CopyBackupOperation }
 func (h fsxHandle) Name() string { return h.op.Name() }
 func (h fsxHandle) wait(ctx context.Context, p func(lro.Progress)) (result, error) {
 	b, err := h.op.Wait(ctx, waitOpts(p)...)
+	// The name is the new backup's id, unless FSx says there is no such
+	// backup: then there is nothing to name.
 	id := h.op.Name()
-	if b != nil {
+	switch {
+	case b != nil:
 		id = b.BackupID
+	case backupcopy.KindOf(err) == backupcopy.NotFound:
+		id = ""
 	}
 	return finish(planfile.FSx, h.op.Name(), id, h.op.Progress().Percent, err)
 }

@@ -406,3 +406,16 @@ func TestTableOutputWidth(t *testing.T) {
 		assert.LessOrEqual(t, len([]rune(line)), 100, "progress line fits 100 columns: %q", line)
 	}
 }
+
+// Waiting on an FSx backup that does not exist fails with FSx's error and
+// names no backup: there is none.
+func TestWaitUnknownFSxBackupNamesNone(t *testing.T) {
+	e := startEmulator(t, "--sources", "1")
+	stdout, stderr, code := e.run(t, "wait", "fsx", "backup-00000000000000099")
+	assert.Equal(t, 1, code, stderr)
+	assert.Contains(t, stdout+stderr, "BackupNotFound")
+	assert.NotRegexp(t, `(?m)^backup\s`, stdout, "no backup line for a backup that does not exist")
+	stdout, _, code = e.run(t, "wait", "fsx", "backup-00000000000000099", "-o", "json")
+	assert.Equal(t, 1, code)
+	assert.NotContains(t, stdout, `"backup"`, "no backup field in JSON either")
+}

@@ -41,17 +41,9 @@ func newClient(ctx context.Context, clk clock.Clock, opts ...Option) (*Client, e
 	if err != nil {
 		return nil, err
 	}
-	a, err := gapi.Authenticator(ctx, service, s.auth)
-	if err != nil {
+	if err := gapi.Configure(ctx, service, &cfg, s.auth, clk); err != nil {
 		return nil, err
 	}
-	if a != nil {
-		cfg.Auth = a
-	}
-	cfg.DecodeAPIError = gapi.DecodeAPIError(service)
-	cfg.Hint = gapi.Hint
-	cfg.RequestIDHeaders = []string{"X-Request-Id", "X-Goog-Request-Id"}
-	cfg.Clock = clk
 	cfg.Budget = s.Budget(cfg.Endpoint, DefaultRequestRate, clk)
 	rc, err := rest.New(cfg)
 	if err != nil {

@@ -37,21 +37,13 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := gapi.Authenticator(ctx, service, s.auth)
-	if err != nil {
-		return nil, err
-	}
-	if a != nil {
-		cfg.Auth = a
-	}
-	cfg.DecodeAPIError = gapi.DecodeAPIError(service)
-	cfg.Hint = gapi.Hint
-	cfg.RequestIDHeaders = []string{"X-Request-Id"}
 	clk := clock.Real
 	if s.clock != nil {
 		clk = s.clock
 	}
-	cfg.Clock = clk
+	if err := gapi.Configure(ctx, service, &cfg, s.auth, clk); err != nil {
+		return nil, err
+	}
 	cfg.Budget = s.Budget(cfg.Endpoint, DefaultRequestRate, clk)
 	rc, err := rest.New(cfg)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/backupcopy/backupcopy/auth/google"
+	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/rest"
 )
 
@@ -41,4 +42,24 @@ func Authenticator(ctx context.Context, service string, a AuthChoice) (rest.Auth
 		return nil, fmt.Errorf("%s: NewClient: %w (or choose WithTokenSource or WithoutAuthentication)", service, err)
 	}
 	return a2, nil
+}
+
+// Configure completes the call-path configuration of a Google client
+// (Bigtable or Spanner): its authenticator (see Authenticator), the error
+// decoder and retry hints of Google errors, the request id headers, and the
+// clock. Both Google packages build their clients through it, so they read
+// errors and request ids the same way.
+func Configure(ctx context.Context, service string, cfg *rest.Config, a AuthChoice, clk clock.Clock) error {
+	auth, err := Authenticator(ctx, service, a)
+	if err != nil {
+		return err
+	}
+	if auth != nil {
+		cfg.Auth = auth
+	}
+	cfg.DecodeAPIError = DecodeAPIError(service)
+	cfg.Hint = Hint
+	cfg.RequestIDHeaders = []string{"X-Request-Id", "X-Goog-Request-Id"}
+	cfg.Clock = clk
+	return nil
 }

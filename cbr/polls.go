@@ -120,6 +120,7 @@ func (p *polls) fetch(ctx context.Context, key string, ids []string) map[string]
 	for _, id := range ids {
 		if _, ok := out[id]; !ok {
 			b, err := p.c.getBackup(ctx, "PollReplication", project, id)
+			p.b.Spent(key, 1)
 			out[id] = backupResult{Value: b, Err: err}
 		}
 	}
@@ -140,10 +141,9 @@ func (p *polls) list(ctx context.Context, project, vault string, ids []string, o
 			watched[id] = true
 		}
 	}
-	left, offset, pages := len(ids)+len(watched), 0, 0
-	defer func() { p.b.Spent(key, pages) }()
+	left, offset := len(ids)+len(watched), 0
 	for range maxPollPages {
-		pages++
+		p.b.Spent(key, 1) // each page as it is read, so the next round waits for them
 		q := url.Values{"vault_id": {vault}, "show_replication": {"true"}}
 		if offset > 0 {
 			q.Set("offset", strconv.Itoa(offset))

@@ -14,7 +14,9 @@ import (
 // that arrive within batchWindow of each other are answered by one
 // DescribeBackups request naming up to MaxBackupIDs backups, so many copies
 // waited on at once cost one request per round instead of one each. Rounds
-// come at most once per pollGap while other waits sleep; a round's request
+// come at most once per pollGap while other waits sleep, each one request
+// (polls beyond MaxBackupIDs ids wait for the next rounds, those of the
+// copies nearest their end first); a round's request
 // fills its free places with the ids of sleeping waits, and one whose copy
 // it finds ended (AVAILABLE, FAILED, DELETED) is woken to poll at once.
 const (
@@ -87,6 +89,7 @@ func (c *Client) fetchBackups(ctx context.Context, _ string, order []string) map
 // each id, its backup or the request's error.
 func (c *Client) describeIDs(ctx context.Context, ids []string) map[string]pollResult {
 	out := make(map[string]pollResult, len(ids))
+	c.polls.Spent("", 1)
 	page, err := c.describePage(ctx, &describeBackupsBody{BackupIDs: ids})
 	if err != nil {
 		for _, id := range ids {

@@ -127,6 +127,7 @@ func (p *OperationPolls) fetch(ctx context.Context, parent string, names []strin
 			continue
 		}
 		op, err := p.getOne(ctx, n)
+		p.b.Spent(parent, 1)
 		out[n] = sharedpoll.Result[*Operation]{Value: op, Err: err}
 	}
 	return out
@@ -148,9 +149,16 @@ func (p *OperationPolls) listRunning(ctx context.Context, parent string, names [
 		}
 	}
 	left := len(want) + len(watched)
-	pages := 0
-	defer func() { p.b.Spent(parent, pages) }()
+	pages, spent := 0, 0
+	spend := func() { // each page as it is read, so the next round waits for them
+		if pages > spent {
+			p.b.Spent(parent, pages-spent)
+			spent = pages
+		}
+	}
+	defer spend()
 	for op, err := range listOperations(ctx, p.rc, p.listOp, p.list(parent), RunningFilter, PollPageSize, MaxPollPages, &pages) {
+		spend()
 		if errors.Is(err, errPageLimit) {
 			return nil
 		}

@@ -6,17 +6,23 @@
 // user; the Google clients' operation lists use the same design.
 //
 // A round starts Window after its first poll arrived (to gather the polls
-// of waits that woke together) and no sooner than Gap after the group's
-// previous round (so thousands of waits on their own schedules make at most
-// one round per Gap), but never later than the shortest poll interval among
-// the waits in it (see WithInterval) while at most one other wait watches
-// the group, so a single fast-polling Wait is not slowed. Each fetch runs on its own goroutine with a context that ends when
-// the last of its waiters has left, so a hung request neither holds up later
-// rounds nor outlives its callers.
+// of waits that woke together) and no sooner than Gap times the requests
+// the group's previous round made (Spent) after that round began, so
+// thousands of waits on their own schedules cost the group about one
+// request per Gap: a list of ten pages puts the next round ten Gaps later,
+// and polls beyond one fetch's Max ids wait for later rounds, the waits
+// nearest their end first. While at most one other wait watches the group,
+// a round comes no later than the shortest poll interval among the waits in
+// it (see WithInterval), so a single fast-polling Wait is not slowed. Each
+// fetch runs on its own goroutine with a context that ends when the last of
+// its waiters has left, so a hung request neither holds up later rounds nor
+// outlives its callers.
 package sharedpoll
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -143,53 +149,87 @@ func (b *Batcher[T]) run(name string, g *group[T]) {
 		if b.cfg.Window > 0 {
 			_ = clk.Sleep(context.Background(), b.cfg.Window)
 		}
-		b.mu.Lock()
-		wait := time.Duration(0)
-		if g.had && len(g.queue) > 0 {
-			gap := b.cfg.Gap * time.Duration(max(g.cost, 1))
-			if len(g.watches) <= 1 { // a lone wait keeps its own schedule
-				for _, w := range g.queue {
-					if w.interval > 0 && w.interval < gap {
-						gap = w.interval
-					}
-				}
+		// The previous round's fetch may still be making requests (the
+		// pages of a long list) and reporting them with Spent, which
+		// pushes this round later: sleep until the gap holds.
+		for {
+			b.mu.Lock()
+			wait := b.untilRoundLocked(g)
+			b.mu.Unlock()
+			if wait <= 0 {
+				break
 			}
-			wait = g.last.Add(gap).Sub(clk.Now())
-		}
-		b.mu.Unlock()
-		if wait > 0 {
 			_ = clk.Sleep(context.Background(), wait)
 		}
 		b.mu.Lock()
-		queue := g.queue
-		g.queue = nil
-		if len(queue) == 0 {
+		batch, left := b.pick(g.queue)
+		g.queue = left
+		if len(batch) == 0 && len(left) == 0 {
 			g.running = false // the group keeps its last round's time for the gap
 			b.mu.Unlock()
 			return
 		}
 		g.last, g.had, g.cost = clk.Now(), true, 0
 		b.mu.Unlock()
-		for len(queue) > 0 {
-			var batch, left []waiter[T]
-			ids := map[string]bool{}
-			for _, w := range queue {
-				switch {
-				case w.ctx.Err() != nil:
-					// gone before its round: nothing to fetch for it
-				case ids[w.id] || b.cfg.Max <= 0 || len(ids) < b.cfg.Max:
-					ids[w.id] = true
-					batch = append(batch, w)
-				default:
-					left = append(left, w)
-				}
-			}
-			queue = left
-			if len(batch) > 0 {
-				go b.send(name, batch)
+		if len(batch) > 0 {
+			go b.send(name, batch)
+		}
+	}
+}
+
+// untilRoundLocked returns how long group g's next round must wait: until
+// Gap times the requests its previous round made (Spent) has passed since
+// that round began, or the shortest interval of the queued polls while at
+// most one other wait watches the group.
+func (b *Batcher[T]) untilRoundLocked(g *group[T]) time.Duration {
+	if !g.had || len(g.queue) == 0 {
+		return 0
+	}
+	gap := b.cfg.Gap * time.Duration(max(g.cost, 1))
+	if len(g.watches) <= 1 { // a lone wait keeps its own schedule
+		for _, w := range g.queue {
+			if w.interval > 0 && w.interval < gap {
+				gap = w.interval
 			}
 		}
 	}
+	return g.last.Add(gap).Sub(b.cfg.Clock.Now())
+}
+
+// pick splits queue into one round's batch (at most Max distinct ids) and
+// the polls left for later rounds. Polls gone before their round are
+// dropped. When the queue holds more ids than a fetch can name, the polls
+// of the waits with the shortest intervals go first (progress puts a copy
+// near its end on a short interval, and a poll without one, a caller's own
+// Poll, counts as the shortest); the rest keep their order.
+func (b *Batcher[T]) pick(queue []waiter[T]) (batch, left []waiter[T]) {
+	live := queue[:0:0]
+	for _, w := range queue {
+		if w.ctx.Err() == nil {
+			live = append(live, w)
+		}
+	}
+	if b.cfg.Max <= 0 {
+		return live, nil
+	}
+	ids := map[string]bool{}
+	for _, w := range live {
+		ids[w.id] = true
+	}
+	if len(ids) <= b.cfg.Max {
+		return live, nil
+	}
+	slices.SortStableFunc(live, func(x, y waiter[T]) int { return cmp.Compare(x.interval, y.interval) })
+	clear(ids)
+	for _, w := range live {
+		if ids[w.id] || len(ids) < b.cfg.Max {
+			ids[w.id] = true
+			batch = append(batch, w)
+		} else {
+			left = append(left, w)
+		}
+	}
+	return batch, left
 }
 
 // send answers one batch with one fetch.
@@ -332,9 +372,12 @@ func (b *Batcher[T]) wake(key, id string, pick func(*watch[T]) bool) {
 	}
 }
 
-// Spent records that a fetch of group key made n requests: the group's
-// next round comes no sooner than n times Gap after this one (so a list of
-// many pages is made less often), unless a wait's interval is shorter.
+// Spent records that a fetch of group key made n requests (call it as they
+// are made): the group's next round comes no sooner than Gap times the
+// requests made since this round began (so a list of many pages is made
+// less often, and a group makes about one request per Gap however many
+// polls it answers), unless a lone wait's interval is shorter. A fetch that
+// reports none counts as one request.
 func (b *Batcher[T]) Spent(key string, n int) {
 	b.mu.Lock()
 	if g := b.groups[key]; g != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/backupcopy/backupcopy"
+	"github.com/backupcopy/backupcopy/internal/clock"
 )
 
 // gateClock sleeps until the test opens the gate, and records each sleep.
@@ -189,5 +190,100 @@ func TestBatcherForgetsIdleGroups(t *testing.T) {
 	b.mu.Unlock()
 	if n > 2*minSweep || !watched {
 		t.Errorf("%d groups after %d one-off polls (watched group kept: %v)", n, 10*minSweep, watched)
+	}
+}
+
+// A round comes no sooner than Gap times the requests the previous round's
+// fetch made, counted as it makes them (Spent), even when the fetch reports
+// its pages after the next round's wait has begun: a list of ten pages
+// puts the next round ten seconds later.
+func TestBatcherSpentSpacesRounds(t *testing.T) {
+	clk := clock.NewFake(time.Unix(0, 0))
+	firstDone := make(chan struct{})
+	var once sync.Once
+	clk.OnSleep = func(time.Duration) { <-firstDone } // the first fetch ends during the wait
+	var mu sync.Mutex
+	at := map[string]time.Duration{}
+	var b *Batcher[int]
+	b = New(Config[int]{Clock: clk, Gap: time.Second, Max: 1, Fetch: func(_ context.Context, key string, ids []string) map[string]Result[int] {
+		mu.Lock()
+		at[ids[0]] = clk.Now().Sub(time.Unix(0, 0))
+		mu.Unlock()
+		for range 10 { // ten pages
+			b.Spent(key, 1)
+		}
+		once.Do(func() { close(firstDone) })
+		return map[string]Result[int]{ids[0]: {Value: 1}}
+	}})
+	b.mu.Lock()
+	b.groups["g"] = &group[int]{running: true}
+	b.mu.Unlock()
+	var wg sync.WaitGroup
+	for i, id := range []string{"a", "b"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := b.Get(context.Background(), "g", id); err != nil {
+				t.Error(err)
+			}
+		}()
+		for b.queued("g") != i+1 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	go b.run("g", b.groups["g"])
+	wg.Wait()
+	// a's round began at 0 (its fetch may read the clock later).
+	if at["b"] != 10*time.Second {
+		t.Errorf("rounds at %v, want b at 10s", at)
+	}
+}
+
+// When a group's polls name more ids than one fetch may, a round takes
+// Max of them, the polls of the shortest intervals first (a poll without
+// one first of all), and leaves the rest for the next rounds.
+func TestBatcherShortIntervalsFirst(t *testing.T) {
+	clk := clock.NewFake(time.Unix(0, 0))
+	var mu sync.Mutex
+	var fetches [][]string
+	fetched := make(chan struct{}, 2)
+	clk.OnSleep = func(time.Duration) { <-fetched } // a round's fetch is recorded before the next round
+	b := New(Config[int]{Clock: clk, Gap: time.Second, Max: 2, Fetch: func(_ context.Context, _ string, ids []string) map[string]Result[int] {
+		mu.Lock()
+		fetches = append(fetches, slices.Clone(ids))
+		mu.Unlock()
+		fetched <- struct{}{}
+		out := map[string]Result[int]{}
+		for _, id := range ids {
+			out[id] = Result[int]{Value: 1}
+		}
+		return out
+	}})
+	b.mu.Lock()
+	b.groups["g"] = &group[int]{running: true}
+	b.mu.Unlock()
+	var wg sync.WaitGroup
+	polls := []struct {
+		id       string
+		interval time.Duration
+	}{{"x", 30 * time.Second}, {"y", 5 * time.Second}, {"z", time.Second}, {"w", 0}}
+	for i, p := range polls {
+		ctx := context.Background()
+		if p.interval > 0 {
+			ctx = WithInterval(ctx, p.interval)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.Get(ctx, "g", p.id)
+		}()
+		for b.queued("g") != i+1 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	go b.run("g", b.groups["g"])
+	wg.Wait()
+	if fmt.Sprint(fetches) != "[[w z] [y x]]" {
+		t.Errorf("fetches %v, want [[w z] [y x]]", fetches)
 	}
 }

@@ -107,10 +107,13 @@
 // and WithPollInterval overrides both for one Wait.
 //
 // Where the operation reports progress (a Percent above zero), Wait
-// estimates its end from the rate since the first such report, and when
-// that end comes before the next poll, the interval becomes the time left
-// (at least the initial interval): polls come about when the copy should
-// end, never later than the schedule above. A client that shares polls
+// estimates its end from the rate of the latest step in the percent (from
+// the poll that first saw the previous percent to now), and when that end
+// comes before the next poll, the interval becomes the time left (at least
+// the initial interval): polls come about when the copy should end, never
+// later than the schedule above. While the percent stands still the
+// estimate grows, so a copy stuck at 99% is polled on a growing interval,
+// not every initial interval. A client that shares polls
 // (Config.Watch) may also wake a sleeping Wait when a shared request shows
 // its operation ended.
 //

@@ -336,27 +336,39 @@ func (o *Operation[R, M]) sleep(ctx context.Context, d time.Duration) error {
 }
 
 // etaTracker estimates an operation's end from its reported progress: the
-// rate from the first percent above zero it saw to the latest.
+// rate of its latest step, from the first time the previous percent was
+// seen to now. A copy's progress is seldom a straight line (slow to start
+// and to finish): the latest step follows the rate as it changes, and while
+// the percent stands still (a copy stuck at 99%) the time left it gives
+// grows with the time stood still, so polls back off rather than come at
+// the initial interval until the end.
 type etaTracker struct {
-	t0 time.Time
-	p0 int
+	prevT, curT time.Time // when prevP and curP were first seen
+	prevP, curP int
 }
 
 // observe records percent p at now and returns the time left to 100% at
-// the rate seen so far, if there is one.
+// the latest step's rate, if there is one.
 func (e *etaTracker) observe(now time.Time, p int) (time.Duration, bool) {
 	if p <= 0 || p >= 100 {
 		return 0, false
 	}
-	if e.t0.IsZero() {
-		e.t0, e.p0 = now, p
+	switch {
+	case e.curT.IsZero():
+		e.curT, e.curP = now, p
+		return 0, false
+	case p > e.curP:
+		e.prevT, e.prevP = e.curT, e.curP
+		e.curT, e.curP = now, p
+	case p < e.curP: // went back: start again from here
+		*e = etaTracker{curT: now, curP: p}
 		return 0, false
 	}
-	el := now.Sub(e.t0)
-	if p <= e.p0 || el <= 0 {
+	el := now.Sub(e.prevT)
+	if e.prevT.IsZero() || el <= 0 {
 		return 0, false
 	}
-	return time.Duration(float64(el) * float64(100-p) / float64(p-e.p0)), true
+	return time.Duration(float64(el) * float64(100-p) / float64(p-e.prevP)), true
 }
 
 // minSleep is the smallest sleep between polls (unless the interval itself

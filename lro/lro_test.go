@@ -675,3 +675,32 @@ func TestWaitTimedByProgress(t *testing.T) {
 		})
 	}
 }
+
+// A copy whose percent stands still near the end (99% from 100 s until it
+// ends at 400 s, as a copy that slows down while it finishes) is polled on
+// a growing interval, not every initial interval until its end; one whose
+// percent keeps moving at a steady rate is still found about when it ends.
+func TestWaitProgressStalledBacksOff(t *testing.T) {
+	clk := clock.NewFake(t0)
+	var stalledPolls int
+	poll := func(context.Context, string) (State[result, meta], error) {
+		el := clk.Now().Sub(t0)
+		switch {
+		case el >= 400*time.Second:
+			return State[result, meta]{Done: true, Result: &result{ID: "x"}, Percent: 100}, nil
+		case el >= 99*time.Second:
+			stalledPolls++
+			return State[result, meta]{Percent: 99}, nil
+		}
+		return State[result, meta]{Percent: max(int(el/time.Second), 1)}, nil
+	}
+	op := NewWithState("op", State[result, meta]{Percent: -1}, poll, Config{Clock: clk, Rand: func() float64 { return 0.5 }})
+	_, err := op.Wait(context.Background(), WithPollInterval(time.Second, time.Minute))
+	require.NoError(t, err)
+	// The time left grows with the time stood still (each sleep about 1.2
+	// times the one before with this Rand: 25 polls over the 300 s); an
+	// estimate from the first report (1%/s) would say "1 s left" at every
+	// poll, about 300 polls.
+	assert.Less(t, stalledPolls, 40, "polls while stalled at 99%")
+	assert.Less(t, clk.Now().Sub(t0), 400*time.Second+time.Minute)
+}

@@ -20,7 +20,6 @@
 package sharedpoll
 
 import (
-	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -70,6 +69,7 @@ type waiter[T any] struct {
 	ctx      context.Context
 	id       string
 	interval time.Duration // from WithInterval; 0 if none
+	due      time.Time     // when queued plus interval: who goes first when not all fit
 	ch       chan Result[T]
 }
 
@@ -117,7 +117,7 @@ func (b *Batcher[T]) Get(ctx context.Context, key, id string) (T, error) {
 		return zero, err
 	}
 	iv, _ := ctx.Value(intervalKey{}).(time.Duration)
-	w := waiter[T]{ctx: ctx, id: id, interval: iv, ch: make(chan Result[T], 1)}
+	w := waiter[T]{ctx: ctx, id: id, interval: iv, due: b.cfg.Clock.Now().Add(iv), ch: make(chan Result[T], 1)}
 	b.mu.Lock()
 	if len(b.groups) >= b.sweepAt {
 		b.sweepLocked()
@@ -219,7 +219,7 @@ func (b *Batcher[T]) pick(queue []waiter[T]) (batch, left []waiter[T]) {
 	if len(ids) <= b.cfg.Max {
 		return live, nil
 	}
-	slices.SortStableFunc(live, func(x, y waiter[T]) int { return cmp.Compare(x.interval, y.interval) })
+	slices.SortStableFunc(live, func(x, y waiter[T]) int { return x.due.Compare(y.due) })
 	clear(ids)
 	for _, w := range live {
 		if ids[w.id] || len(ids) < b.cfg.Max {

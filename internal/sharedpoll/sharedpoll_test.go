@@ -240,8 +240,9 @@ func TestBatcherSpentSpacesRounds(t *testing.T) {
 }
 
 // When a group's polls name more ids than one fetch may, a round takes
-// Max of them, the polls of the shortest intervals first (a poll without
-// one first of all), and leaves the rest for the next rounds.
+// Max of them, those due first (queued at once here, so the shortest
+// intervals first, a poll without one first of all), and leaves the rest
+// for the next rounds.
 func TestBatcherShortIntervalsFirst(t *testing.T) {
 	clk := clock.NewFake(time.Unix(0, 0))
 	var mu sync.Mutex
@@ -285,5 +286,23 @@ func TestBatcherShortIntervalsFirst(t *testing.T) {
 	wg.Wait()
 	if fmt.Sprint(fetches) != "[[w z] [y x]]" {
 		t.Errorf("fetches %v, want [[w z] [y x]]", fetches)
+	}
+}
+
+// A poll due long ago goes before a newer one on a shorter interval: no
+// poll waits in the queue much longer than its own interval.
+func TestBatcherLongWaitingPollFirst(t *testing.T) {
+	clk := clock.NewFake(time.Unix(0, 0))
+	b := New(Config[int]{Clock: clk, Max: 1})
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	queue := []waiter[int]{
+		{ctx: context.Background(), id: "new", interval: time.Second, due: clk.Now().Add(41 * time.Second)},
+		{ctx: context.Background(), id: "old", interval: 30 * time.Second, due: clk.Now().Add(30 * time.Second)},
+		{ctx: gone, id: "gone", due: clk.Now()},
+	}
+	batch, left := b.pick(queue)
+	if len(batch) != 1 || batch[0].id != "old" || len(left) != 1 || left[0].id != "new" {
+		t.Errorf("batch %v, left %v: want old first, new left, gone dropped", batch, left)
 	}
 }

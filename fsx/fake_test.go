@@ -446,9 +446,11 @@ func TestConcurrentWaitsSharePolls(t *testing.T) {
 	requests := s.CountRequests("DescribeBackups")
 	t.Logf("%d polls answered by %d DescribeBackups requests", polls, requests)
 	// How many polls fit in the copies' second depends on the machine's load;
-	// each Wait polls at least once, and the polls share requests.
+	// each Wait polls at least once, and the polls share requests (polling
+	// on its own, each poll would be a request, and the missing handle's
+	// polls more).
 	require.GreaterOrEqual(t, polls, len(ops))
-	assert.Less(t, requests, polls/2, "polls were shared")
+	assert.Less(t, requests, polls, "polls were shared")
 	batched := 0
 	for _, e := range s.Requests() {
 		var in struct{ BackupIds []string }

@@ -80,6 +80,7 @@ type group[T any] struct {
 	had     bool      // a previous round exists
 	cost    int       // requests the previous round's fetches made (Spent)
 	watches map[string][]*watch[T]
+	ready   map[string]T // values Seen that woke a watch, for its wait's next poll
 }
 
 // watch is a Wait asleep between polls that a round may wake.
@@ -126,6 +127,11 @@ func (b *Batcher[T]) Get(ctx context.Context, key, id string) (T, error) {
 	if g == nil {
 		g = &group[T]{}
 		b.groups[key] = g
+	}
+	if v, ok := g.ready[id]; ok { // a round saw it end and woke this wait
+		delete(g.ready, id)
+		b.mu.Unlock()
+		return v, nil
 	}
 	g.queue = append(g.queue, w)
 	start := !g.running
@@ -309,7 +315,7 @@ func (b *Batcher[T]) Watch(key, id string, check func(T) bool, wake func()) (sto
 func (b *Batcher[T]) sweepLocked() {
 	now := b.cfg.Clock.Now()
 	for key, g := range b.groups {
-		if !g.running && len(g.queue) == 0 && len(g.watches) == 0 &&
+		if !g.running && len(g.queue) == 0 && len(g.watches) == 0 && len(g.ready) == 0 &&
 			!now.Before(g.last.Add(b.cfg.Gap*time.Duration(max(g.cost, 1)))) {
 			delete(b.groups, key)
 		}
@@ -336,18 +342,22 @@ func (b *Batcher[T]) Watched(key string) []string {
 }
 
 // Seen tells the watches of id in group key about a value a fetch read;
-// those whose check holds are woken and removed.
+// those whose check holds are woken and removed, and the value answers
+// the next poll of id at once (a check holds for a final state, which a
+// later request cannot change), so a woken wait needs no round of its own.
 func (b *Batcher[T]) Seen(key, id string, v T) {
-	b.wake(key, id, func(w *watch[T]) bool { return w.check != nil && w.check(v) })
+	b.wake(key, id, &v, func(w *watch[T]) bool { return w.check != nil && w.check(v) })
 }
 
 // Absent wakes the watches of id in group key: a complete list did not
 // show it, so its state has changed (for example it finished).
 func (b *Batcher[T]) Absent(key, id string) {
-	b.wake(key, id, func(*watch[T]) bool { return true })
+	b.wake(key, id, nil, func(*watch[T]) bool { return true })
 }
 
-func (b *Batcher[T]) wake(key, id string, pick func(*watch[T]) bool) {
+// wake wakes the watches of id that pick holds for and, if any woke and v
+// is not nil, keeps *v for the next poll of id.
+func (b *Batcher[T]) wake(key, id string, v *T, pick func(*watch[T]) bool) {
 	var fire []func()
 	b.mu.Lock()
 	if g := b.groups[key]; g != nil {
@@ -364,6 +374,12 @@ func (b *Batcher[T]) wake(key, id string, pick func(*watch[T]) bool) {
 			delete(g.watches, id)
 		} else {
 			g.watches[id] = keep
+		}
+		if len(fire) > 0 && v != nil {
+			if g.ready == nil {
+				g.ready = map[string]T{}
+			}
+			g.ready[id] = *v
 		}
 	}
 	b.mu.Unlock()

@@ -144,9 +144,13 @@ func TestBatcherGap(t *testing.T) {
 }
 
 // A watch is woken by a value its check accepts or by Absent, once, and not
-// after stop; Watched lists the watched ids.
+// after stop; Watched lists the watched ids; the value that woke a wait
+// answers its next poll.
 func TestBatcherWatch(t *testing.T) {
-	b := New(Config[int]{})
+	b := New(Config[int]{Fetch: func(context.Context, string, []string) map[string]Result[int] {
+		t.Error("a fetch for a woken wait's poll")
+		return nil
+	}})
 	woken := map[string]int{}
 	var stops []func()
 	for _, id := range []string{"a", "b", "c"} {
@@ -170,6 +174,14 @@ func TestBatcherWatch(t *testing.T) {
 	}
 	if ids := b.Watched("g"); len(ids) != 0 {
 		t.Errorf("watched after stop: %v", ids)
+	}
+	// The value that woke a's wait answers its next poll without a round,
+	// once; Absent (b) and a stopped watch (c) leave nothing to answer with.
+	b.mu.Lock()
+	ready := len(b.groups["g"].ready)
+	b.mu.Unlock()
+	if v, err := b.Get(context.Background(), "g", "a"); v != 100 || err != nil || ready != 1 {
+		t.Errorf("poll of a woken wait: %v, %v (%d ready), want 100 without a fetch", v, err, ready)
 	}
 }
 

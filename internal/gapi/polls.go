@@ -127,7 +127,6 @@ func (p *OperationPolls) fetch(ctx context.Context, parent string, names []strin
 			continue
 		}
 		op, err := p.getOne(ctx, n)
-		p.b.Spent(parent, 1)
 		out[n] = sharedpoll.Result[*Operation]{Value: op, Err: err}
 	}
 	return out
@@ -135,8 +134,11 @@ func (p *OperationPolls) fetch(ctx context.Context, parent string, names []strin
 
 // listRunning lists parent's running operations until every polled or
 // watched name has been seen (or the list ends), records the polled ones it
-// sees in out, and wakes the watched ones a complete list does not show
-// (they have finished).
+// sees in out, and reads and wakes the watched ones a complete list does not
+// show (they have finished). Each page counts against the parent's gap
+// (Spent); the gets do not: every finished operation needs exactly one, as
+// the last poll of per-operation polling does, and they go at the client's
+// budget, so that thousands of ends are not held back behind the lists.
 func (p *OperationPolls) listRunning(ctx context.Context, parent string, names []string, out map[string]sharedpoll.Result[*Operation]) error {
 	want := make(map[string]bool, len(names))
 	for _, n := range names {
@@ -182,8 +184,16 @@ func (p *OperationPolls) listRunning(ctx context.Context, parent string, names [
 			return nil
 		}
 	}
-	for n := range watched { // the list is complete: these are no longer running
-		p.b.Absent(parent, n)
+	// The list is complete: the watched operations it did not show are no
+	// longer running. Each is read once here, so its wait, woken with the
+	// result (Seen), returns without waiting for a round of its own.
+	for n := range watched {
+		op, err := p.getOne(ctx, n)
+		if err == nil && op.Done {
+			p.b.Seen(parent, n, op)
+		} else {
+			p.b.Absent(parent, n) // its own poll reads it
+		}
 	}
 	return nil
 }

@@ -184,15 +184,16 @@ func (p *OperationPolls) listRunning(ctx context.Context, parent string, names [
 			return nil
 		}
 	}
-	// The list is complete: the watched operations it did not show are no
-	// longer running. Each is read once here, so its wait, woken with the
-	// result (Seen), returns without waiting for a round of its own.
+	// The list is complete: the watched operations it did not show have
+	// most likely ended. Each is read once here, so its wait, woken with the
+	// result (Seen), returns without waiting for a round of its own; one
+	// still running (a list paged while others ended can skip one) sleeps
+	// on, and one that cannot be read is woken to read it on its own poll.
 	for n := range watched {
-		op, err := p.getOne(ctx, n)
-		if err == nil && op.Done {
+		if op, err := p.getOne(ctx, n); err == nil {
 			p.b.Seen(parent, n, op)
 		} else {
-			p.b.Absent(parent, n) // its own poll reads it
+			p.b.Absent(parent, n)
 		}
 	}
 	return nil

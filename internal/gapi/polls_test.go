@@ -187,13 +187,17 @@ func TestSharedPollFailedListOrLostPage(t *testing.T) {
 // A sleeping wait whose operation a complete list no longer shows is read
 // once by that round and woken with the result, which answers its next
 // poll without another request; one whose get fails is woken to read it on
-// its own poll, and one still listed sleeps on.
+// its own poll; one still listed, or missing from the list but still
+// running when read, sleeps on.
 func TestSharedPollWakesFinishedWithResult(t *testing.T) {
 	ps := &pollServer{
 		list: func(int, url.Values) (int, string) { return 200, `{"operations":` + running("a", "s") + `}` },
 		get: func(id string) (int, string) {
-			if id == "lost" {
+			switch id {
+			case "lost":
 				return 404, `{"error":{"code":404,"status":"NOT_FOUND","message":"gone"}}`
+			case "skipped":
+				return 200, tOp(id, "b-"+id, "src", false, "")
 			}
 			return doneOp(id)
 		},
@@ -201,14 +205,14 @@ func TestSharedPollWakesFinishedWithResult(t *testing.T) {
 	p := newPolls(t, ps)
 	woken := map[string]int{}
 	var mu sync.Mutex
-	for _, n := range []string{"f", "lost", "s"} {
+	for _, n := range []string{"f", "lost", "s", "skipped"} {
 		p.Watch(n, func() { mu.Lock(); woken[n]++; mu.Unlock() })
 	}
 	assert.Equal(t, map[string]string{"a": "running"}, fetchStates(t, p, "a"))
 	assert.Equal(t, map[string]int{"f": 1, "lost": 1}, woken)
-	assert.ElementsMatch(t, []string{"list?filter=done%3Dfalse&pageSize=1000", "get f", "get lost"}, ps.requests())
+	assert.ElementsMatch(t, []string{"list?filter=done%3Dfalse&pageSize=1000", "get f", "get lost", "get skipped"}, ps.requests())
 	op, err := p.Get(context.Background(), "f")
 	require.NoError(t, err)
 	assert.True(t, op.Done)
-	assert.Len(t, ps.requests(), 3, "the woken wait's poll made no request")
+	assert.Len(t, ps.requests(), 4, "the woken wait's poll made no request")
 }

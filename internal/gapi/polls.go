@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/backupcopy/backupcopy"
 	"github.com/backupcopy/backupcopy/internal/clock"
 	"github.com/backupcopy/backupcopy/internal/rest"
 	"github.com/backupcopy/backupcopy/internal/sharedpoll"
@@ -164,6 +165,12 @@ func (p *OperationPolls) listRunning(ctx context.Context, parent string, names [
 		if errors.Is(err, errPageLimit) {
 			return nil
 		}
+		if err != nil && pages > 1 {
+			// A later page failed: the first answers stand; the rest
+			// poll again (its page token may have expired as the list
+			// changed, which is no answer about their operations).
+			return &lostPage{err: err}
+		}
 		if err != nil {
 			return err
 		}
@@ -209,9 +216,28 @@ func (p *OperationPolls) Watch(name string, wake func()) (stop func()) {
 	return p.b.Watch(parent, name, func(op *Operation) bool { return op.Done }, wake)
 }
 
+// lostPage is the answer to the polls a shared list did not reach because
+// one of its later pages failed: transient whatever the page's error (an
+// INVALID_ARGUMENT for a page token that expired while the list changed
+// says nothing about an operation), so each wait polls again.
+type lostPage struct{ err error }
+
+func (e *lostPage) Error() string {
+	return "a later page of the shared operations list failed, so this operation was not read; polling again: " + e.err.Error()
+}
+
+// ErrorKind is Transient.
+func (e *lostPage) ErrorKind() backupcopy.Kind { return backupcopy.Transient }
+
+func (e *lostPage) Unwrap() error { return e.err }
+
 // listRefused reports whether a list error means this parent's list cannot
 // serve polls (rather than a passing failure).
 func listRefused(err error) bool {
+	var lost *lostPage
+	if errors.As(err, &lost) {
+		return false // the first page was served
+	}
 	switch Code(err) {
 	case codes.InvalidArgument, codes.Unimplemented, codes.PermissionDenied, codes.NotFound:
 		return true

@@ -160,7 +160,8 @@ func TestSharedPollRefusedListFallsBackToGet(t *testing.T) {
 
 // A list that fails (after the call path's retries) answers every poll with
 // its error, which Wait retries as transient: no poll is told its operation
-// ended. A lost second page leaves the first page's answers standing.
+// ended. A lost second page, whatever its error, leaves the first page's
+// answers standing and the other polls to ask again.
 func TestSharedPollFailedListOrLostPage(t *testing.T) {
 	ps := &pollServer{
 		list: func(n int, q url.Values) (int, string) {
@@ -182,6 +183,21 @@ func TestSharedPollFailedListOrLostPage(t *testing.T) {
 		return 503, `{"error":{"code":503,"message":"try later","status":"UNAVAILABLE"}}`
 	}
 	assert.Equal(t, map[string]string{"a": "error transient", "b": "error transient"}, fetchStates(t, p, "a", "b"))
+
+	// A later page refused (its token expired as the list shrank) is a
+	// lost page too: its polls are asked again, and the parent's list is
+	// not taken as refused.
+	ps.list = func(n int, q url.Values) (int, string) {
+		if q.Get("pageToken") == "" {
+			return 200, `{"operations":` + running("a") + `,"nextPageToken":"p2"}`
+		}
+		return 400, `{"error":{"code":400,"message":"Invalid page_token.","status":"INVALID_ARGUMENT"}}`
+	}
+	assert.Equal(t, map[string]string{"a": "running", "b": "error transient"}, fetchStates(t, p, "a", "b"))
+	assert.Equal(t, map[string]string{"a": "running", "b": "error transient"}, fetchStates(t, p, "a", "b"))
+	for _, r := range ps.requests() {
+		assert.NotEqual(t, "get b", r, "a lost page is not taken as a refused list or the operation's end")
+	}
 }
 
 // A sleeping wait whose operation a complete list no longer shows is read

@@ -2,12 +2,18 @@ package peertest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	fsxsdk "github.com/aws/aws-sdk-go-v2/service/fsx"
+
+	"github.com/backupcopy/backupcopy/auth"
 )
 
 // listCapture answers an operations list with the two running operations
@@ -129,4 +135,36 @@ func TestSpannerSharedPollListMatchesOfficialClient(t *testing.T) {
 	if want := rec.take(); len(want) != 1 || want[0] != got[0] {
 		t.Errorf("ours   %q\ntheirs %q", got, want)
 	}
+}
+
+// The DescribeBackups that answers concurrent FSx polls equals the
+// official client's DescribeBackups of the same ids (body, target and
+// SigV4 signature at the same time).
+func TestFSxSharedPollMatchesSDK(t *testing.T) {
+	at := time.Date(2026, 11, 3, 10, 11, 12, 0, time.UTC)
+	ids := []string{"backup-0123456789abcdef0", "backup-00000001", "backup-00000002"}
+	var backups []string
+	for _, id := range ids {
+		backups = append(backups, fmt.Sprintf(`{"BackupId":%q,"Lifecycle":"COPYING","ProgressPercent":40}`, id))
+	}
+	body := `{"Backups":[` + strings.Join(backups, ",") + `]}`
+	ours := &fsxCapture{body: body}
+	our := fsxOurs(t, ours)
+	poll := func(id string) func(context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := our.CopyBackupOperation(id).Poll(auth.WithSigningTime(ctx, at))
+			return err
+		}
+	}
+	pollTogether(t, poll(ids[0]), poll(ids[1]), poll(ids[2]))
+	got := ours.last(t)
+	var in struct{ BackupIds []string }
+	if err := json.Unmarshal(got.body, &in); err != nil || len(in.BackupIds) != 2 {
+		t.Fatalf("the shared poll's body %s: want two ids (%v)", got.body, err)
+	}
+	theirs := &fsxCapture{body: body}
+	if _, err := fsxSDK(theirs, at, "").DescribeBackups(context.Background(), &fsxsdk.DescribeBackupsInput{BackupIds: in.BackupIds}); err != nil {
+		t.Fatal(err)
+	}
+	fsxCompareRequests(t, "shared poll", got, theirs.last(t), at)
 }

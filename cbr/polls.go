@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,15 +51,15 @@ type polls struct {
 	b *sharedpoll.Batcher[*Backup]
 
 	mu      sync.Mutex
-	refused map[string]bool      // groups whose list was refused
-	vaults  map[string]string    // backup id -> vault id, as polls read them
-	only    map[string]string    // project -> the one vault its polls read so far ("/": several)
-	ended   map[opRef]*Backup    // a list showed the record ended: the woken wait's poll
-	listing map[string]*listCall // group -> its list in progress
+	refused map[string]bool        // groups whose list was refused
+	vaults  map[string]string      // backup id -> vault id, as polls read them
+	only    map[string]string      // project -> the one vault its polls read so far ("/": several)
+	ended   map[opRef]*Backup      // a list showed the record ended: the woken wait's poll
+	listing map[string][]*listCall // group -> its lists in progress, oldest first
 }
 
 func (c *Client) newPolls() *polls {
-	p := &polls{c: c, refused: map[string]bool{}, vaults: map[string]string{}, only: map[string]string{}, ended: map[opRef]*Backup{}, listing: map[string]*listCall{}}
+	p := &polls{c: c, refused: map[string]bool{}, vaults: map[string]string{}, only: map[string]string{}, ended: map[opRef]*Backup{}, listing: map[string][]*listCall{}}
 	p.b = sharedpoll.New(sharedpoll.Config[*Backup]{Clock: c.clock, Gap: pollGap, Fetch: p.fetch})
 	return p
 }
@@ -177,12 +178,13 @@ func (p *polls) fetch(ctx context.Context, key string, ids []string) map[string]
 	return out
 }
 
-// list answers ids from a list of the vault, into out. One list of a
-// vault runs at a time: a round that comes while one runs (its request may
-// be waiting for the budget, or its pages being read) waits for it and
-// takes its answers from it, so rounds that pile up behind a busy budget
-// cost one list, not one each. Such a round's answers may have been read
-// up to one list's duration before its polls were made: a poll then sees a
+// list answers ids from a list of the vault, into out. At most maxLists
+// lists of a vault run at once: a round that comes while they run (their
+// requests waiting for the budget, or their pages being read) waits for
+// the newest and takes its answers from it, so rounds that pile up behind
+// a busy budget (while copies are started, or after throttling) cost one
+// list, not one each. Such a round's answers may have been read up to one
+// list's duration before its polls were made: a poll then sees a
 // replication as running (or, just after its start, without its record, a
 // transient error), and its wait polls again. A round whose ids the list
 // did not reach (it stopped at the last page it needed) lists again.
@@ -190,10 +192,14 @@ func (p *polls) list(ctx context.Context, project, vault string, ids []string, o
 	key := project + "/" + vault
 	for follow := 0; ; follow++ {
 		p.mu.Lock()
-		call, running := p.listing[key]
-		if !running {
+		calls := p.listing[key]
+		running := len(calls) >= maxLists
+		var call *listCall
+		if running {
+			call = calls[len(calls)-1] // the newest: the freshest answers
+		} else {
 			call = &listCall{done: make(chan struct{})}
-			p.listing[key] = call
+			p.listing[key] = append(calls, call)
 		}
 		p.mu.Unlock()
 		if running {
@@ -208,7 +214,12 @@ func (p *polls) list(ctx context.Context, project, vault string, ids []string, o
 		} else {
 			p.read(ctx, key, project, vault, ids, call)
 			p.mu.Lock()
-			delete(p.listing, key)
+			calls := slices.DeleteFunc(p.listing[key], func(c *listCall) bool { return c == call })
+			if len(calls) == 0 {
+				delete(p.listing, key)
+			} else {
+				p.listing[key] = calls
+			}
 			p.mu.Unlock()
 			close(call.done)
 		}
@@ -228,6 +239,11 @@ func (p *polls) list(ctx context.Context, project, vault string, ids []string, o
 		}
 	}
 }
+
+// maxLists is the most lists of one vault that run at once: two, so that
+// the next round's list is not held up by the decoding of the previous
+// one's pages.
+const maxLists = 2
 
 // maxFollow bounds the lists of other rounds one round waits for before
 // those ids the lists did not reach are read one by one.

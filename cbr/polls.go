@@ -21,12 +21,13 @@ import (
 // backups list of the vault with their replication records
 // (GET /v3/{project_id}/backups?vault_id=...&show_replication=true, paged
 // by offset), so many replications waited on at once cost one request a
-// round, and one list of a vault runs at a time (see list). A single poll,
-// a poll whose backup's vault is not known yet (its first, unless every
-// backup read so far is in one vault: see key), and a backup the list does
-// not show read the backup itself (GET /v3/{project_id}/backups/{backup_id}).
-// A vault whose list is refused (a 4xx answer other than throttling) is
-// read backup by backup from then on.
+// round, and rounds that pile up behind a busy budget share lists (see
+// list). A single poll, a poll whose backup's vault is not known yet (its
+// first, unless every backup read so far is in one vault: see key), and a
+// backup the list does not show read the backup itself
+// (GET /v3/{project_id}/backups/{backup_id}). A vault whose list is
+// refused (a 4xx answer other than throttling) is read backup by backup
+// from then on.
 //
 // A list answers every backup of the vault, so a round also looks at the
 // backups whose waits sleep (sharedpoll.Watch): one whose record has ended

@@ -392,7 +392,7 @@ func (c *Client) CopyBackupOperation(name string) *CopyBackupOperation {
 func (c *Client) poller(op *CopyBackupOperation, ref opRef) lro.PollFunc[ReplicationRecord, ReplicationRecord] {
 	return func(ctx context.Context, _ string) (lro.State[ReplicationRecord, ReplicationRecord], error) {
 		var zero lro.State[ReplicationRecord, ReplicationRecord]
-		b, err := c.polls.get(ctx, ref)
+		b, err := c.polls.get(ctx, ref.projectID, ref.backupID)
 		if err != nil {
 			return zero, err
 		}

@@ -31,9 +31,9 @@ import (
 //
 // A list answers every backup of the vault, so a round also looks at the
 // backups whose waits sleep (sharedpoll.Watch): one whose record has ended
-// wakes its wait, and the record read is kept for the poll the woken wait
-// makes at once (an ended record does not change), so the wait returns
-// without another round. List pages are read into only the fields polls
+// wakes its wait, and the backup read answers the poll the woken wait
+// makes at once (sharedpoll.Seen), so the wait returns without another
+// round. List pages are read into only the fields polls
 // use (id, vault_id, provider_id, replication_records): the full backup
 // costs about three times the CPU to decode (BenchmarkListPageDecode: 23
 // against 8 ms for a page of 1,000).
@@ -55,12 +55,11 @@ type polls struct {
 	refused map[string]bool        // groups whose list was refused
 	vaults  map[string]string      // backup id -> vault id, as polls read them
 	only    map[string]string      // project -> the one vault its polls read so far ("/": several)
-	ended   map[opRef]*Backup      // a list showed the record ended: the woken wait's poll
 	listing map[string][]*listCall // group -> its lists in progress, oldest first
 }
 
 func (c *Client) newPolls() *polls {
-	p := &polls{c: c, refused: map[string]bool{}, vaults: map[string]string{}, only: map[string]string{}, ended: map[opRef]*Backup{}, listing: map[string][]*listCall{}}
+	p := &polls{c: c, refused: map[string]bool{}, vaults: map[string]string{}, only: map[string]string{}, listing: map[string][]*listCall{}}
 	p.b = sharedpoll.New(sharedpoll.Config[*Backup]{Clock: c.clock, Gap: pollGap, Fetch: p.fetch})
 	return p
 }
@@ -84,40 +83,30 @@ func (p *polls) key(project, backupID string) string {
 	return project + "/" + vault
 }
 
-// get reads the backup of replication ref: the backup as a list showed it
-// when that list woke ref's wait (the record had ended), or as the next
-// round reads it. A backup a list answers has only the fields listedBackup
-// reads.
-func (p *polls) get(ctx context.Context, ref opRef) (*Backup, error) {
-	p.mu.Lock()
-	b, ok := p.ended[ref]
-	delete(p.ended, ref)
-	p.mu.Unlock()
-	if ok {
-		return b, nil
-	}
-	b, err := p.b.Get(ctx, p.key(ref.projectID, ref.backupID), ref.backupID)
+// get reads backup backupID of project. A backup a list answers has only
+// the fields listedBackup reads.
+func (p *polls) get(ctx context.Context, project, backupID string) (*Backup, error) {
+	b, err := p.b.Get(ctx, p.key(project, backupID), backupID)
 	if err == nil && b.VaultID != "" {
 		p.mu.Lock()
 		if len(p.vaults) >= maxKnown {
 			clear(p.vaults)
 		}
-		p.vaults[ref.backupID] = b.VaultID
-		switch p.only[ref.projectID] {
+		p.vaults[backupID] = b.VaultID
+		switch p.only[project] {
 		case "":
-			p.only[ref.projectID] = b.VaultID
+			p.only[project] = b.VaultID
 		case b.VaultID, "/":
 		default:
-			p.only[ref.projectID] = "/"
+			p.only[project] = "/"
 		}
 		p.mu.Unlock()
 	}
 	return b, err
 }
 
-// maxKnown bounds the backup-to-vault map and the ended records kept for
-// woken waits (a reset only makes the next poll of each backup a show of
-// its own, or a woken wait's poll wait for the next round).
+// maxKnown bounds the backup-to-vault map (a reset only makes the next
+// poll of each backup a show of its own).
 const maxKnown = 100_000
 
 // watch is lro.Config.Watch for the replication called name: a list that
@@ -129,19 +118,7 @@ func (p *polls) watch(name string, wake func()) (stop func()) {
 	}
 	return p.b.Watch(p.key(ref.projectID, ref.backupID), ref.backupID, func(b *Backup) bool {
 		r := b.record(ref.recordID)
-		if r == nil {
-			return true // the poll reads the backup again
-		}
-		if r.Status != ReplicationSuccess && r.Status != ReplicationFail && r.Status != ReplicationSkip {
-			return false
-		}
-		p.mu.Lock()
-		if len(p.ended) >= maxKnown {
-			clear(p.ended)
-		}
-		p.ended[ref] = b
-		p.mu.Unlock()
-		return true
+		return r == nil || r.Status == ReplicationSuccess || r.Status == ReplicationFail || r.Status == ReplicationSkip
 	}, wake)
 }
 

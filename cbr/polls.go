@@ -22,12 +22,11 @@ import (
 // (GET /v3/{project_id}/backups?vault_id=...&show_replication=true, paged
 // by offset), so many replications waited on at once cost one request a
 // round, and rounds that pile up behind a busy budget share lists (see
-// list). A single poll, a poll whose backup's vault is not known yet (its
-// first, unless every backup read so far is in one vault: see key), and a
-// backup the list does not show read the backup itself
-// (GET /v3/{project_id}/backups/{backup_id}). A vault whose list is
-// refused (a 4xx answer other than throttling) is read backup by backup
-// from then on.
+// list). A single poll and a backup the list does not show read the backup
+// itself (GET /v3/{project_id}/backups/{backup_id}); first polls, before a
+// backup's vault is known, read one backup and list its vault for the
+// others (see key and fetchUnknown). A vault whose list is refused (a 4xx
+// answer other than throttling) is read backup by backup from then on.
 //
 // A list answers every backup of the vault, so a round also looks at the
 // backups whose waits sleep (sharedpoll.Watch): one whose record has ended
@@ -69,7 +68,8 @@ func (c *Client) newPolls() *polls {
 // the project is in one vault, the backup is assumed to be in it too (a
 // fleet replicates the backups of a vault): the vault's list answers its
 // first poll, and if the list does not show it, a read of the backup
-// itself does, as for any backup a list leaves out.
+// itself does, as for any backup a list leaves out. Otherwise its polls
+// join the project's group of unknown vaults (fetchUnknown).
 func (p *polls) key(project, backupID string) string {
 	p.mu.Lock()
 	vault := p.vaults[backupID]
@@ -78,7 +78,7 @@ func (p *polls) key(project, backupID string) string {
 	}
 	p.mu.Unlock()
 	if vault == "" || vault == "/" {
-		return project + "//" + backupID // a group of its own
+		vault = unknownVault // see fetchUnknown
 	}
 	return project + "/" + vault
 }
@@ -126,24 +126,20 @@ func (p *polls) watch(name string, wake func()) (stop func()) {
 func (p *polls) fetch(ctx context.Context, key string, ids []string) map[string]backupResult {
 	project, vault, _ := strings.Cut(key, "/")
 	out := make(map[string]backupResult, len(ids))
-	p.mu.Lock()
-	refused := p.refused[key]
-	p.mu.Unlock()
+	if vault == unknownVault {
+		p.fetchUnknown(ctx, key, project, ids, out)
+		return out
+	}
 	// A list answers every backup of the vault: worth it for two polls, or
 	// for one while other waits sleep (it may wake them).
-	if (len(ids) > 1 || len(p.b.Watched(key)) > 0) && vault != "" && !strings.Contains(vault, "/") && !refused {
-		if err := p.list(ctx, project, vault, ids, out); err != nil {
-			if !listRefused(err) {
-				for _, id := range ids {
-					if _, ok := out[id]; !ok {
-						out[id] = backupResult{Err: err}
-					}
+	if len(ids) > 1 || len(p.b.Watched(key)) > 0 {
+		if err := p.listVault(ctx, project, vault, ids, out); err != nil {
+			for _, id := range ids {
+				if _, ok := out[id]; !ok {
+					out[id] = backupResult{Err: err}
 				}
-				return out
 			}
-			p.mu.Lock()
-			p.refused[key] = true
-			p.mu.Unlock()
+			return out
 		}
 	}
 	for _, id := range ids {
@@ -154,6 +150,64 @@ func (p *polls) fetch(ctx context.Context, key string, ids []string) map[string]
 		}
 	}
 	return out
+}
+
+// unknownVault is the vault part of the group of the polls whose backup's
+// vault is not known.
+const unknownVault = "/"
+
+// fetchUnknown answers the polls of backups whose vault is not known (first
+// polls, before any backup's vault is known): it reads one backup, then
+// answers the others from a list of that backup's vault, and reads the
+// first of those the list does not show, and so on, so n first polls of
+// backups in one vault cost one read and one list, not n reads.
+func (p *polls) fetchUnknown(ctx context.Context, key, project string, ids []string, out map[string]backupResult) {
+	for i, id := range ids {
+		if _, ok := out[id]; ok {
+			continue
+		}
+		b, err := p.c.getBackup(ctx, "PollReplication", project, id)
+		p.b.Spent(key, 1)
+		out[id] = backupResult{Value: b, Err: err}
+		var rest []string
+		for _, r := range ids[i+1:] {
+			if _, ok := out[r]; !ok {
+				rest = append(rest, r)
+			}
+		}
+		if err != nil || len(rest) == 0 {
+			continue
+		}
+		if err := p.listVault(ctx, project, b.VaultID, rest, out); err != nil {
+			for _, r := range rest {
+				if _, ok := out[r]; !ok {
+					out[r] = backupResult{Err: err}
+				}
+			}
+			return
+		}
+	}
+}
+
+// listVault answers ids from a list of vault, into out, unless the vault's
+// list was refused before. A refusal (see listRefused) marks the vault's
+// list refused and returns nil: the ids left are read one by one.
+func (p *polls) listVault(ctx context.Context, project, vault string, ids []string, out map[string]backupResult) error {
+	key := project + "/" + vault
+	p.mu.Lock()
+	refused := p.refused[key]
+	p.mu.Unlock()
+	if refused || vault == "" || strings.Contains(vault, "/") {
+		return nil
+	}
+	err := p.list(ctx, project, vault, ids, out)
+	if err != nil && listRefused(err) {
+		p.mu.Lock()
+		p.refused[key] = true
+		p.mu.Unlock()
+		return nil
+	}
+	return err
 }
 
 // list answers ids from a list of the vault, into out. At most maxLists

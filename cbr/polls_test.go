@@ -112,8 +112,10 @@ func TestSharedPollsListGaps(t *testing.T) {
 		drop   int // list pages after the first to lose
 		fault  *cbrtest.Fault
 		twice  bool // each backup replicated to two regions
+		byName bool // waited on by name through a second client (no vault known)
 	}{
 		{name: "two vaults", vaults: 2},
+		{name: "three vaults by name", vaults: 3, byName: true},
 		{name: "lost second page", vaults: 1, filler: cbrtest.MaxListLimit, drop: 3},
 		{name: "slow list", vaults: 1, fault: &cbrtest.Fault{Operation: "ListBackups", Kind: cbrtest.Slow, Delay: 300 * time.Millisecond, Times: 3}},
 		{name: "two records of one backup", vaults: 1, twice: true},
@@ -132,6 +134,11 @@ func TestSharedPollsListGaps(t *testing.T) {
 			}
 			c := fakeClient(t, s.URL(), cbr.WithHTTPClient(&http.Client{Transport: &dropPages{n: tc.drop}}))
 			t.Cleanup(func() { c.Close() })
+			waiter := c
+			if tc.byName {
+				waiter = fakeClient(t, s.URL())
+				t.Cleanup(func() { waiter.Close() })
+			}
 			ctx := context.Background()
 			type copyOp struct {
 				op     *cbr.CopyBackupOperation
@@ -153,7 +160,7 @@ func TestSharedPollsListGaps(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					ops = append(ops, copyOp{op, b.ID, dst[j].Region})
+					ops = append(ops, copyOp{waiter.CopyBackupOperation(op.Name()), b.ID, dst[j].Region})
 				}
 			}
 			if tc.fault != nil {

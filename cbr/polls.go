@@ -32,10 +32,10 @@ import (
 // backups whose waits sleep (sharedpoll.Watch): one whose record has ended
 // wakes its wait, and the backup read answers the poll the woken wait
 // makes at once (sharedpoll.Seen), so the wait returns without another
-// round. List pages are read into only the fields polls
-// use (id, vault_id, provider_id, replication_records): the full backup
-// costs about three times the CPU to decode (BenchmarkListPageDecode: 23
-// against 8 ms for a page of 1,000).
+// round. List pages are read into only the fields polls use (id,
+// vault_id, provider_id, replication_records): the full backup costs about
+// three times the CPU to decode (BenchmarkListPageDecode: 23 against 8 ms
+// for a page of 1,000).
 const (
 	// pollGap is the least time between two list rounds of one vault.
 	pollGap = time.Second
@@ -105,8 +105,8 @@ func (p *polls) get(ctx context.Context, project, backupID string) (*Backup, err
 	return b, err
 }
 
-// maxKnown bounds the backup-to-vault map (a reset only makes the next
-// poll of each backup a show of its own).
+// maxKnown bounds the backup-to-vault map (a reset only makes each
+// backup's next poll a first poll again, see key).
 const maxKnown = 100_000
 
 // watch is lro.Config.Watch for the replication called name: a list that

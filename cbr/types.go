@@ -272,7 +272,13 @@ func (r *ReplicationRecord) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*r = ReplicationRecord{
+	*r = w.record()
+	return nil
+}
+
+// record is the ReplicationRecord w describes.
+func (w *wireRecord) record() ReplicationRecord {
+	r := ReplicationRecord{
 		ID: w.ID, Status: w.Status, CreatedAt: fromWireTime(w.CreatedAt),
 		DestinationBackupID: w.DestinationBackupID, DestinationCheckpointID: w.DestinationCheckpointID,
 		DestinationProjectID: w.DestinationProjectID, DestinationRegion: w.DestinationRegion,
@@ -289,7 +295,7 @@ func (r *ReplicationRecord) UnmarshalJSON(b []byte) error {
 			r.DestinationVaultID = x.DestinationVaultID
 		}
 	}
-	return nil
+	return r
 }
 
 type wireBackup struct {

@@ -9,11 +9,14 @@ package peertest
 //
 // Each Wait uses lro.WithPollInterval(4s, 16s), as BenchmarkWaitAtScale
 // does, so that no poll is due before 1 s. Reported per run:
-//   - heap-B/waiting-op, stack-B/waiting-op and B/waiting-op: HeapInuse,
-//     StackInuse and their sum with every Wait parked (after a GC), minus
-//     the same before the Waits started (the client and the handles exist in
-//     both), divided by n: the goroutine, its timer and context, and the
-//     shared poller's watch entry.
+//   - heap-B/waiting-op, stack-B/waiting-op and B/waiting-op: HeapAlloc
+//     (the live objects after a GC), StackInuse and their sum with every
+//     Wait parked, minus the same before the Waits started (the client and
+//     the handles exist in both), divided by n: the goroutine's descriptor
+//     when the runtime has no dead one to reuse, its stack, the Wait's
+//     state, timer, wake channel and select, and the shared poller's watch
+//     entry. (HeapInuse, whole spans, moved by up to -2 KB per op between
+//     cases as spans left partly used by an earlier case were refilled.)
 //   - new-goroutine-stack-B: the stack of a goroutine that only waits on a
 //     channel, started just before the Waits (n of them, parked until the
 //     end; subtracted from the figures above): the runtime starts every
@@ -566,10 +569,11 @@ func benchWaitMem(b *testing.B, name string, n int, cloud benchWaitMemCloud) {
 			<-ctx.Done()
 		}()
 	}
+	time.Sleep(50 * time.Millisecond) // until they wait (their sudogs are theirs)
 	runtime.ReadMemStats(&started)
 	newStack := float64(int64(started.StackInuse)-int64(idle.StackInuse)) / float64(n)
 	before.StackInuse += started.StackInuse - idle.StackInuse
-	before.HeapInuse += started.HeapInuse - idle.HeapInuse
+	before.HeapAlloc += started.HeapAlloc - idle.HeapAlloc
 
 	var unexpected atomic.Int64
 	t0 := time.Now()
@@ -586,7 +590,7 @@ func benchWaitMem(b *testing.B, name string, n int, cloud benchWaitMemCloud) {
 	time.Sleep(time.Until(t0.Add(200 * time.Millisecond)))
 	debug.FreeOSMemory()
 	runtime.ReadMemStats(&during)
-	heap := float64(int64(during.HeapInuse)-int64(before.HeapInuse)) / float64(n)
+	heap := float64(int64(during.HeapAlloc)-int64(before.HeapAlloc)) / float64(n)
 	stack := float64(int64(during.StackInuse)-int64(before.StackInuse)) / float64(n)
 	if profile != "" {
 		benchWaitMemProfile(b, filepath.Join(profile, name), ".heap", true)

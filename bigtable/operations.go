@@ -68,12 +68,8 @@ func newPolls(rc *rest.Client, clk clock.Clock) *gapi.OperationPolls {
 	return gapi.NewOperationPolls(gapi.PollsConfig{
 		Client: rc,
 		Clock:  clk,
-		Parent: func(name string) string {
-			parts := strings.SplitN(name, "/", 6) // operations/projects/p/instances/i/...
-			if len(parts) < 6 || parts[1] != "projects" || parts[3] != "instances" {
-				return ""
-			}
-			return strings.Join(parts[:5], "/")
+		Parent: func(name string) string { // operations/projects/p/instances/i/...
+			return gapi.NamePrefix(name, "operations", "projects", "", "instances", "")
 		},
 		List: func(parent string) rest.Path {
 			parts := strings.Split(parent, "/")

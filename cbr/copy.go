@@ -359,7 +359,7 @@ func (c *Client) newOperation(rep *Replication, initial *ReplicationRecord) *Cop
 	if initial != nil {
 		st = recordState(initial, ref.backupID)
 	}
-	op.Operation = lro.NewWithState(ref.name(), st, c.poller(op, ref), c.lroCfg)
+	op.Operation = lro.NewWithState(ref.name(), st, c.poller(op, ref), c.opConfig(ref))
 	return op
 }
 
@@ -383,8 +383,16 @@ func (c *Client) CopyBackupOperation(name string) *CopyBackupOperation {
 		op.Operation = lro.New(name, fail, c.lroCfg)
 		return op
 	}
-	op.Operation = lro.New(name, c.poller(op, ref), c.lroCfg)
+	op.Operation = lro.New(name, c.poller(op, ref), c.opConfig(ref))
 	return op
+}
+
+// opConfig is the client's lro.Config for the replication ref, whose Watch
+// does not parse the operation's name again before each sleep.
+func (c *Client) opConfig(ref opRef) lro.Config {
+	cfg := c.lroCfg
+	cfg.Watch = c.polls.watcher(ref)
+	return cfg
 }
 
 // poller reads the source backup (through the shared polls, see polls.go)

@@ -116,10 +116,26 @@ func (p *polls) watch(name string, wake func()) (stop func()) {
 	if err != nil {
 		return func() {}
 	}
-	return p.b.Watch(p.key(ref.projectID, ref.backupID), ref.backupID, func(b *Backup) bool {
+	return p.watcher(ref)(name, wake)
+}
+
+// watcher is watch for the replication ref, with its name parsed once: a
+// handle's Config.Watch (it runs before every sleep of every Wait).
+func (p *polls) watcher(ref opRef) func(name string, wake func()) (stop func()) {
+	check := func(b *Backup) bool {
 		r := b.record(ref.recordID)
 		return r == nil || r.Status == ReplicationSuccess || r.Status == ReplicationFail || r.Status == ReplicationSkip
-	}, wake)
+	}
+	return func(_ string, wake func()) func() {
+		key := p.key(ref.projectID, ref.backupID)
+		if strings.Contains(key, "//") {
+			// The vault is not known yet (before the first poll): the
+			// group of this backup alone is never listed, so nothing
+			// would wake the wait.
+			return func() {}
+		}
+		return p.b.Watch(key, ref.backupID, check, wake)
+	}
 }
 
 // fetch answers one round for the group project/vault.

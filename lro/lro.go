@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"time"
 
@@ -240,90 +241,179 @@ func (o *Operation[R, M]) Poll(ctx context.Context) (*R, error) {
 // result, the operation's error unchanged, the poll error that ended the
 // wait, or an error that wraps ctx.Err() (and the last poll error, if the
 // last poll failed). If the operation is already done, Wait returns at once.
+//
+// A program may wait on thousands of operations at once, each Wait holding
+// its caller's goroutine while it sleeps, so Wait keeps that goroutine's
+// stack small: its loop holds little, and each poll (the request's call
+// path, the decoding of the answer) runs on a short-lived goroutine of its
+// own (pollAside), whose deeper stack is gone once the poll returns.
 func (o *Operation[R, M]) Wait(ctx context.Context, opts ...WaitOption) (*R, error) {
-	ws := o.waitSettings(opts)
-	clk := o.cfg.Clock
-	start := clk.Now()
-	report := func() {
-		if ws.progress == nil {
-			return
-		}
-		p := o.Progress()
-		p.Elapsed = clk.Now().Sub(start)
-		ws.progress(p)
-	}
+	var w waitState // filled in place: a composite literal would take a second copy in the frame
+	o.waitSettings(&w.settings, opts)
+	w.start = o.cfg.Clock.Now()
 	if res, err, done := o.outcome(); done {
-		report()
+		o.report(&w)
 		return res, err
 	}
 	o.mu.Lock()
 	sleepFirst := o.known
 	o.mu.Unlock()
-
-	interval := ws.initial
-	var (
-		lastErr      error     // the last poll's error, nil after a good poll
-		failures     int       // polls failed in a row
-		firstFailure time.Time // when the first of them failed
-		eta          etaTracker
-	)
+	w.interval = w.settings.initial
 	for {
 		slept := minSleep
 		if sleepFirst {
-			slept = jitter(interval, o.cfg.Rand())
+			slept = jitter(w.interval, o.cfg.Rand())
 			if err := o.sleep(ctx, slept); err != nil {
-				return nil, o.ctxError(err, lastErr)
+				return nil, o.ctxError(err, w.lastErr)
 			}
-			interval = grow(interval, ws.max)
+			w.interval = grow(w.interval, w.settings.max)
 		} else if err := ctx.Err(); err != nil {
-			return nil, o.ctxError(err, lastErr)
+			return nil, o.ctxError(err, w.lastErr)
 		}
 		sleepFirst = true
 
 		// A client that shares polls among its waits (internal/sharedpoll)
 		// holds this poll back no longer than the sleep before it, so a
 		// single Wait polls on its own schedule.
-		_, err := o.Poll(sharedpoll.WithInterval(ctx, max(slept, minSleep)))
+		err := o.pollAside(ctx, max(slept, minSleep))
 		if res, opErr, done := o.outcome(); done {
-			report()
+			o.report(&w)
 			return res, opErr
 		}
 		if err == nil {
-			lastErr, failures = nil, 0
-			// Timed by progress: when the reported percent predicts the end
-			// sooner than the next poll, poll about then instead (never
-			// sooner than the initial interval; never later than the
-			// schedule).
-			if left, ok := eta.observe(clk.Now(), o.Progress().Percent); ok && left < interval {
-				interval = max(left, ws.initial)
-			}
-			report()
+			o.polled(&w)
 			continue
 		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, o.ctxError(ctxErr, err)
-		}
-		if o.cfg.IsTransient == nil || !o.cfg.IsTransient(err) {
+		if err := o.pollFailed(ctx, &w, err); err != nil {
 			return nil, err
-		}
-		if failures == 0 {
-			firstFailure = clk.Now()
-		}
-		failures++
-		lastErr = err
-		if span := clk.Now().Sub(firstFailure); ws.maxErrors > 0 && failures >= ws.maxErrors && span >= ws.errorSpan {
-			return nil, fmt.Errorf("lro: operation %s: giving up after %d failed polls in a row over %v: %w",
-				o.name, failures, span.Round(time.Millisecond), err)
 		}
 	}
 }
 
+// waitState is what one Wait keeps between polls.
+type waitState struct {
+	settings     waitSettings
+	start        time.Time     // when the Wait began
+	interval     time.Duration // the current poll interval
+	lastErr      error         // the last poll's error, nil after a good poll
+	failures     int           // polls failed in a row
+	firstFailure time.Time     // when the first of them failed
+	eta          etaTracker
+}
+
+// report calls the WithProgress callback, if any, with the latest progress.
+func (o *Operation[R, M]) report(w *waitState) {
+	if w.settings.progress == nil {
+		return
+	}
+	p := o.Progress()
+	p.Elapsed = o.cfg.Clock.Now().Sub(w.start)
+	w.settings.progress(p)
+}
+
+// polled updates w after a good poll of an operation still running.
+func (o *Operation[R, M]) polled(w *waitState) {
+	w.lastErr, w.failures = nil, 0
+	// Timed by progress: when the reported percent predicts the end sooner
+	// than the next poll, poll about then instead (never sooner than the
+	// initial interval; never later than the schedule).
+	if left, ok := w.eta.observe(o.cfg.Clock.Now(), o.Progress().Percent); ok && left < w.interval {
+		w.interval = max(left, w.settings.initial)
+	}
+	o.report(w)
+}
+
+// pollFailed records the failed poll err in w and returns the error that
+// ends the Wait, or nil to poll again.
+func (o *Operation[R, M]) pollFailed(ctx context.Context, w *waitState, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return o.ctxError(ctxErr, err)
+	}
+	if o.cfg.IsTransient == nil || !o.cfg.IsTransient(err) {
+		return err
+	}
+	now := o.cfg.Clock.Now()
+	if w.failures == 0 {
+		w.firstFailure = now
+	}
+	w.failures++
+	w.lastErr = err
+	if span := now.Sub(w.firstFailure); w.settings.maxErrors > 0 && w.failures >= w.settings.maxErrors && span >= w.settings.errorSpan {
+		return fmt.Errorf("lro: operation %s: giving up after %d failed polls in a row over %v: %w",
+			o.name, w.failures, span.Round(time.Millisecond), err)
+	}
+	return nil
+}
+
+// pollAside makes one Poll for Wait on a goroutine of its own, telling a
+// client that shares polls the Wait's interval (sharedpoll.WithInterval),
+// and returns its error. A panic (or runtime.Goexit) in the poll is carried
+// over to the calling goroutine, as if the poll had run there.
+func (o *Operation[R, M]) pollAside(ctx context.Context, interval time.Duration) error {
+	done := make(chan pollOutcome, 1)
+	go func() {
+		var out pollOutcome
+		defer func() {
+			if !out.returned {
+				out.panicked = recover()
+			}
+			done <- out
+		}()
+		_, out.err = o.Poll(sharedpoll.WithInterval(ctx, interval))
+		out.returned = true
+	}()
+	out := <-done
+	if !out.returned {
+		if out.panicked != nil {
+			panic(out.panicked)
+		}
+		runtime.Goexit()
+	}
+	return out.err
+}
+
+// pollOutcome is how pollAside's goroutine ended.
+type pollOutcome struct {
+	err      error
+	returned bool // Poll returned (else it panicked or called runtime.Goexit)
+	panicked any  // the value it panicked with
+}
+
 // sleep sleeps d on the clock, or until the client wakes the wait
 // (Config.Watch) or ctx ends; only the last is an error.
+//
+// On the wall clock, the timer and the client's wake both signal one
+// channel, waited on with ctx.Done(): no context is derived from ctx, whose
+// registration with ctx (an entry in its map of children, made on a deep
+// call path) would cost every sleeping Wait heap and stack.
 func (o *Operation[R, M]) sleep(ctx context.Context, d time.Duration) error {
-	if o.cfg.Watch == nil {
+	switch {
+	case o.cfg.Watch == nil:
 		return o.cfg.Clock.Sleep(ctx, d)
+	case !clock.IsReal(o.cfg.Clock):
+		return o.sleepOn(ctx, d)
 	}
+	woken := make(chan struct{}, 1)
+	wake := func() {
+		select {
+		case woken <- struct{}{}:
+		default: // already woken
+		}
+	}
+	stop := o.cfg.Watch(o.name, wake)
+	t := time.AfterFunc(d, wake)
+	select {
+	case <-ctx.Done():
+	case <-woken: // the timer, or the client: poll now
+	}
+	t.Stop()
+	stop()
+	return ctx.Err()
+}
+
+// sleepOn is sleep with a Watch on another clock than the wall clock, which
+// only a context can end early.
+func (o *Operation[R, M]) sleepOn(ctx context.Context, d time.Duration) error {
 	sctx, wake := context.WithCancel(ctx)
 	stop := o.cfg.Watch(o.name, wake)
 	err := o.cfg.Clock.Sleep(sctx, d)

@@ -35,8 +35,9 @@ type waitSettings struct {
 	progress     func(Progress)
 }
 
-func (o *Operation[R, M]) waitSettings(opts []WaitOption) waitSettings {
-	ws := waitSettings{
+// waitSettings sets ws from the client's Config and opts.
+func (o *Operation[R, M]) waitSettings(ws *waitSettings, opts []WaitOption) {
+	*ws = waitSettings{
 		initial:   o.cfg.InitialInterval,
 		max:       o.cfg.MaxInterval,
 		maxErrors: DefaultMaxPollErrors,
@@ -50,11 +51,10 @@ func (o *Operation[R, M]) waitSettings(opts []WaitOption) waitSettings {
 	}
 	for _, opt := range opts {
 		if opt != nil {
-			opt(&ws)
+			opt(ws)
 		}
 	}
 	ws.max = max(ws.max, ws.initial)
-	return ws
 }
 
 // WithPollInterval sets the first interval between polls and the cap that

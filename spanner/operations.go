@@ -89,12 +89,12 @@ func newPolls(rc *rest.Client, clk clock.Clock) *gapi.OperationPolls {
 	return gapi.NewOperationPolls(gapi.PollsConfig{
 		Client: rc,
 		Clock:  clk,
-		Parent: func(name string) string {
-			parts := strings.SplitN(name, "/", 5) // projects/p/instances/i/backups/b/operations/o
-			if len(parts) < 5 || !strings.Contains(parts[4], "/operations/") {
+		Parent: func(name string) string { // projects/p/instances/i/backups/b/operations/o
+			parent := gapi.NamePrefix(name, "", "", "", "")
+			if parent == "" || !strings.Contains(name[len(parent)+1:], "/operations/") {
 				return "" // a backup's name: its handle reads the backup
 			}
-			return strings.Join(parts[:4], "/")
+			return parent
 		},
 		List: func(parent string) rest.Path {
 			return rest.NewPath("v1").Name("parent", parent, instancePattern).Lit("backupOperations")

@@ -28,13 +28,20 @@ func (realClock) Sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
 	case <-ctx.Done():
+		t.Stop()
 		return ctx.Err()
 	case <-t.C:
 		return nil
 	}
+}
+
+// IsReal reports whether clk is the wall clock (Real), on which a caller
+// may use the time package's timers instead of Sleep.
+func IsReal(clk Clock) bool {
+	_, ok := clk.(realClock)
+	return ok
 }
 
 // Fake is a Clock for tests: Sleep advances the fake time at once and records

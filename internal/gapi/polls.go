@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -250,6 +251,25 @@ func (e *lostPage) Error() string {
 func (e *lostPage) ErrorKind() backupcopy.Kind { return backupcopy.Transient }
 
 func (e *lostPage) Unwrap() error { return e.err }
+
+// NamePrefix returns the first len(pattern) segments of the resource name
+// name as a slice of it (no copy: a client's PollsConfig.Parent runs before
+// every sleep of every Wait), or "" unless name has more segments than that
+// and each pattern segment that is not "" equals name's.
+func NamePrefix(name string, pattern ...string) string {
+	end := 0
+	for _, want := range pattern {
+		i := strings.IndexByte(name[end:], '/')
+		if i < 0 || (want != "" && name[end:end+i] != want) {
+			return ""
+		}
+		end += i + 1
+	}
+	if end == 0 {
+		return ""
+	}
+	return name[:end-1]
+}
 
 // listRefused reports whether a list error means this parent's list cannot
 // serve polls (rather than a passing failure).

@@ -272,3 +272,22 @@ func TestSharedPollOverlappingRoundsReadOnce(t *testing.T) {
 	}
 	assert.Equal(t, 1, n, "f read once: %v", ps.requests())
 }
+
+func TestNamePrefix(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		pattern []string
+		want    string
+	}{
+		{name: "operations/projects/p/instances/i/clusters/c/backups/b/operations/1", pattern: []string{"operations", "projects", "", "instances", ""}, want: "operations/projects/p/instances/i"},
+		{name: "operations/projects/p/instances/i/x", pattern: []string{"operations", "projects", "", "instances", ""}, want: "operations/projects/p/instances/i"},
+		{name: "operations/projects/p/instances/i", pattern: []string{"operations", "projects", "", "instances", ""}, want: ""}, // nothing after the prefix
+		{name: "operations/projects/p/tables/i/x", pattern: []string{"operations", "projects", "", "instances", ""}, want: ""},
+		{name: "projects/p/instances/i/backups/b/operations/o", pattern: []string{"", "", "", ""}, want: "projects/p/instances/i"},
+		{name: "projects/p", pattern: []string{"", "", "", ""}, want: ""},
+		{name: "", pattern: []string{""}, want: ""},
+		{name: "a/b", pattern: nil, want: ""},
+	} {
+		assert.Equal(t, tt.want, NamePrefix(tt.name, tt.pattern...), "%s %q", tt.name, tt.pattern)
+	}
+}

@@ -125,17 +125,10 @@ func benchCPUTime() (user, sys time.Duration) {
 func benchSimulatePolls(r *rand.Rand, n int, initial, maxInterval, window time.Duration) (total, maxBucket, max200 int) {
 	buckets := make([]int, window/benchWaitBucket)
 	for range n {
-		t, d := time.Duration(0), initial
-		for {
-			floor := max(d/4, min(d, time.Millisecond))
-			t += floor + time.Duration(r.Float64()*float64(d-floor))
-			if t >= window {
-				break
-			}
+		benchPollSchedule(r, initial, maxInterval, window, func(t time.Duration) {
 			buckets[t/benchWaitBucket]++
 			total++
-			d = min(2*d, maxInterval)
-		}
+		})
 	}
 	for i, v := range buckets {
 		maxBucket = max(maxBucket, v)

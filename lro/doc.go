@@ -125,7 +125,10 @@
 // the client reported it, so errors.Is and errors.As on the client's error
 // types keep working. When ctx ends, Wait returns at once with an error for
 // which errors.Is(err, ctx.Err()) holds, and which also wraps the last poll
-// error if the last poll failed. Neither Wait nor Poll starts a goroutine.
+// error if the last poll failed. Poll starts no goroutine; Wait makes each
+// poll on a short-lived goroutine of its own, so that the caller's goroutine,
+// parked between polls, keeps a small stack (a panic in the poll is raised
+// again in the caller's goroutine).
 //
 // # Resuming
 //

@@ -12,8 +12,11 @@ import (
 	"time"
 
 	fsxsdk "github.com/aws/aws-sdk-go-v2/service/fsx"
+	cbrmodel "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1/model"
 
 	"github.com/backupcopy/backupcopy/auth"
+	"github.com/backupcopy/backupcopy/cbr"
+	"github.com/backupcopy/backupcopy/cbr/cbrtest"
 )
 
 // listCapture answers an operations list with the two running operations
@@ -167,4 +170,69 @@ func TestFSxSharedPollMatchesSDK(t *testing.T) {
 		t.Fatal(err)
 	}
 	fsxCompareRequests(t, "shared poll", got, theirs.last(t), at)
+}
+
+// The backups list that answers concurrent CBR polls equals the official
+// client's ListBackups of the same vault with show_replication (method,
+// path, query and project header), and the fake, which checks signatures
+// as the service does, accepts both.
+func TestCBRSharedPollListMatchesSDK(t *testing.T) {
+	fake := cbrtest.NewServer(cbrtest.WithoutListener())
+	var mu sync.Mutex
+	var lists []*http.Request
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/backups") {
+			mu.Lock()
+			lists = append(lists, r.Clone(context.Background()))
+			mu.Unlock()
+		}
+		fake.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	dst := fake.AddVault(cbrtest.Vault{Region: cbrtest.DestinationRegion})
+	vault := fake.AddBackup(cbr.Backup{}).VaultID
+	ours, err := cbr.NewClient(context.Background(), cbr.WithEndpoint(srv.URL), cbr.WithRegion(cbrtest.Region),
+		cbr.WithProjectID(cbrtest.ProjectID), cbr.WithAKSK(cbrtest.AccessKey, cbrtest.SecretKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var polls []func(context.Context) error
+	for range 3 {
+		src := fake.AddBackup(cbr.Backup{VaultID: vault})
+		op, err := ours.CopyBackup(context.Background(), &cbr.CopyBackupRequest{BackupID: src.ID, DestinationProjectID: "dest",
+			DestinationRegion: cbrtest.DestinationRegion, DestinationVaultID: dst.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		polls = append(polls, func(ctx context.Context) error { _, err := op.Poll(ctx); return err })
+	}
+	// The first poll reads its backup (its vault is not known yet); the
+	// next makes the vault's first round; the two after it share a round.
+	if err := polls[0](context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	pollTogether(t, polls...)
+	mu.Lock()
+	got := lists
+	lists = nil
+	mu.Unlock()
+	if len(got) != 1 {
+		t.Fatalf("%d lists, want one", len(got))
+	}
+	sdk := cbrSDKClient(t, srv.URL, cbrtest.AccessKey, cbrtest.SecretKey, cbrtest.ProjectID)
+	show := true
+	if _, err := sdk.ListBackups(&cbrmodel.ListBackupsRequest{VaultId: &vault, ShowReplication: &show}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lists) != 1 {
+		t.Fatalf("%d SDK lists, want one", len(lists))
+	}
+	a, b := got[0], lists[0]
+	if a.Method != b.Method || a.URL.EscapedPath() != b.URL.EscapedPath() || a.URL.Query().Encode() != b.URL.Query().Encode() ||
+		a.Header.Get("X-Project-Id") != b.Header.Get("X-Project-Id") {
+		t.Errorf("ours   %s %s?%s (project %q)\ntheirs %s %s?%s (project %q)", a.Method, a.URL.EscapedPath(), a.URL.Query().Encode(), a.Header.Get("X-Project-Id"),
+			b.Method, b.URL.EscapedPath(), b.URL.Query().Encode(), b.Header.Get("X-Project-Id"))
+	}
 }

@@ -79,8 +79,11 @@ type group[T any] struct {
 	last    time.Time // start of the previous round
 	had     bool      // a previous round exists
 	cost    int       // requests the previous round's fetches made (Spent)
-	watches map[string][]*watch[T]
-	ready   map[string]T // values Seen that woke a watch, for its wait's next poll
+	// fetching ends when the previous round's fetch has (nil before the
+	// first round).
+	fetching context.Context
+	watches  map[string][]*watch[T]
+	ready    map[string]T // values Seen that woke a watch, for its wait's next poll
 }
 
 // watch is a Wait asleep between polls that a round may wake.
@@ -155,13 +158,25 @@ func (b *Batcher[T]) run(name string, g *group[T]) {
 		if b.cfg.Window > 0 {
 			_ = clk.Sleep(context.Background(), b.cfg.Window)
 		}
-		// The previous round's fetch may still be making requests (the
-		// pages of a long list) and reporting them with Spent, which
-		// pushes this round later: sleep until the gap holds.
+		// One fetch of a group at a time: the previous round's may still
+		// be making requests (the pages of a long list, waiting for the
+		// request budget), and reports them with Spent, which pushes this
+		// round later. Sleep until it has ended (or has run for
+		// StuckAfter, so a hung request does not hold up the polls behind
+		// it) and the gap holds.
 		for {
 			b.mu.Lock()
 			wait := b.untilRoundLocked(g)
+			fetching, stuck, queued := g.fetching, g.last.Add(StuckAfter).Sub(clk.Now()), len(g.queue) > 0
 			b.mu.Unlock()
+			if queued && fetching != nil && fetching.Err() == nil && stuck > 0 {
+				d := stuck
+				if wait > 0 {
+					d = min(wait, stuck)
+				}
+				_ = clk.Sleep(fetching, d) // ends early when the fetch does
+				continue
+			}
 			if wait <= 0 {
 				break
 			}
@@ -176,10 +191,13 @@ func (b *Batcher[T]) run(name string, g *group[T]) {
 			return
 		}
 		g.last, g.had, g.cost = clk.Now(), true, 0
+		fetching, ended := context.WithCancel(context.Background())
+		g.fetching = fetching
 		b.mu.Unlock()
-		if len(batch) > 0 {
-			go b.send(name, batch)
-		}
+		go func() {
+			defer ended()
+			b.send(name, batch)
+		}()
 	}
 }
 
@@ -322,6 +340,12 @@ func (b *Batcher[T]) sweepLocked() {
 	}
 	b.sweepAt = max(minSweep, 2*len(b.groups))
 }
+
+// StuckAfter is how long a group's fetch may run before the group's next
+// round starts beside it: rounds wait for the fetch before them (so lists
+// never overlap, and rounds that pile up behind a busy request budget
+// become one), but a hung request must not hold up the polls behind it.
+const StuckAfter = time.Minute
 
 // minSweep is the number of groups below which none is forgotten.
 const minSweep = 64

@@ -213,13 +213,24 @@ func TestBatcherSpentSpacesRounds(t *testing.T) {
 	clk := clock.NewFake(time.Unix(0, 0))
 	firstDone := make(chan struct{})
 	var once sync.Once
-	clk.OnSleep = func(time.Duration) { <-firstDone } // the first fetch ends during the wait
 	var mu sync.Mutex
 	at := map[string]time.Duration{}
 	var b *Batcher[int]
+	clk.OnSleep = func(time.Duration) { // the fetch before ends during each sleep
+		<-firstDone
+		b.mu.Lock()
+		f := b.groups["g"].fetching
+		b.mu.Unlock()
+		if f != nil {
+			<-f.Done()
+		}
+	}
 	b = New(Config[int]{Clock: clk, Gap: time.Second, Max: 1, Fetch: func(_ context.Context, key string, ids []string) map[string]Result[int] {
+		b.mu.Lock()
+		began := b.groups[key].last // the round's start (the fake clock may have moved on)
+		b.mu.Unlock()
 		mu.Lock()
-		at[ids[0]] = clk.Now().Sub(time.Unix(0, 0))
+		at[ids[0]] = began.Sub(time.Unix(0, 0))
 		mu.Unlock()
 		for range 10 { // ten pages
 			b.Spent(key, 1)
@@ -245,9 +256,8 @@ func TestBatcherSpentSpacesRounds(t *testing.T) {
 	}
 	go b.run("g", b.groups["g"])
 	wg.Wait()
-	// a's round began at 0 (its fetch may read the clock later).
-	if at["b"] != 10*time.Second {
-		t.Errorf("rounds at %v, want b at 10s", at)
+	if at["a"] != 0 || at["b"] != 10*time.Second {
+		t.Errorf("rounds at %v, want a at 0s and b at 10s", at)
 	}
 }
 
@@ -259,13 +269,19 @@ func TestBatcherShortIntervalsFirst(t *testing.T) {
 	clk := clock.NewFake(time.Unix(0, 0))
 	var mu sync.Mutex
 	var fetches [][]string
-	fetched := make(chan struct{}, 2)
-	clk.OnSleep = func(time.Duration) { <-fetched } // a round's fetch is recorded before the next round
-	b := New(Config[int]{Clock: clk, Gap: time.Second, Max: 2, Fetch: func(_ context.Context, _ string, ids []string) map[string]Result[int] {
+	var b *Batcher[int]
+	clk.OnSleep = func(time.Duration) { // a round's fetch ends before the next round
+		b.mu.Lock()
+		f := b.groups["g"].fetching
+		b.mu.Unlock()
+		if f != nil {
+			<-f.Done()
+		}
+	}
+	b = New(Config[int]{Clock: clk, Gap: time.Second, Max: 2, Fetch: func(_ context.Context, _ string, ids []string) map[string]Result[int] {
 		mu.Lock()
 		fetches = append(fetches, slices.Clone(ids))
 		mu.Unlock()
-		fetched <- struct{}{}
 		out := map[string]Result[int]{}
 		for _, id := range ids {
 			out[id] = Result[int]{Value: 1}
@@ -316,5 +332,69 @@ func TestBatcherLongWaitingPollFirst(t *testing.T) {
 	batch, left := b.pick(queue)
 	if len(batch) != 1 || batch[0].id != "old" || len(left) != 1 || left[0].id != "new" {
 		t.Errorf("batch %v, left %v: want old first, new left, gone dropped", batch, left)
+	}
+}
+
+// A group's next round waits for the fetch before it: the polls that came
+// meanwhile share one round once it ends. A fetch that runs past
+// StuckAfter (a hung request) no longer holds the next round back.
+func TestBatcherOneFetchAtATime(t *testing.T) {
+	for _, stuck := range []bool{false, true} {
+		clk := &gateClock{gate: make(chan struct{})}
+		release := make(chan struct{})
+		var mu sync.Mutex
+		var fetches [][]string
+		fetched := make(chan struct{}, 3)
+		b := New(Config[int]{Clock: clk, Fetch: func(_ context.Context, _ string, ids []string) map[string]Result[int] {
+			mu.Lock()
+			fetches = append(fetches, slices.Clone(ids))
+			mu.Unlock()
+			fetched <- struct{}{}
+			if ids[0] == "a" {
+				<-release
+			}
+			out := map[string]Result[int]{}
+			for _, id := range ids {
+				out[id] = Result[int]{Value: 1}
+			}
+			return out
+		}})
+		var wg sync.WaitGroup
+		get := func(id string) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b.Get(context.Background(), "g", id)
+			}()
+		}
+		get("a")
+		<-fetched // a's fetch runs, and hangs
+		get("b")
+		get("c")
+		for b.queued("g") != 2 {
+			time.Sleep(time.Millisecond)
+		}
+		if stuck {
+			close(clk.gate) // StuckAfter passes
+			<-fetched       // b and c are read beside the hung fetch
+			close(release)
+		} else {
+			time.Sleep(10 * time.Millisecond) // room for a wrong second fetch
+			mu.Lock()
+			early := len(fetches)
+			mu.Unlock()
+			if early != 1 {
+				t.Errorf("%d fetches while the first runs, want 1", early)
+			}
+			close(release)
+			<-fetched
+		}
+		wg.Wait()
+		mu.Lock()
+		got := fmt.Sprint(fetches)
+		mu.Unlock()
+		if got != "[[a] [b c]]" && got != "[[a] [c b]]" {
+			t.Errorf("stuck %v: fetches %s, want [[a] [b c]]", stuck, got)
+		}
 	}
 }

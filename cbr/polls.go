@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,8 +20,8 @@ import (
 // backups list of the vault with their replication records
 // (GET /v3/{project_id}/backups?vault_id=...&show_replication=true, paged
 // by offset), so many replications waited on at once cost one request a
-// round, and rounds that pile up behind a busy budget share lists (see
-// list). A single poll and a backup the list does not show read the backup
+// round (and a vault has one list at a time: sharedpoll runs one fetch of a
+// group at a time). A single poll and a backup the list does not show read the backup
 // itself (GET /v3/{project_id}/backups/{backup_id}); first polls, before a
 // backup's vault is known, read one backup and list its vault for the
 // others (see key and fetchUnknown). A vault whose list is refused (a 4xx
@@ -51,14 +50,13 @@ type polls struct {
 	b *sharedpoll.Batcher[*Backup]
 
 	mu      sync.Mutex
-	refused map[string]bool        // groups whose list was refused
-	vaults  map[string]string      // backup id -> vault id, as polls read them
-	only    map[string]string      // project -> the one vault its polls read so far ("/": several)
-	listing map[string][]*listCall // group -> its lists in progress, oldest first
+	refused map[string]bool   // groups whose list was refused
+	vaults  map[string]string // backup id -> vault id, as polls read them
+	only    map[string]string // project -> the one vault its polls read so far ("/": several)
 }
 
 func (c *Client) newPolls() *polls {
-	p := &polls{c: c, refused: map[string]bool{}, vaults: map[string]string{}, only: map[string]string{}, listing: map[string][]*listCall{}}
+	p := &polls{c: c, refused: map[string]bool{}, vaults: map[string]string{}, only: map[string]string{}}
 	p.b = sharedpoll.New(sharedpoll.Config[*Backup]{Clock: c.clock, Gap: pollGap, Fetch: p.fetch})
 	return p
 }
@@ -226,91 +224,15 @@ func (p *polls) listVault(ctx context.Context, project, vault string, ids []stri
 	return err
 }
 
-// list answers ids from a list of the vault, into out. At most maxLists
-// lists of a vault run at once: a round that comes while they run (their
-// requests waiting for the budget, or their pages being read) waits for
-// the newest and takes its answers from it, so rounds that pile up behind
-// a busy budget (while copies are started, or after throttling) cost one
-// list, not one each. Such a round's answers may have been read up to one
-// list's duration before its polls were made: a poll then sees a
-// replication as running (or, just after its start, without its record, a
-// transient error), and its wait polls again. A round whose ids the list
-// did not reach (it stopped at the last page it needed) lists again.
+// list answers ids from a list of the vault, into out: page by page,
+// until each of ids and of the backups whose waits sleep has been seen or
+// the list ends. A sleeping wait whose record the list shows ended is woken
+// with the backup read (sharedpoll.Seen), and one a complete list does not
+// show at all is woken to read it (sharedpoll.Absent). A later page that
+// fails leaves the earlier pages' answers standing: the ids it did not
+// reach are answered with a transient error and polled again.
 func (p *polls) list(ctx context.Context, project, vault string, ids []string, out map[string]backupResult) error {
 	key := project + "/" + vault
-	for follow := 0; ; follow++ {
-		p.mu.Lock()
-		calls := p.listing[key]
-		running := len(calls) >= maxLists
-		var call *listCall
-		if running {
-			call = calls[len(calls)-1] // the newest: the freshest answers
-		} else {
-			call = &listCall{done: make(chan struct{})}
-			p.listing[key] = append(calls, call)
-		}
-		p.mu.Unlock()
-		if running {
-			select {
-			case <-call.done:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			if call.dropped {
-				continue // its own waits left before it was read: list anew
-			}
-		} else {
-			p.read(ctx, key, project, vault, ids, call)
-			p.mu.Lock()
-			calls := slices.DeleteFunc(p.listing[key], func(c *listCall) bool { return c == call })
-			if len(calls) == 0 {
-				delete(p.listing, key)
-			} else {
-				p.listing[key] = calls
-			}
-			p.mu.Unlock()
-			close(call.done)
-		}
-		missing := false
-		for _, id := range ids {
-			if _, ok := out[id]; ok {
-				continue
-			}
-			if l, ok := call.seen[id]; ok {
-				out[id] = backupResult{Value: l.backup()}
-			} else {
-				missing = true
-			}
-		}
-		if !running || call.err != nil || call.complete || !missing || follow >= maxFollow {
-			return call.err
-		}
-	}
-}
-
-// maxLists is the most lists of one vault that run at once: two, so that
-// the next round's list is not held up by the decoding of the previous
-// one's pages.
-const maxLists = 2
-
-// maxFollow bounds the lists of other rounds one round waits for before
-// those ids the lists did not reach are read one by one.
-const maxFollow = 3
-
-// listCall is one list of a vault: the backups its pages showed.
-type listCall struct {
-	done     chan struct{}            // closed when the list has ended
-	seen     map[string]*listedBackup // by id
-	complete bool                     // the list was read to its end
-	err      error                    // why the list ended early
-	dropped  bool                     // err is the end of its own round's context
-}
-
-// read reads the vault's backups with their replication records, page by
-// page, until each of ids and of the backups whose waits sleep has been
-// seen or the list ends, into call.
-func (p *polls) read(ctx context.Context, key, project, vault string, ids []string, call *listCall) {
-	call.seen = map[string]*listedBackup{}
 	want := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		want[id] = true
@@ -321,8 +243,9 @@ func (p *polls) read(ctx context.Context, key, project, vault string, ids []stri
 			watched[id] = true
 		}
 	}
+	seen := map[string]bool{}
 	left, offset := len(ids)+len(watched), 0
-	for range maxPollPages {
+	for n := range maxPollPages {
 		p.b.Spent(key, 1) // each page as it is read, so the next round waits for them
 		q := url.Values{"vault_id": {vault}, "show_replication": {"true"}}
 		if offset > 0 {
@@ -339,18 +262,21 @@ func (p *polls) read(ctx context.Context, key, project, vault string, ids []stri
 			Header: p.c.header(),
 			Mode:   rest.Idempotent,
 		})
+		if err != nil && n > 0 {
+			return sharedpoll.PageLost(err)
+		}
 		if err != nil {
-			call.err, call.dropped = err, ctx.Err() != nil
-			return
+			return err
 		}
 		for i := range page.Backups {
 			l := &page.Backups[i]
-			if _, dup := call.seen[l.ID]; dup {
+			if seen[l.ID] {
 				continue
 			}
-			call.seen[l.ID] = l
+			seen[l.ID] = true
 			switch {
 			case want[l.ID]:
+				out[l.ID] = backupResult{Value: l.backup()}
 				left--
 			case watched[l.ID]:
 				delete(watched, l.ID)
@@ -360,16 +286,16 @@ func (p *polls) read(ctx context.Context, key, project, vault string, ids []stri
 		}
 		offset += len(page.Backups)
 		if left == 0 {
-			return
+			return nil
 		}
 		if len(page.Backups) == 0 || offset >= page.Count {
-			call.complete = true
 			for id := range watched { // the list is complete: gone
 				p.b.Absent(key, id)
 			}
-			return
+			return nil
 		}
 	}
+	return nil
 }
 
 // listRefused reports whether a list error means this vault's list cannot

@@ -171,7 +171,7 @@ func (p *OperationPolls) listRunning(ctx context.Context, parent string, names [
 			// A later page failed: the first answers stand; the rest
 			// poll again (its page token may have expired as the list
 			// changed, which is no answer about their operations).
-			return &lostPage{err: err}
+			return sharedpoll.PageLost(err)
 		}
 		if err != nil {
 			return err
@@ -237,21 +237,6 @@ func (p *OperationPolls) Watch(name string, wake func()) (stop func()) {
 	return p.b.Watch(parent, name, func(op *Operation) bool { return op.Done }, wake)
 }
 
-// lostPage is the answer to the polls a shared list did not reach because
-// one of its later pages failed: transient whatever the page's error (an
-// INVALID_ARGUMENT for a page token that expired while the list changed
-// says nothing about an operation), so each wait polls again.
-type lostPage struct{ err error }
-
-func (e *lostPage) Error() string {
-	return "a later page of the shared operations list failed, so this operation was not read; polling again: " + e.err.Error()
-}
-
-// ErrorKind is Transient.
-func (e *lostPage) ErrorKind() backupcopy.Kind { return backupcopy.Transient }
-
-func (e *lostPage) Unwrap() error { return e.err }
-
 // NamePrefix returns the first len(pattern) segments of the resource name
 // name as a slice of it (no copy: a client's PollsConfig.Parent runs before
 // every sleep of every Wait), or "" unless name has more segments than that
@@ -274,9 +259,8 @@ func NamePrefix(name string, pattern ...string) string {
 // listRefused reports whether a list error means this parent's list cannot
 // serve polls (rather than a passing failure).
 func listRefused(err error) bool {
-	var lost *lostPage
-	if errors.As(err, &lost) {
-		return false // the first page was served
+	if backupcopy.KindOf(err) == backupcopy.Transient {
+		return false // a later page was lost (sharedpoll.PageLost): the list was served
 	}
 	switch Code(err) {
 	case codes.InvalidArgument, codes.Unimplemented, codes.PermissionDenied, codes.NotFound:

@@ -434,3 +434,21 @@ type intervalKey struct{}
 func WithInterval(ctx context.Context, d time.Duration) context.Context {
 	return context.WithValue(ctx, intervalKey{}, d)
 }
+
+// PageLost returns the answer for the polls a shared list did not reach
+// because one of its later pages failed with err: transient whatever err
+// is (an INVALID_ARGUMENT for a page token or offset that the list, changing
+// while it was read, no longer has says nothing about an operation), so each
+// wait polls again, and the list is not taken as refused.
+func PageLost(err error) error { return &pageLost{err: err} }
+
+type pageLost struct{ err error }
+
+func (e *pageLost) Error() string {
+	return "a later page of the shared list failed, so this operation was not read; polling again: " + e.err.Error()
+}
+
+// ErrorKind is Transient.
+func (e *pageLost) ErrorKind() backupcopy.Kind { return backupcopy.Transient }
+
+func (e *pageLost) Unwrap() error { return e.err }

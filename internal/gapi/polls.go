@@ -45,6 +45,11 @@ const PollPageSize = 1000
 // pages are read with operations.get.
 const MaxPollPages = 50
 
+// MaxEndedReads bounds the finished operations a list round reads for the
+// sleeping waits it wakes (about one per copy that ended since the round
+// before: 15 a round at 10,000 copies of 10 minutes to 2 hours).
+const MaxEndedReads = 50
+
 // OperationPolls answers the polls of one client's operations: the polls of
 // the operations of one parent (an instance) that fall due together are
 // answered by one list of its running operations (RunningFilter), the
@@ -205,16 +210,27 @@ func (p *OperationPolls) listRunning(ctx context.Context, parent string, names [
 	for _, n := range p.b.Watched(parent) {
 		still[n] = true
 	}
+	// At most MaxEndedReads a round: a list that shows far fewer running
+	// operations than are waited on (a server that does not list them all)
+	// must not turn each round into a get of every sleeping wait; the rest
+	// are woken to read theirs on their own schedule.
+	var read, later []string
 	p.mu.Lock()
 	for n := range watched {
-		if p.reading[n] || !still[n] {
-			delete(watched, n)
-		} else {
+		switch {
+		case p.reading[n] || !still[n]:
+		case len(read) < MaxEndedReads:
 			p.reading[n] = true
+			read = append(read, n)
+		default:
+			later = append(later, n)
 		}
 	}
 	p.mu.Unlock()
-	for n := range watched {
+	for _, n := range later {
+		p.b.Absent(parent, n)
+	}
+	for _, n := range read {
 		if op, err := p.getOne(ctx, n); err == nil {
 			p.b.Seen(parent, n, op)
 		} else {

@@ -291,3 +291,28 @@ func TestNamePrefix(t *testing.T) {
 		assert.Equal(t, tt.want, NamePrefix(tt.name, tt.pattern...), "%s %q", tt.name, tt.pattern)
 	}
 }
+
+// A list that shows none of many sleeping waits' operations (a server that
+// does not list them all) costs at most MaxEndedReads gets a round; the
+// other waits are woken to read theirs on their own schedule.
+func TestSharedPollBoundsEndedReads(t *testing.T) {
+	ps := &pollServer{
+		list: func(int, url.Values) (int, string) { return 200, `{}` },
+		get:  func(id string) (int, string) { return 200, tOp(id, "b-"+id, "src", false, "") },
+	}
+	p := newPolls(t, ps)
+	var mu sync.Mutex
+	woken := 0
+	for i := range MaxEndedReads + 10 {
+		p.Watch(fmt.Sprint("w", i), func() { mu.Lock(); woken++; mu.Unlock() })
+	}
+	fetchStates(t, p, "a")
+	gets := 0
+	for _, r := range ps.requests() {
+		if strings.HasPrefix(r, "get w") {
+			gets++
+		}
+	}
+	assert.Equal(t, MaxEndedReads, gets)
+	assert.Equal(t, 10, woken, "the rest are woken")
+}

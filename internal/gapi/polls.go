@@ -212,24 +212,17 @@ func (p *OperationPolls) listRunning(ctx context.Context, parent string, names [
 	}
 	// At most MaxEndedReads a round: a list that shows far fewer running
 	// operations than are waited on (a server that does not list them all)
-	// must not turn each round into a get of every sleeping wait; the rest
-	// are woken to read theirs on their own schedule.
-	var read, later []string
+	// must not turn each round into a get, or a wake, of every sleeping
+	// wait; the rest sleep on and read theirs on their own schedule.
+	var read []string
 	p.mu.Lock()
 	for n := range watched {
-		switch {
-		case p.reading[n] || !still[n]:
-		case len(read) < MaxEndedReads:
+		if !p.reading[n] && still[n] && len(read) < MaxEndedReads {
 			p.reading[n] = true
 			read = append(read, n)
-		default:
-			later = append(later, n)
 		}
 	}
 	p.mu.Unlock()
-	for _, n := range later {
-		p.b.Absent(parent, n)
-	}
 	for _, n := range read {
 		if op, err := p.getOne(ctx, n); err == nil {
 			p.b.Seen(parent, n, op)

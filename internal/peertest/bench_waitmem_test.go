@@ -168,23 +168,8 @@ func (s *benchCheapBigtable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		size, _ := strconv.Atoi(q.Get("pageSize"))
 		off, _ := strconv.Atoi(q.Get("pageToken"))
 		size = min(max(size, 1), 1000)
-		n := int(s.copies.Load())
-		end := min(off+size, n)
-		buf := append(make([]byte, 0, 512*(end-off)+64), `{"operations":[`...)
-		for i := off; i < end; i++ {
-			if i > off {
-				buf = append(buf, ',')
-			}
-			buf = benchCheapOperation(buf, fmt.Sprintf("w%05d", i))
-		}
-		buf = append(buf, ']')
-		if end < n {
-			buf = append(buf, `,"nextPageToken":"`...)
-			buf = strconv.AppendInt(buf, int64(end), 10)
-			buf = append(buf, '"')
-		}
-		buf = append(buf, '}')
-		s.listed.Add(int64(max(end-off, 0)))
+		buf, listed := benchCheapOperationsPage(off, size, int(s.copies.Load()), benchCheapOperation)
+		s.listed.Add(int64(listed))
 		w.Write(buf)
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v2/operations/"+btDst+"/backups/"):
 		id, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/v2/operations/"+btDst+"/backups/"), "/")
@@ -280,23 +265,8 @@ func (s *benchCheapSpanner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			size = 1000
 		}
 		off, _ := strconv.Atoi(q.Get("pageToken"))
-		n := int(s.copies.Load())
-		end := min(off+size, n)
-		buf := append(make([]byte, 0, 512*max(end-off, 0)+64), `{"operations":[`...)
-		for i := off; i < end; i++ {
-			if i > off {
-				buf = append(buf, ',')
-			}
-			buf = benchCheapSpannerOperation(buf, fmt.Sprintf("w%05d", i))
-		}
-		buf = append(buf, ']')
-		if end < n {
-			buf = append(buf, `,"nextPageToken":"`...)
-			buf = strconv.AppendInt(buf, int64(end), 10)
-			buf = append(buf, '"')
-		}
-		buf = append(buf, '}')
-		s.listed.Add(int64(max(end-off, 0)))
+		buf, listed := benchCheapOperationsPage(off, size, int(s.copies.Load()), benchCheapSpannerOperation)
+		s.listed.Add(int64(listed))
 		w.Write(buf)
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, backups) && strings.Contains(r.URL.Path, "/operations/"):
 		id, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, backups), "/")
@@ -646,4 +616,26 @@ func benchWaitMemProfile(b *testing.B, path, ext string, stacks bool) {
 	if err := os.WriteFile(path+".stacks", buf[:runtime.Stack(buf, true)], 0o644); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// benchCheapOperationsPage renders the page of a Google operations list
+// that starts at offset off (the page token) and holds up to size of the n
+// running copies w00000..., each rendered by op, and returns it with the
+// number of operations on it.
+func benchCheapOperationsPage(off, size, n int, op func(buf []byte, id string) []byte) ([]byte, int) {
+	end := min(off+size, n)
+	buf := append(make([]byte, 0, 512*max(end-off, 0)+64), `{"operations":[`...)
+	for i := off; i < end; i++ {
+		if i > off {
+			buf = append(buf, ',')
+		}
+		buf = op(buf, fmt.Sprintf("w%05d", i))
+	}
+	buf = append(buf, ']')
+	if end < n {
+		buf = append(buf, `,"nextPageToken":"`...)
+		buf = strconv.AppendInt(buf, int64(end), 10)
+		buf = append(buf, '"')
+	}
+	return append(buf, '}'), max(end-off, 0)
 }

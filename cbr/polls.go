@@ -52,31 +52,23 @@ type polls struct {
 	mu      sync.Mutex
 	refused map[string]bool   // groups whose list was refused
 	vaults  map[string]string // backup id -> vault id, as polls read them
-	only    map[string]string // project -> the one vault its polls read so far ("/": several)
 }
 
 func (c *Client) newPolls() *polls {
-	p := &polls{c: c, refused: map[string]bool{}, vaults: map[string]string{}, only: map[string]string{}}
+	p := &polls{c: c, refused: map[string]bool{}, vaults: map[string]string{}}
 	p.b = sharedpoll.New(sharedpoll.Config[*Backup]{Clock: c.clock, Gap: pollGap, Fetch: p.fetch})
 	return p
 }
 
 // key is the group of backupID's polls: its project and vault, once a poll
-// has read the vault. Before that, while every backup polls have read in
-// the project is in one vault, the backup is assumed to be in it too (a
-// fleet replicates the backups of a vault): the vault's list answers its
-// first poll, and if the list does not show it, a read of the backup
-// itself does, as for any backup a list leaves out. Otherwise its polls
-// join the project's group of unknown vaults (fetchUnknown).
+// has read the vault; before that, the project's group of backups whose
+// vault is not known (fetchUnknown).
 func (p *polls) key(project, backupID string) string {
 	p.mu.Lock()
 	vault := p.vaults[backupID]
-	if vault == "" {
-		vault = p.only[project]
-	}
 	p.mu.Unlock()
-	if vault == "" || vault == "/" {
-		vault = unknownVault // see fetchUnknown
+	if vault == "" {
+		vault = unknownVault
 	}
 	return project + "/" + vault
 }
@@ -91,13 +83,6 @@ func (p *polls) get(ctx context.Context, project, backupID string) (*Backup, err
 			clear(p.vaults)
 		}
 		p.vaults[backupID] = b.VaultID
-		switch p.only[project] {
-		case "":
-			p.only[project] = b.VaultID
-		case b.VaultID, "/":
-		default:
-			p.only[project] = "/"
-		}
 		p.mu.Unlock()
 	}
 	return b, err

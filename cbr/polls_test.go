@@ -98,9 +98,9 @@ func (d *dropPages) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-// Shared polls whose lists do not answer every poll: a backup in another
-// vault than the one its first poll assumes (the list leaves it out), the
-// second page of a vault's list lost, lists slow enough that later rounds
+// Shared polls whose lists do not answer every poll: first polls of
+// backups in several vaults (one read, then a list of its vault that leaves
+// the others out), the second page of a vault's list lost, lists slow enough that later rounds
 // wait for them, and two replications of one backup of which one ends
 // first. Every wait ends with its own replica.
 func TestSharedPollsListGaps(t *testing.T) {

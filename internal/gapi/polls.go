@@ -68,7 +68,6 @@ type OperationPolls struct {
 
 	mu      sync.Mutex
 	refused map[string]bool // parents whose list was refused
-	reading map[string]bool // watched operations a round is reading (get)
 }
 
 // PollsConfig describes where one API lists and gets its operations.
@@ -88,7 +87,7 @@ type PollsConfig struct {
 
 // NewOperationPolls returns shared polls for cfg.
 func NewOperationPolls(cfg PollsConfig) *OperationPolls {
-	p := &OperationPolls{rc: cfg.Client, parent: cfg.Parent, list: cfg.List, listOp: cfg.ListOp, get: cfg.Get, refused: map[string]bool{}, reading: map[string]bool{}}
+	p := &OperationPolls{rc: cfg.Client, parent: cfg.Parent, list: cfg.List, listOp: cfg.ListOp, get: cfg.Get, refused: map[string]bool{}}
 	p.b = sharedpoll.New(sharedpoll.Config[*Operation]{Clock: cfg.Clock, Gap: SharedPollGap, Fetch: p.fetch})
 	return p
 }
@@ -203,9 +202,7 @@ func (p *OperationPolls) listRunning(ctx context.Context, parent string, names [
 	// result (Seen), returns without waiting for a round of its own; one
 	// still running (a list paged while others ended can skip one) sleeps
 	// on, and one that cannot be read is woken to read it on its own poll.
-	// Rounds overlap when gets wait for the budget: read only the
-	// operations still watched (not woken since this round began) that no
-	// other round is reading.
+	// Read only those still watched (whose waits did not wake meanwhile).
 	still := map[string]bool{}
 	for _, n := range p.b.Watched(parent) {
 		still[n] = true
@@ -214,24 +211,17 @@ func (p *OperationPolls) listRunning(ctx context.Context, parent string, names [
 	// operations than are waited on (a server that does not list them all)
 	// must not turn each round into a get, or a wake, of every sleeping
 	// wait; the rest sleep on and read theirs on their own schedule.
-	var read []string
-	p.mu.Lock()
+	reads := 0
 	for n := range watched {
-		if !p.reading[n] && still[n] && len(read) < MaxEndedReads {
-			p.reading[n] = true
-			read = append(read, n)
+		if !still[n] || reads == MaxEndedReads {
+			continue
 		}
-	}
-	p.mu.Unlock()
-	for _, n := range read {
+		reads++
 		if op, err := p.getOne(ctx, n); err == nil {
 			p.b.Seen(parent, n, op)
 		} else {
 			p.b.Absent(parent, n)
 		}
-		p.mu.Lock()
-		delete(p.reading, n)
-		p.mu.Unlock()
 	}
 	return nil
 }

@@ -233,46 +233,6 @@ func TestSharedPollWakesFinishedWithResult(t *testing.T) {
 	assert.Len(t, ps.requests(), 4, "the woken wait's poll made no request")
 }
 
-// Rounds overlap when gets wait for the request budget: a finished watched
-// operation that one round is reading is not read again by the next.
-func TestSharedPollOverlappingRoundsReadOnce(t *testing.T) {
-	release := make(chan struct{})
-	var gets sync.WaitGroup
-	gets.Add(1)
-	ps := &pollServer{
-		list: func(int, url.Values) (int, string) { return 200, `{"operations":` + running("a") + `}` },
-	}
-	first := true
-	ps.get = func(id string) (int, string) {
-		if first { // the server's lock is held: this reply waits for the second round
-			first = false
-			gets.Done()
-			ps.mu.Unlock()
-			<-release
-			ps.mu.Lock()
-		}
-		return doneOp(id)
-	}
-	p := newPolls(t, ps)
-	p.Watch("f", func() {})
-	done := make(chan struct{})
-	go func() {
-		fetchStates(t, p, "a")
-		close(done)
-	}()
-	gets.Wait() // the first round is reading f
-	assert.Equal(t, map[string]string{"a": "running"}, fetchStates(t, p, "a"))
-	close(release)
-	<-done
-	n := 0
-	for _, r := range ps.requests() {
-		if r == "get f" {
-			n++
-		}
-	}
-	assert.Equal(t, 1, n, "f read once: %v", ps.requests())
-}
-
 func TestNamePrefix(t *testing.T) {
 	for _, tt := range []struct {
 		name    string

@@ -170,11 +170,9 @@ func (b *Batcher[T]) run(name string, g *group[T]) {
 			fetching, stuck, queued := g.fetching, g.last.Add(StuckAfter).Sub(clk.Now()), len(g.queue) > 0
 			b.mu.Unlock()
 			if queued && fetching != nil && fetching.Err() == nil && stuck > 0 {
-				d := stuck
-				if wait > 0 {
-					d = min(wait, stuck)
-				}
-				_ = clk.Sleep(fetching, d) // ends early when the fetch does
+				// Ends early when the fetch does; looked at again at
+				// least every Gap.
+				_ = clk.Sleep(fetching, min(stuck, max(wait, b.cfg.Gap, time.Millisecond)))
 				continue
 			}
 			if wait <= 0 {
@@ -194,10 +192,7 @@ func (b *Batcher[T]) run(name string, g *group[T]) {
 		fetching, ended := context.WithCancel(context.Background())
 		g.fetching = fetching
 		b.mu.Unlock()
-		go func() {
-			defer ended()
-			b.send(name, batch)
-		}()
+		go b.send(name, batch, ended)
 	}
 }
 
@@ -256,8 +251,11 @@ func (b *Batcher[T]) pick(queue []waiter[T]) (batch, left []waiter[T]) {
 	return batch, left
 }
 
-// send answers one batch with one fetch.
-func (b *Batcher[T]) send(name string, batch []waiter[T]) {
+// send answers one batch with one fetch, and calls ended when the fetch
+// has returned, before the answers go out (so a wait that polls again at
+// once finds the group free).
+func (b *Batcher[T]) send(name string, batch []waiter[T], ended func()) {
+	defer ended()
 	// Values (such as a signing time) come from the first waiter's context;
 	// the requests end when every waiter has gone.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(batch[0].ctx))
@@ -281,6 +279,7 @@ func (b *Batcher[T]) send(name string, batch []waiter[T]) {
 		}
 	}
 	results := b.cfg.Fetch(ctx, name, order)
+	ended()
 	for _, w := range batch {
 		r, ok := results[w.id]
 		if !ok {
